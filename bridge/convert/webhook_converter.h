@@ -1,0 +1,47 @@
+// Turns a received webhook (raw JSON body + headers) into a
+// refir.bridge.v1.Event: id, type, typed Refir fields, byte-exact body and
+// the allowlisted headers. Pure: no I/O, no clock, thread-safe.
+#ifndef REFIR_BRIDGE_CONVERT_WEBHOOK_CONVERTER_H_
+#define REFIR_BRIDGE_CONVERT_WEBHOOK_CONVERTER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "bridge/convert/webhook_request.h"
+#include "refir/bridge/v1/event.pb.h"
+
+namespace refir::bridge {
+
+struct ConverterOptions {
+  // Header names (lower case) copied into Event.headers. Credentials,
+  // signatures and cookies must never be listed here.
+  std::vector<std::string> header_allowlist = {
+      "content-type", "user-agent",     "webhook-id",   "webhook-timestamp",
+      "x-request-id", "x-forwarded-for", "x-real-ip",   "traceparent",
+      "tracestate"};
+  // Longest accepted webhook-id header value.
+  size_t max_id_length = 256;
+};
+
+class WebhookConverter {
+ public:
+  explicit WebhookConverter(ConverterOptions options = {});
+
+  // Converts `request` to an Event with sequence 0 (the journal assigns it).
+  //
+  // Event.id is the webhook-id header when present, else a UUIDv7 for
+  // request.received_at. Errors (all INVALID_ARGUMENT, with a reason from
+  // bridge/common/error_reason.h):
+  //   "invalid_json"   the body is not valid JSON or not a JSON object; the
+  //                    message carries the parser's explanation.
+  //   "invalid_header" webhook-id is empty, too long or not printable ASCII.
+  absl::StatusOr<v1::Event> Convert(const WebhookRequest& request) const;
+
+ private:
+  ConverterOptions options_;
+};
+
+}  // namespace refir::bridge
+
+#endif  // REFIR_BRIDGE_CONVERT_WEBHOOK_CONVERTER_H_

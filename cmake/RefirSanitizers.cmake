@@ -1,0 +1,14 @@
+# Sanitizer options: -DREFIR_SANITIZE_ADDRESS=ON and/or -DREFIR_SANITIZE_UNDEFINED=ON.
+set(_refir_sanitizers "")
+if(REFIR_SANITIZE_ADDRESS)
+  list(APPEND _refir_sanitizers address)
+endif()
+if(REFIR_SANITIZE_UNDEFINED)
+  list(APPEND _refir_sanitizers undefined)
+endif()
+if(_refir_sanitizers)
+  list(JOIN _refir_sanitizers "," _refir_sanitizer_list)
+  add_compile_options(-fsanitize=${_refir_sanitizer_list} -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=${_refir_sanitizer_list})
+endif()

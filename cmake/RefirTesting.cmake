@@ -1,0 +1,18 @@
+# refir_add_test(name SOURCES src... LIBS lib... [LABELS label...] [NEEDS_BRIDGE])
+# One GoogleTest binary, registered with ctest test by test. NEEDS_BRIDGE
+# passes the path of the built refir_bridge binary in $REFIR_BRIDGE_BINARY.
+include(GoogleTest)
+function(refir_add_test name)
+  cmake_parse_arguments(ARG "NEEDS_BRIDGE" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  refir_set_warnings(${name})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  set(env "")
+  if(ARG_NEEDS_BRIDGE)
+    add_dependencies(${name} refir_bridge)
+    set(env "REFIR_BRIDGE_BINARY=$<TARGET_FILE:refir_bridge>")
+  endif()
+  gtest_discover_tests(${name}
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 300 ENVIRONMENT "${env}")
+endfunction()
