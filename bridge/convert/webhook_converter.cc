@@ -1,1 +1,195 @@
-// placeholder: to be implemented
+#include "bridge/convert/webhook_converter.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "bridge/common/error_reason.h"
+#include "bridge/common/uuid7.h"
+#include "bridge/convert/refir_payload.h"
+#include "nlohmann/json.hpp"
+
+namespace refir::bridge {
+namespace {
+
+constexpr absl::string_view kIdHeader = "webhook-id";
+// google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+constexpr int64_t kTimestampMinSeconds = -62135596800LL;
+constexpr int64_t kTimestampMaxSeconds = 253402300799LL;
+
+absl::Status InvalidJson(absl::string_view message) {
+  return ErrorWithReason(absl::StatusCode::kInvalidArgument, "invalid_json", message);
+}
+
+absl::Status InvalidHeader(absl::string_view message) {
+  return ErrorWithReason(absl::StatusCode::kInvalidArgument, "invalid_header", message);
+}
+
+// Parses `body`, which must be a JSON object. nlohmann's parser is
+// non-recursive and validates UTF-8 inside strings; its exceptions are caught
+// here and never leave this function.
+absl::StatusOr<nlohmann::json> ParseObject(const std::string& body) {
+  if (body.empty()) return InvalidJson("body is empty");
+  nlohmann::json parsed;
+  try {
+    parsed = nlohmann::json::parse(body);
+  } catch (const nlohmann::json::exception& e) {
+    // what() is "[json.exception.parse_error.101] parse error at line 1, ...":
+    // keep the human part only.
+    absl::string_view what = e.what();
+    if (absl::StartsWith(what, "[json.exception.")) {
+      const size_t close = what.find("] ");
+      if (close != absl::string_view::npos) what.remove_prefix(close + 2);
+    }
+    return InvalidJson(what);
+  }
+  if (!parsed.is_object()) {
+    return InvalidJson(absl::StrCat("body must be a JSON object, got ", parsed.type_name()));
+  }
+  return parsed;
+}
+
+// Printable ASCII without spaces (0x21..0x7e), as webhook-id must be.
+bool IsPrintableAsciiToken(absl::string_view s) {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x21 || u > 0x7e) return false;
+  }
+  return true;
+}
+
+// The webhook-id header (matched case-insensitively), validated; nullopt when
+// absent. Repeats with the same value are accepted, differing ones are not.
+absl::StatusOr<std::optional<std::string>> WebhookId(const WebhookRequest& request,
+                                                     size_t max_length) {
+  std::optional<std::string> id;
+  for (const auto& [name, value] : request.headers) {
+    if (!absl::EqualsIgnoreCase(name, kIdHeader)) continue;
+    if (value.empty()) return InvalidHeader("webhook-id header is empty");
+    if (value.size() > max_length) {
+      return InvalidHeader(absl::StrCat("webhook-id header is longer than ", max_length, " bytes"));
+    }
+    if (!IsPrintableAsciiToken(value)) {
+      return InvalidHeader(
+          "webhook-id header must be printable ASCII without spaces (0x21 to 0x7e)");
+    }
+    if (id.has_value() && *id != value) {
+      return InvalidHeader("webhook-id header is repeated with different values");
+    }
+    id = value;
+  }
+  return id;
+}
+
+// Length of the well-formed UTF-8 sequence at the start of `s`, or 0.
+size_t Utf8SequenceLength(absl::string_view s) {
+  const auto b0 = static_cast<unsigned char>(s[0]);
+  if (b0 < 0x80) return 1;
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xbf;  // bounds for the second byte
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    len = 2;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    len = 3;
+    if (b0 == 0xe0) lo = 0xa0;  // no overlongs
+    if (b0 == 0xed) hi = 0x9f;  // no surrogates
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    len = 4;
+    if (b0 == 0xf0) lo = 0x90;  // no overlongs
+    if (b0 == 0xf4) hi = 0x8f;  // nothing above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (s.size() < len) return 0;
+  for (size_t i = 1; i < len; ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf)) return 0;
+  }
+  return len;
+}
+
+// Protobuf string fields must hold UTF-8 or subscribers fail to parse the
+// event; header values may carry arbitrary bytes (obs-text). Each byte that
+// does not start a well-formed sequence becomes U+FFFD.
+std::string ToValidUtf8(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  while (!s.empty()) {
+    const size_t len = Utf8SequenceLength(s);
+    if (len == 0) {
+      out.append("\xef\xbf\xbd");
+      s.remove_prefix(1);
+    } else {
+      out.append(s.data(), len);
+      s.remove_prefix(len);
+    }
+  }
+  return out;
+}
+
+absl::Status SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
+  // ToUnixSeconds rounds toward the infinite past, so nanos is in [0, 1e9).
+  const int64_t seconds = absl::ToUnixSeconds(t);
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture() || seconds < kTimestampMinSeconds ||
+      seconds > kTimestampMaxSeconds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("received_at is outside the Timestamp range: ", absl::FormatTime(t)));
+  }
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+WebhookConverter::WebhookConverter(ConverterOptions options) : options_(std::move(options)) {
+  for (std::string& name : options_.header_allowlist) absl::AsciiStrToLower(&name);
+}
+
+absl::StatusOr<v1::Event> WebhookConverter::Convert(const WebhookRequest& request) const {
+  absl::StatusOr<std::optional<std::string>> id = WebhookId(request, options_.max_id_length);
+  if (!id.ok()) return id.status();
+  absl::StatusOr<nlohmann::json> object = ParseObject(request.body);
+  if (!object.ok()) return object.status();
+
+  v1::Event event;
+  if (absl::Status s = SetTimestamp(request.received_at, event.mutable_received_at()); !s.ok()) {
+    return s;
+  }
+  event.set_id(id->has_value() ? **id : NewUuidV7(request.received_at));
+  event.set_source(ToValidUtf8(request.source));
+  *event.mutable_refir() = ExtractRefirPayload(*object);
+  event.set_type(ResolveEventType(event.refir()));
+  event.set_body(request.body);
+  event.set_content_type(ToValidUtf8(request.content_type));
+  event.set_remote_addr(ToValidUtf8(request.remote_addr));
+
+  // Allowlisted headers, repeats joined in arrival order.
+  std::map<std::string, std::string> headers;
+  for (const auto& [name, value] : request.headers) {
+    std::string lower = absl::AsciiStrToLower(name);
+    bool allowed = false;
+    for (const std::string& allowed_name : options_.header_allowlist) {
+      if (lower == allowed_name) {
+        allowed = true;
+        break;
+      }
+    }
+    if (!allowed) continue;
+    auto [it, inserted] = headers.try_emplace(std::move(lower), value);
+    if (!inserted) absl::StrAppend(&it->second, ", ", value);
+  }
+  auto& out_headers = *event.mutable_headers();
+  for (auto& [name, value] : headers) out_headers[name] = ToValidUtf8(value);
+  return event;
+}
+
+}  // namespace refir::bridge
