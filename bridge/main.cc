@@ -1,0 +1,149 @@
+// refir-bridge: receives Refir webhooks over HTTP, stores them durably and
+// streams them to subscribers over gRPC. This file only parses flags, wires
+// signals and runs a BridgeServer.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "bridge/common/log.h"
+#include "bridge/server/bridge_server.h"
+
+ABSL_FLAG(std::string, data_dir, "./data", "Directory for the SQLite journal (created if missing)");
+ABSL_FLAG(std::string, http_address, "127.0.0.1", "Address the webhook HTTP listener binds");
+ABSL_FLAG(int, http_port, 8080, "Webhook HTTP port (0 picks a free port)");
+ABSL_FLAG(std::string, webhook_path, "/webhook", "Path that accepts webhook POSTs");
+ABSL_FLAG(std::string, source, "refir", "Source name stamped on events from the webhook path");
+ABSL_FLAG(int64_t, max_body_bytes, 1024 * 1024, "Largest accepted webhook body; larger gets 413");
+ABSL_FLAG(int, http_threads, 32,
+          "HTTP worker threads; each open keep-alive connection holds one");
+ABSL_FLAG(int, http_max_queued, 256, "Accepted connections waiting for a worker");
+ABSL_FLAG(absl::Duration, http_keep_alive_timeout, absl::Seconds(5),
+          "Idle keep-alive connections are closed after this");
+ABSL_FLAG(int, http_keep_alive_max_requests, 1000, "Requests per keep-alive connection");
+ABSL_FLAG(absl::Duration, http_read_timeout, absl::Seconds(5), "HTTP read timeout");
+ABSL_FLAG(absl::Duration, http_write_timeout, absl::Seconds(5), "HTTP write timeout");
+ABSL_FLAG(std::string, grpc_address, "127.0.0.1", "Address the gRPC listener binds");
+ABSL_FLAG(int, grpc_port, 50051, "gRPC port (0 picks a free port)");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
+          "How long shutdown waits for gRPC calls before cancelling them");
+ABSL_FLAG(std::string, ports_file, "",
+          "If set, write \"http_port=N\\ngrpc_port=M\\n\" here once both listeners are ready");
+
+namespace refir::bridge {
+namespace {
+
+absl::Status CheckFlags() {
+  auto check_port = [](const char* name, int port) -> absl::Status {
+    if (port < 0 || port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, " must be between 0 and 65535, got ", port));
+    }
+    return absl::OkStatus();
+  };
+  if (auto s = check_port("http_port", absl::GetFlag(FLAGS_http_port)); !s.ok()) return s;
+  if (auto s = check_port("grpc_port", absl::GetFlag(FLAGS_grpc_port)); !s.ok()) return s;
+  if (absl::GetFlag(FLAGS_max_body_bytes) < 1) {
+    return absl::InvalidArgumentError("--max_body_bytes must be at least 1");
+  }
+  if (absl::GetFlag(FLAGS_http_threads) < 1 || absl::GetFlag(FLAGS_http_max_queued) < 1) {
+    return absl::InvalidArgumentError("--http_threads and --http_max_queued must be at least 1");
+  }
+  if (absl::GetFlag(FLAGS_http_keep_alive_max_requests) < 1) {
+    return absl::InvalidArgumentError("--http_keep_alive_max_requests must be at least 1");
+  }
+  const std::string path = absl::GetFlag(FLAGS_webhook_path);
+  if (path.empty() || path[0] != '/') {
+    return absl::InvalidArgumentError("--webhook_path must start with '/'");
+  }
+  return absl::OkStatus();
+}
+
+BridgeOptions OptionsFromFlags() {
+  BridgeOptions options;
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.http.address = absl::GetFlag(FLAGS_http_address);
+  options.http.port = absl::GetFlag(FLAGS_http_port);
+  options.http.webhook_path = absl::GetFlag(FLAGS_webhook_path);
+  options.http.source = absl::GetFlag(FLAGS_source);
+  options.http.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
+  options.http.worker_threads = static_cast<size_t>(absl::GetFlag(FLAGS_http_threads));
+  options.http.max_queued_connections = static_cast<size_t>(absl::GetFlag(FLAGS_http_max_queued));
+  options.http.keep_alive_timeout = absl::GetFlag(FLAGS_http_keep_alive_timeout);
+  options.http.keep_alive_max_requests =
+      static_cast<size_t>(absl::GetFlag(FLAGS_http_keep_alive_max_requests));
+  options.http.read_timeout = absl::GetFlag(FLAGS_http_read_timeout);
+  options.http.write_timeout = absl::GetFlag(FLAGS_http_write_timeout);
+  options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
+  options.grpc_port = absl::GetFlag(FLAGS_grpc_port);
+  options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  return options;
+}
+
+absl::Status WritePortsFile(const std::string& path, int http_port, int grpc_port) {
+  // Written to a temporary name and renamed, so readers never see half a file.
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << "http_port=" << http_port << "\ngrpc_port=" << grpc_port << "\n";
+    out.close();
+    if (!out) return absl::InternalError(absl::StrCat("cannot write ports file ", temp));
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ports file to ", path));
+  }
+  return absl::OkStatus();
+}
+
+int Run() {
+  if (absl::Status flags = CheckFlags(); !flags.ok()) {
+    LogError(absl::StrCat("bad flag: ", flags.message()));
+    return 2;
+  }
+  // Block the stop signals in every thread; this one waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<std::unique_ptr<BridgeServer>> server = BridgeServer::Start(OptionsFromFlags());
+  if (!server.ok()) {
+    LogError(absl::StrCat("cannot start: ", server.status().ToString()));
+    return 1;
+  }
+  const std::string ports_file = absl::GetFlag(FLAGS_ports_file);
+  if (!ports_file.empty()) {
+    if (absl::Status written =
+            WritePortsFile(ports_file, (*server)->http_port(), (*server)->grpc_port());
+        !written.ok()) {
+      LogError(written.ToString());
+      (*server)->Shutdown();
+      return 1;
+    }
+  }
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  LogInfo(absl::StrCat("received signal ", signal_number));
+  (*server)->Shutdown();
+  return 0;
+}
+
+}  // namespace
+}  // namespace refir::bridge
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Receives Refir webhooks over HTTP, stores them durably, and streams them over gRPC.\n"
+      "Usage: refir_bridge [--flag=value ...]");
+  absl::ParseCommandLine(argc, argv);
+  return refir::bridge::Run();
+}

@@ -1,0 +1,116 @@
+#include "bridge/server/bridge_server.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "bridge/common/log.h"
+#include "bridge/common/status_macros.h"
+#include "bridge/convert/webhook_converter.h"
+#include "bridge/delivery/wakeup_hub.h"
+#include "bridge/grpc_api/event_stream_service.h"
+#include "bridge/journal/sqlite/sqlite_journal.h"
+#include "grpcpp/grpcpp.h"
+
+namespace refir::bridge {
+
+struct BridgeServer::Parts {
+  BridgeOptions options;
+  std::unique_ptr<Journal> journal;
+  std::unique_ptr<WakeupHub> hub;
+  std::unique_ptr<WebhookConverter> converter;
+  std::unique_ptr<WebhookHandler> handler;
+  std::unique_ptr<HttpEdge> http;
+  std::unique_ptr<EventStreamService> service;
+  std::unique_ptr<grpc::Server> grpc_server;
+  int grpc_port = 0;
+  bool shut_down = false;
+};
+
+namespace {
+
+absl::Status EnsureDirectory(const std::string& path) {
+  if (mkdir(path.c_str(), 0750) == 0 || errno == EEXIST) {
+    struct stat info;
+    if (stat(path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("data_dir \"", path, "\" exists and is not a directory"));
+    }
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("cannot create data_dir \"", path, "\": ", std::strerror(errno)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOptions& options) {
+  auto parts = std::make_unique<Parts>();
+  parts->options = options;
+  REFIR_RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
+
+  SqliteJournalOptions journal_options;
+  journal_options.path = absl::StrCat(options.data_dir, "/journal.db");
+  REFIR_ASSIGN_OR_RETURN(parts->journal, OpenSqliteJournal(journal_options));
+  parts->hub = std::make_unique<WakeupHub>(parts->journal->HeadSequence());
+  WakeupHub* hub = parts->hub.get();
+  parts->journal->AddAppendListener([hub](uint64_t head) { hub->OnHeadAdvanced(head); });
+
+  parts->converter = std::make_unique<WebhookConverter>();
+  parts->handler = std::make_unique<WebhookHandler>(parts->converter.get(), parts->journal.get());
+
+  parts->service = std::make_unique<EventStreamService>(parts->journal.get(), hub);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(absl::StrCat(options.grpc_address, ":", options.grpc_port),
+                           grpc::InsecureServerCredentials(), &parts->grpc_port);
+  builder.RegisterService(parts->service.get());
+  // Subscribers are long-lived: ping idle connections so dead peers are found.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  parts->grpc_server = builder.BuildAndStart();
+  if (parts->grpc_server == nullptr || parts->grpc_port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot bind gRPC listener on ",
+                                               options.grpc_address, ":", options.grpc_port,
+                                               " (in use, or address not local?)"));
+  }
+
+  REFIR_ASSIGN_OR_RETURN(parts->http, HttpEdge::Start(options.http, parts->handler.get()));
+  LogInfo(absl::StrCat("refir-bridge ready: webhooks on http://", options.http.address, ":",
+                       parts->http->port(), options.http.webhook_path, ", gRPC on ",
+                       options.grpc_address, ":", parts->grpc_port, ", journal ",
+                       journal_options.path, " (head sequence ", parts->journal->HeadSequence(),
+                       ")"));
+  return std::unique_ptr<BridgeServer>(new BridgeServer(std::move(parts)));
+}
+
+BridgeServer::BridgeServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+BridgeServer::~BridgeServer() { Shutdown(); }
+
+int BridgeServer::http_port() const { return parts_->http->port(); }
+int BridgeServer::grpc_port() const { return parts_->grpc_port; }
+
+void BridgeServer::Shutdown() {
+  if (parts_ == nullptr || parts_->shut_down) return;
+  parts_->shut_down = true;
+  LogInfo("shutting down: draining the HTTP edge");
+  // New webhooks get 503 + Retry-After; those in progress finish their
+  // append and are answered before the listener stops.
+  parts_->handler->StartDraining();
+  parts_->http->Stop();
+  LogInfo("shutting down: ending subscriber streams");
+  parts_->service->BeginShutdown();
+  parts_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + parts_->options.shutdown_grace));
+  parts_->grpc_server->Wait();
+  parts_->hub->Shutdown();
+  parts_->journal->Close();
+  LogInfo("shutdown complete");
+}
+
+}  // namespace refir::bridge

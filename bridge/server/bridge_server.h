@@ -1,0 +1,50 @@
+// BridgeServer: the whole bridge wired together (journal, converter, HTTP
+// edge, wake-up hub, gRPC server) with an ordered, graceful shutdown. main.cc
+// only parses flags and handles signals; tests can run a BridgeServer
+// in-process the same way.
+#ifndef REFIR_BRIDGE_SERVER_BRIDGE_SERVER_H_
+#define REFIR_BRIDGE_SERVER_BRIDGE_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "bridge/http_edge/http_edge.h"
+
+namespace refir::bridge {
+
+struct BridgeOptions {
+  // Directory holding the SQLite journal (journal.db); created if missing.
+  std::string data_dir = "./data";
+  HttpEdgeOptions http;
+  std::string grpc_address = "127.0.0.1";
+  // 0 picks a free port; see BridgeServer::grpc_port().
+  int grpc_port = 50051;
+  // How long Shutdown waits for gRPC calls to end before cancelling them.
+  absl::Duration shutdown_grace = absl::Seconds(5);
+};
+
+class BridgeServer {
+ public:
+  // Opens the journal and starts both listeners.
+  static absl::StatusOr<std::unique_ptr<BridgeServer>> Start(const BridgeOptions& options);
+  ~BridgeServer();
+
+  int http_port() const;
+  int grpc_port() const;
+
+  // Stops taking webhooks (in-flight ones are answered), ends subscriber
+  // streams with UNAVAILABLE, stops gRPC, closes the journal. Idempotent.
+  void Shutdown();
+
+  struct Parts;
+
+ private:
+  explicit BridgeServer(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace refir::bridge
+
+#endif  // REFIR_BRIDGE_SERVER_BRIDGE_SERVER_H_
