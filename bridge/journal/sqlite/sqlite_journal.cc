@@ -1,1 +1,556 @@
-// placeholder: to be implemented
+#include "bridge/journal/sqlite/sqlite_journal.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "bridge/common/error_reason.h"
+#include "bridge/common/status_macros.h"
+#include "bridge/journal/sqlite/sqlite_db.h"
+
+namespace refir::bridge {
+namespace {
+
+using sqlite::BindBlob;
+using sqlite::BindInt64;
+using sqlite::BindText;
+using sqlite::DbPtr;
+using sqlite::ScopedReset;
+using sqlite::SqliteError;
+using sqlite::StepDone;
+using sqlite::StmtPtr;
+
+// On-disk format. Bump kSchemaVersion (PRAGMA user_version) whenever the
+// schema changes; a journal written by a newer version is refused.
+//
+// events.event is the serialized v1::Event with `sequence` cleared; the
+// sequence lives only in the row key and is set again on read.
+// AUTOINCREMENT keeps sequences from ever being reused, even after deletes.
+constexpr int64_t kSchemaVersion = 1;
+constexpr char kCreateSchemaSql[] =
+    "CREATE TABLE IF NOT EXISTS events ("
+    "  sequence INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  received_at_us INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  event BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_received_at ON events(received_at_us);"
+    "PRAGMA user_version = 1;";
+
+constexpr int kBusyTimeoutMs = 5000;
+constexpr char kUnavailableReason[] = "journal_unavailable";
+
+constexpr uint64_t kMaxSqliteInt = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+
+int64_t ToSqliteInt(uint64_t value) { return static_cast<int64_t>(std::min(value, kMaxSqliteInt)); }
+
+int64_t ReceivedAtMicros(const v1::Event& event) {
+  if (!event.has_received_at()) return 0;
+  // absl saturates instead of overflowing on absurd timestamps.
+  return absl::ToUnixMicros(absl::FromUnixSeconds(event.received_at().seconds()) +
+                            absl::Nanoseconds(event.received_at().nanos()));
+}
+
+// Runs a one-off query returning a single integer (NULL -> `if_null`).
+absl::StatusOr<int64_t> QueryInt64(sqlite3* db, absl::string_view sql, int64_t if_null) {
+  REFIR_ASSIGN_OR_RETURN(StmtPtr stmt, sqlite::Prepare(db, sql));
+  const int rc = sqlite3_step(stmt.get());
+  if (rc != SQLITE_ROW) return SqliteError(db, rc, absl::StrCat("'", sql, "' failed"));
+  if (sqlite3_column_type(stmt.get(), 0) == SQLITE_NULL) return if_null;
+  return sqlite3_column_int64(stmt.get(), 0);
+}
+
+absl::StatusOr<std::string> QueryText(sqlite3* db, absl::string_view sql) {
+  REFIR_ASSIGN_OR_RETURN(StmtPtr stmt, sqlite::Prepare(db, sql));
+  const int rc = sqlite3_step(stmt.get());
+  if (rc != SQLITE_ROW) return SqliteError(db, rc, absl::StrCat("'", sql, "' failed"));
+  const unsigned char* text = sqlite3_column_text(stmt.get(), 0);
+  return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text));
+}
+
+// Parses the `event` blob in column `col` of the current row and sets its
+// sequence.
+absl::StatusOr<v1::Event> EventFromRow(sqlite3_stmt* stmt, int col, uint64_t sequence) {
+  v1::Event event;
+  const void* blob = sqlite3_column_blob(stmt, col);
+  const int size = sqlite3_column_bytes(stmt, col);
+  if (size > 0 && !event.ParseFromArray(blob, size)) {
+    return absl::DataLossError(
+        absl::StrCat("stored event at sequence ", sequence, " does not parse"));
+  }
+  event.set_sequence(sequence);
+  return event;
+}
+
+// One Append on its way to the committer. Lives on the caller's stack; the
+// committer fills in `status`/`result` and then notifies `done`, after which
+// it never touches the record again.
+struct PendingAppend {
+  absl::string_view id;
+  absl::string_view type;
+  int64_t received_at_us = 0;
+  std::string blob;  // serialized v1::Event without sequence
+  absl::Status status;
+  AppendResult result;
+  absl::Notification done;
+};
+
+// A read-only connection with its own prepared statements.
+struct Reader {
+  DbPtr db;
+  StmtPtr read_from;
+  StmtPtr by_sequence;
+  StmtPtr by_id;
+  StmtPtr first_at_or_after;
+  StmtPtr first;
+};
+
+absl::StatusOr<std::unique_ptr<Reader>> OpenReader(const std::string& path) {
+  auto reader = std::make_unique<Reader>();
+  REFIR_ASSIGN_OR_RETURN(reader->db, sqlite::OpenDb(path, SQLITE_OPEN_READONLY, kBusyTimeoutMs));
+  sqlite3* db = reader->db.get();
+  REFIR_ASSIGN_OR_RETURN(reader->read_from,
+                         sqlite::Prepare(db,
+                                         "SELECT sequence, event FROM events WHERE sequence >= ?1 "
+                                         "ORDER BY sequence LIMIT ?2"));
+  REFIR_ASSIGN_OR_RETURN(reader->by_sequence,
+                         sqlite::Prepare(db, "SELECT event FROM events WHERE sequence = ?1"));
+  REFIR_ASSIGN_OR_RETURN(reader->by_id,
+                         sqlite::Prepare(db, "SELECT sequence, event FROM events WHERE id = ?1"));
+  REFIR_ASSIGN_OR_RETURN(
+      reader->first_at_or_after,
+      sqlite::Prepare(db, "SELECT MIN(sequence) FROM events WHERE received_at_us >= ?1"));
+  REFIR_ASSIGN_OR_RETURN(reader->first, sqlite::Prepare(db, "SELECT MIN(sequence) FROM events"));
+  return reader;
+}
+
+class SqliteJournal final : public Journal {
+ public:
+  explicit SqliteJournal(const SqliteJournalOptions& options)
+      : path_(options.path),
+        max_batch_(std::max<size_t>(options.max_batch, 1)),
+        max_pending_(std::max<size_t>(options.max_pending, 1)) {}
+
+  ~SqliteJournal() override { Close(); }
+
+  SqliteJournal(const SqliteJournal&) = delete;
+  SqliteJournal& operator=(const SqliteJournal&) = delete;
+
+  // Opens the writer, creates or checks the schema, prepares statements,
+  // opens the readers and starts the committer.
+  absl::Status Init(size_t reader_connections) {
+    absl::StatusOr<DbPtr> writer =
+        sqlite::OpenDb(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, kBusyTimeoutMs);
+    if (!writer.ok()) return ExplainOpenFailure(writer.status());
+    writer_ = *std::move(writer);
+    sqlite3* db = writer_.get();
+
+    // Refuse unknown formats before changing anything in the file.
+    REFIR_ASSIGN_OR_RETURN(int64_t version, QueryInt64(db, "PRAGMA user_version", 0));
+    REFIR_RETURN_IF_ERROR(CheckVersion(version));
+
+    REFIR_ASSIGN_OR_RETURN(std::string mode, QueryText(db, "PRAGMA journal_mode = WAL"));
+    if (mode != "wal") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("journal '", path_, "' cannot use WAL mode (got '", mode, "')"));
+    }
+    REFIR_RETURN_IF_ERROR(sqlite::Exec(db, "PRAGMA synchronous = FULL"));
+
+    REFIR_RETURN_IF_ERROR(sqlite::Exec(db, "BEGIN IMMEDIATE"));
+    absl::Status schema = CreateSchemaInTransaction();
+    if (!schema.ok()) {
+      sqlite::Exec(db, "ROLLBACK").IgnoreError();
+      return schema;
+    }
+    REFIR_RETURN_IF_ERROR(sqlite::Exec(db, "COMMIT"));
+
+    REFIR_ASSIGN_OR_RETURN(begin_, sqlite::Prepare(db, "BEGIN IMMEDIATE"));
+    REFIR_ASSIGN_OR_RETURN(commit_, sqlite::Prepare(db, "COMMIT"));
+    REFIR_ASSIGN_OR_RETURN(rollback_, sqlite::Prepare(db, "ROLLBACK"));
+    REFIR_ASSIGN_OR_RETURN(insert_, sqlite::Prepare(db,
+                                                    "INSERT INTO events (id, received_at_us, type, "
+                                                    "event) VALUES (?1, ?2, ?3, ?4) "
+                                                    "ON CONFLICT(id) DO NOTHING"));
+    REFIR_ASSIGN_OR_RETURN(sequence_by_id_,
+                           sqlite::Prepare(db, "SELECT sequence FROM events WHERE id = ?1"));
+
+    // With AUTOINCREMENT, sqlite_sequence remembers the largest sequence ever
+    // used, even when every row has since been deleted.
+    REFIR_ASSIGN_OR_RETURN(
+        int64_t head,
+        QueryInt64(db,
+                   "SELECT MAX(COALESCE((SELECT MAX(sequence) FROM events), 0), "
+                   "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0))",
+                   0));
+    head_.store(static_cast<uint64_t>(std::max<int64_t>(head, 0)), std::memory_order_release);
+
+    const size_t readers = std::max<size_t>(reader_connections, 1);
+    for (size_t i = 0; i < readers; ++i) {
+      REFIR_ASSIGN_OR_RETURN(std::unique_ptr<Reader> reader, OpenReader(path_));
+      absl::MutexLock lock(&pool_mu_);
+      free_readers_.push_back(reader.get());
+      readers_.push_back(std::move(reader));
+    }
+
+    {
+      absl::MutexLock lock(&mu_);
+      queue_.reserve(max_pending_);
+    }
+    absl::MutexLock lock(&close_mu_);
+    committer_ = std::thread([this] { CommitterLoop(); });
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<AppendResult> Append(v1::Event event) override {
+    if (event.id().empty()) return absl::InvalidArgumentError("event id is empty");
+    event.clear_sequence();
+    PendingAppend record;
+    record.id = event.id();
+    record.type = event.type();
+    record.received_at_us = ReceivedAtMicros(event);
+    // Serialize here, on the caller's thread: the committer only binds.
+    if (!event.SerializeToString(&record.blob)) {
+      return absl::InternalError(absl::StrCat("cannot serialize event '", event.id(), "'"));
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &SqliteJournal::HasRoomOrClosing));
+      if (closing_) return ClosedError();
+      queue_.push_back(&record);
+    }
+    record.done.WaitForNotification();
+    if (!record.status.ok()) return std::move(record.status);
+    record.result.id = std::move(*event.mutable_id());
+    return std::move(record.result);
+  }
+
+  absl::StatusOr<std::vector<v1::Event>> Read(uint64_t from_sequence, size_t max_events,
+                                              size_t max_bytes) override {
+    std::vector<v1::Event> events;
+    if (max_events == 0 || from_sequence > kMaxSqliteInt) return events;
+    ReaderLease reader(this);
+    sqlite3* db = reader->db.get();
+    sqlite3_stmt* stmt = reader->read_from.get();
+    ScopedReset reset(stmt);
+    REFIR_RETURN_IF_ERROR(BindInt64(db, stmt, 1, ToSqliteInt(from_sequence)));
+    REFIR_RETURN_IF_ERROR(BindInt64(db, stmt, 2, ToSqliteInt(max_events)));
+    events.reserve(std::min<size_t>(max_events, 64));
+    size_t bytes = 0;
+    for (;;) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return SqliteError(db, rc, "reading events");
+      const size_t size = static_cast<size_t>(sqlite3_column_bytes(stmt, 1));
+      // Never exceed max_bytes, except that one event always fits.
+      if (!events.empty() && (size > max_bytes || bytes > max_bytes - size)) break;
+      const auto sequence = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
+      REFIR_ASSIGN_OR_RETURN(v1::Event event, EventFromRow(stmt, 1, sequence));
+      events.push_back(std::move(event));
+      bytes += size;
+    }
+    return events;
+  }
+
+  absl::StatusOr<v1::Event> GetBySequence(uint64_t sequence) override {
+    if (sequence == 0 || sequence > kMaxSqliteInt) return SequenceNotFound(sequence);
+    ReaderLease reader(this);
+    sqlite3* db = reader->db.get();
+    sqlite3_stmt* stmt = reader->by_sequence.get();
+    ScopedReset reset(stmt);
+    REFIR_RETURN_IF_ERROR(BindInt64(db, stmt, 1, static_cast<int64_t>(sequence)));
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) return SequenceNotFound(sequence);
+    if (rc != SQLITE_ROW) return SqliteError(db, rc, absl::StrCat("reading sequence ", sequence));
+    return EventFromRow(stmt, 0, sequence);
+  }
+
+  absl::StatusOr<v1::Event> GetById(absl::string_view id) override {
+    ReaderLease reader(this);
+    sqlite3* db = reader->db.get();
+    sqlite3_stmt* stmt = reader->by_id.get();
+    ScopedReset reset(stmt);
+    REFIR_RETURN_IF_ERROR(BindText(db, stmt, 1, id));
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+      return absl::NotFoundError(absl::StrCat("no event with id '", id, "' in the journal"));
+    }
+    if (rc != SQLITE_ROW) return SqliteError(db, rc, absl::StrCat("reading event id '", id, "'"));
+    return EventFromRow(stmt, 1, static_cast<uint64_t>(sqlite3_column_int64(stmt, 0)));
+  }
+
+  absl::StatusOr<uint64_t> FirstSequenceAtOrAfter(absl::Time time) override {
+    // Head first: an event committed after the query must not be skipped.
+    const uint64_t head = HeadSequence();
+    ReaderLease reader(this);
+    sqlite3* db = reader->db.get();
+    sqlite3_stmt* stmt = reader->first_at_or_after.get();
+    ScopedReset reset(stmt);
+    REFIR_RETURN_IF_ERROR(BindInt64(db, stmt, 1, absl::ToUnixMicros(time)));
+    return MinSequence(db, stmt, head);
+  }
+
+  absl::StatusOr<uint64_t> FirstSequence() override {
+    const uint64_t head = HeadSequence();
+    ReaderLease reader(this);
+    sqlite3* db = reader->db.get();
+    sqlite3_stmt* stmt = reader->first.get();
+    ScopedReset reset(stmt);
+    return MinSequence(db, stmt, head);
+  }
+
+  uint64_t HeadSequence() const override { return head_.load(std::memory_order_acquire); }
+
+  void AddAppendListener(AppendListener listener) override {
+    absl::MutexLock lock(&listeners_mu_);
+    listeners_.push_back(std::move(listener));
+  }
+
+  void Close() override {
+    {
+      absl::MutexLock lock(&mu_);
+      closing_ = true;
+    }
+    absl::MutexLock lock(&close_mu_);
+    if (committer_.joinable()) committer_.join();
+  }
+
+ private:
+  // Exclusive use of one reader connection; waits while all are busy.
+  class ReaderLease {
+   public:
+    explicit ReaderLease(SqliteJournal* journal) : journal_(journal) {
+      absl::MutexLock lock(&journal_->pool_mu_);
+      journal_->pool_mu_.Await(absl::Condition(journal_, &SqliteJournal::HasFreeReader));
+      reader_ = journal_->free_readers_.back();
+      journal_->free_readers_.pop_back();
+    }
+    ~ReaderLease() {
+      absl::MutexLock lock(&journal_->pool_mu_);
+      journal_->free_readers_.push_back(reader_);
+    }
+    ReaderLease(const ReaderLease&) = delete;
+    ReaderLease& operator=(const ReaderLease&) = delete;
+    Reader* operator->() const { return reader_; }
+
+   private:
+    SqliteJournal* journal_;
+    Reader* reader_ = nullptr;
+  };
+
+  // SQLite says only "unable to open database file"; name the likely cause.
+  absl::Status ExplainOpenFailure(const absl::Status& status) const {
+    const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
+    std::error_code error;
+    if (!dir.empty() && !std::filesystem::is_directory(dir, error)) {
+      return absl::Status(status.code(), absl::StrCat(status.message(), "; directory '",
+                                                      dir.string(), "' does not exist"));
+    }
+    return status;
+  }
+
+  absl::Status CheckVersion(int64_t version) const {
+    if (version > kSchemaVersion || version < 0) {
+      return absl::FailedPreconditionError(absl::StrCat("journal '", path_, "' has schema version ",
+                                                        version, "; this build understands up to ",
+                                                        kSchemaVersion));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CreateSchemaInTransaction() {
+    sqlite3* db = writer_.get();
+    // Checked again under the write lock: another process may have won.
+    REFIR_ASSIGN_OR_RETURN(int64_t version, QueryInt64(db, "PRAGMA user_version", 0));
+    REFIR_RETURN_IF_ERROR(CheckVersion(version));
+    if (version == 0) REFIR_RETURN_IF_ERROR(sqlite::Exec(db, kCreateSchemaSql));
+    return absl::OkStatus();
+  }
+
+  static absl::Status ClosedError() {
+    return ErrorWithReason(absl::StatusCode::kUnavailable, kUnavailableReason, "journal is closed");
+  }
+
+  static absl::Status SequenceNotFound(uint64_t sequence) {
+    return absl::NotFoundError(
+        absl::StrCat("no event with sequence ", sequence, " in the journal"));
+  }
+
+  // Steps a `SELECT MIN(sequence) ...` statement; head + 1 when NULL.
+  static absl::StatusOr<uint64_t> MinSequence(sqlite3* db, sqlite3_stmt* stmt, uint64_t head) {
+    const int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) return SqliteError(db, rc, "reading first sequence");
+    if (sqlite3_column_type(stmt, 0) == SQLITE_NULL) return head + 1;
+    return static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
+  }
+
+  bool HasRoomOrClosing() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return closing_ || queue_.size() < max_pending_;
+  }
+  bool HasWorkOrClosing() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return closing_ || !queue_.empty();
+  }
+  bool HasFreeReader() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(pool_mu_) {
+    return !free_readers_.empty();
+  }
+
+  // Moves up to max_batch_ waiting records into `batch` (which is empty).
+  void TakeBatch(std::vector<PendingAppend*>* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (queue_.size() <= max_batch_) {
+      batch->swap(queue_);  // no copy, capacities trade places
+      return;
+    }
+    const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(max_batch_);
+    batch->assign(queue_.begin(), end);
+    queue_.erase(queue_.begin(), end);
+  }
+
+  void CommitterLoop() {
+    std::vector<PendingAppend*> batch;
+    batch.reserve(max_pending_);
+    for (;;) {
+      batch.clear();
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(this, &SqliteJournal::HasWorkOrClosing));
+        if (queue_.empty()) return;  // closing, and everything queued is done
+        TakeBatch(&batch);
+      }
+      uint64_t max_inserted = 0;
+      const absl::Status status = WriteBatch(batch, &max_inserted);
+      if (!status.ok()) {
+        RollbackIfInTransaction();
+        const absl::Status failure =
+            ErrorWithReason(absl::StatusCode::kUnavailable, kUnavailableReason,
+                            absl::StrCat("journal commit failed: ", status.message()));
+        for (PendingAppend* record : batch) record->status = failure;
+      } else if (max_inserted > head_.load(std::memory_order_relaxed)) {
+        head_.store(max_inserted, std::memory_order_release);
+        // Before releasing the callers: once Append returns, every listener
+        // has seen a head at least as large as its sequence.
+        absl::ReaderMutexLock lock(&listeners_mu_);
+        for (const AppendListener& listener : listeners_) listener(max_inserted);
+      }
+      // After Notify a record may be gone: touch nothing afterwards.
+      for (PendingAppend* record : batch) record->done.Notify();
+    }
+  }
+
+  // Writes `batch` in one transaction, filling in each record's result.
+  absl::Status WriteBatch(const std::vector<PendingAppend*>& batch, uint64_t* max_inserted) {
+    sqlite3* db = writer_.get();
+    // A failed ROLLBACK earlier would leave a transaction open.
+    RollbackIfInTransaction();
+    REFIR_RETURN_IF_ERROR(StepDone(db, begin_.get(), "BEGIN IMMEDIATE"));
+    for (PendingAppend* record : batch) {
+      REFIR_RETURN_IF_ERROR(InsertOne(record, max_inserted));
+    }
+    return StepDone(db, commit_.get(), "COMMIT");
+  }
+
+  // Looks the id up first and inserts only when it is new. (INSERT ... ON
+  // CONFLICT DO NOTHING alone would do, but with AUTOINCREMENT SQLite burns a
+  // sequence number on every ignored duplicate, leaving gaps and a
+  // sqlite_sequence ahead of the newest event.) The committer is the only
+  // writer and holds the write lock, so nothing can slip in between.
+  absl::Status InsertOne(PendingAppend* record, uint64_t* max_inserted) {
+    sqlite3* db = writer_.get();
+    {
+      sqlite3_stmt* stmt = sequence_by_id_.get();
+      ScopedReset reset(stmt);
+      REFIR_RETURN_IF_ERROR(BindText(db, stmt, 1, record->id));
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_ROW) {  // stored already, maybe earlier in this batch
+        record->result.sequence = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
+        record->result.duplicate = true;
+        return absl::OkStatus();
+      }
+      if (rc != SQLITE_DONE) {
+        return SqliteError(db, rc, absl::StrCat("looking up event id '", record->id, "'"));
+      }
+    }
+    sqlite3_stmt* stmt = insert_.get();
+    ScopedReset reset(stmt);
+    REFIR_RETURN_IF_ERROR(BindText(db, stmt, 1, record->id));
+    REFIR_RETURN_IF_ERROR(BindInt64(db, stmt, 2, record->received_at_us));
+    REFIR_RETURN_IF_ERROR(BindText(db, stmt, 3, record->type));
+    REFIR_RETURN_IF_ERROR(BindBlob(db, stmt, 4, record->blob));
+    const int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE) {
+      return SqliteError(db, rc, absl::StrCat("inserting event '", record->id, "'"));
+    }
+    if (sqlite3_changes(db) != 1) {
+      return absl::InternalError(
+          absl::StrCat("event '", record->id, "' was not inserted although its id was new"));
+    }
+    const auto sequence = static_cast<uint64_t>(sqlite3_last_insert_rowid(db));
+    record->result.sequence = sequence;
+    record->result.duplicate = false;
+    *max_inserted = std::max(*max_inserted, sequence);
+    return absl::OkStatus();
+  }
+
+  void RollbackIfInTransaction() {
+    if (sqlite3_get_autocommit(writer_.get()) == 0) {
+      // If even ROLLBACK fails, the next batch retries it first.
+      StepDone(writer_.get(), rollback_.get(), "ROLLBACK").IgnoreError();
+    }
+  }
+
+  const std::string path_;
+  const size_t max_batch_;
+  const size_t max_pending_;
+
+  // The writer connection and its statements: used by Init, then only by
+  // the committer thread. Statements are declared after the connection so
+  // they are finalized first.
+  DbPtr writer_;
+  StmtPtr begin_;
+  StmtPtr commit_;
+  StmtPtr rollback_;
+  StmtPtr insert_;
+  StmtPtr sequence_by_id_;
+
+  std::atomic<uint64_t> head_{0};
+
+  absl::Mutex mu_;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<PendingAppend*> queue_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex listeners_mu_;
+  std::vector<AppendListener> listeners_ ABSL_GUARDED_BY(listeners_mu_);
+
+  absl::Mutex pool_mu_;
+  std::vector<std::unique_ptr<Reader>> readers_;  // owns; fixed after Init
+  std::vector<Reader*> free_readers_ ABSL_GUARDED_BY(pool_mu_);
+
+  absl::Mutex close_mu_;  // serializes joining the committer
+  std::thread committer_ ABSL_GUARDED_BY(close_mu_);
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Journal>> OpenSqliteJournal(const SqliteJournalOptions& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("journal path is empty");
+  auto journal = std::make_unique<SqliteJournal>(options);
+  REFIR_RETURN_IF_ERROR(journal->Init(options.reader_connections));
+  return journal;
+}
+
+}  // namespace refir::bridge

@@ -1,0 +1,614 @@
+#include "bridge/journal/sqlite/sqlite_journal.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "bridge/common/error_reason.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+
+namespace refir::bridge {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+using ::testing::HasSubstr;
+
+constexpr int64_t kBaseSeconds = 1'700'000'000;
+
+// A fully populated event; the body has a NUL and non-UTF-8 bytes.
+v1::Event MakeEvent(const std::string& id, int64_t seconds = kBaseSeconds,
+                    const std::string& type = "refir.referral.created") {
+  v1::Event event;
+  event.set_id(id);
+  event.set_source("refir");
+  event.set_type(type);
+  event.mutable_received_at()->set_seconds(seconds);
+  event.mutable_received_at()->set_nanos(123'456'789);
+  v1::RefirPayload* refir = event.mutable_refir();
+  refir->set_event_type("referral");
+  refir->mutable_lead()->set_id("42");
+  refir->mutable_lead()->set_email("lead@example.com");
+  refir->mutable_lead()->set_name("Ada Lovelace");
+  refir->mutable_referrer()->set_id("7");
+  refir->mutable_referrer()->set_referral_code("ABC");
+  refir->set_message("Ada joined via Bob");
+  refir->mutable_campaign()->set_id("c1");
+  refir->mutable_campaign()->set_name("Spring");
+  event.set_body(absl::StrCat("{\"id\":\"", id, "\"}", std::string("\0\xff\xfe", 3)));
+  event.set_content_type("application/json");
+  (*event.mutable_headers())["user-agent"] = "Refir/1.0";
+  (*event.mutable_headers())["webhook-id"] = id;
+  event.set_remote_addr("10.0.0.1:5555");
+  return event;
+}
+
+v1::Event WithSequence(v1::Event event, uint64_t sequence) {
+  event.set_sequence(sequence);
+  return event;
+}
+
+MATCHER_P(EqualsProto, expected, "") {
+  std::string diff;
+  MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(&diff);
+  if (differencer.Compare(expected, arg)) return true;
+  *result_listener << diff;
+  return false;
+}
+
+// Runs SQL on the database file through a separate connection.
+void RawExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
+            SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close_v2(db);
+  ASSERT_EQ(rc, SQLITE_OK) << message;
+}
+
+class SqliteJournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = ::testing::TempDir() + "sqlite_journal_XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr) << "mkdtemp: errno " << errno;
+    dir_ = pattern;
+    path_ = dir_ + "/journal.db";
+  }
+  void TearDown() override {
+    std::error_code error;
+    std::filesystem::remove_all(dir_, error);
+  }
+
+  SqliteJournalOptions Options() const {
+    SqliteJournalOptions options;
+    options.path = path_;
+    return options;
+  }
+
+  std::unique_ptr<Journal> Open() {
+    absl::StatusOr<std::unique_ptr<Journal>> journal = OpenSqliteJournal(Options());
+    EXPECT_TRUE(journal.ok()) << journal.status();
+    return journal.ok() ? *std::move(journal) : nullptr;
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(SqliteJournalTest, AppendThenReadBackIdentical) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  EXPECT_EQ(journal->HeadSequence(), 0u);
+  std::vector<v1::Event> sent = {MakeEvent("a"), MakeEvent("b"), MakeEvent("c")};
+  for (size_t i = 0; i < sent.size(); ++i) {
+    v1::Event event = sent[i];
+    event.set_sequence(999);  // ignored
+    absl::StatusOr<AppendResult> result = journal->Append(event);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->sequence, i + 1);
+    EXPECT_EQ(result->id, sent[i].id());
+    EXPECT_FALSE(result->duplicate);
+  }
+  EXPECT_EQ(journal->HeadSequence(), 3u);
+
+  absl::StatusOr<std::vector<v1::Event>> read = journal->Read(1, 100, 1 << 20);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_THAT((*read)[i], EqualsProto(WithSequence(sent[i], i + 1)));
+    EXPECT_EQ((*read)[i].body(), sent[i].body());  // byte-exact, NUL included
+  }
+  absl::StatusOr<v1::Event> second = journal->GetBySequence(2);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_THAT(*second, EqualsProto(WithSequence(sent[1], 2)));
+}
+
+TEST_F(SqliteJournalTest, DuplicateIdReturnsOriginalSequenceAndStoresOnce) {
+  {
+    std::unique_ptr<Journal> journal = Open();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_EQ(journal->Append(MakeEvent("a")).value().sequence, 1u);
+    ASSERT_EQ(journal->Append(MakeEvent("b")).value().sequence, 2u);
+    v1::Event again = MakeEvent("a");
+    again.set_body("a different body");
+    absl::StatusOr<AppendResult> dup = journal->Append(again);
+    ASSERT_TRUE(dup.ok()) << dup.status();
+    EXPECT_EQ(dup->sequence, 1u);
+    EXPECT_TRUE(dup->duplicate);
+    EXPECT_EQ(dup->id, "a");
+    EXPECT_EQ(journal->HeadSequence(), 2u);
+    absl::StatusOr<std::vector<v1::Event>> read = journal->Read(1, 100, 1 << 20);
+    ASSERT_TRUE(read.ok());
+    ASSERT_EQ(read->size(), 2u);
+    EXPECT_EQ((*read)[0].body(), MakeEvent("a").body());
+  }
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  absl::StatusOr<AppendResult> dup = journal->Append(MakeEvent("a"));
+  ASSERT_TRUE(dup.ok()) << dup.status();
+  EXPECT_EQ(dup->sequence, 1u);
+  EXPECT_TRUE(dup->duplicate);
+  absl::StatusOr<AppendResult> fresh = journal->Append(MakeEvent("c"));
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->sequence, 3u);
+  EXPECT_FALSE(fresh->duplicate);
+  EXPECT_EQ(journal->Read(1, 100, 1 << 20).value().size(), 3u);
+}
+
+TEST_F(SqliteJournalTest, ManyThreadsGetDistinctReadableSequences) {
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 500;
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  std::vector<std::vector<std::pair<std::string, absl::StatusOr<AppendResult>>>> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string id = absl::StrCat("t", t, "-", i);
+        results[t].emplace_back(id, journal->Append(MakeEvent(id)));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  std::map<uint64_t, std::string> by_sequence;
+  for (const auto& per_thread : results) {
+    for (const auto& [id, result] : per_thread) {
+      ASSERT_TRUE(result.ok()) << result.status();
+      EXPECT_FALSE(result->duplicate);
+      EXPECT_TRUE(by_sequence.emplace(result->sequence, id).second)
+          << "sequence " << result->sequence << " given twice";
+    }
+  }
+  constexpr uint64_t kTotal = kThreads * kPerThread;
+  ASSERT_EQ(by_sequence.size(), kTotal);
+  EXPECT_EQ(by_sequence.begin()->first, 1u);
+  EXPECT_EQ(by_sequence.rbegin()->first, kTotal);
+  EXPECT_EQ(journal->HeadSequence(), kTotal);
+
+  uint64_t next = 1;
+  size_t seen = 0;
+  while (next <= kTotal) {
+    absl::StatusOr<std::vector<v1::Event>> page = journal->Read(next, 700, 1 << 20);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_FALSE(page->empty());
+    for (const v1::Event& event : *page) {
+      ASSERT_EQ(event.sequence(), next);
+      EXPECT_EQ(event.id(), by_sequence[next]);
+      EXPECT_EQ(event.body(), MakeEvent(event.id()).body());
+      ++next;
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, kTotal);
+}
+
+TEST_F(SqliteJournalTest, ConcurrentDuplicatesStoredOnceWithOneSequence) {
+  constexpr int kThreads = 8;
+  constexpr int kIds = 100;
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  std::vector<std::vector<AppendResult>> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kIds; ++i) {
+        absl::StatusOr<AppendResult> result = journal->Append(MakeEvent(absl::StrCat("id-", i)));
+        if (result.ok()) results[t].push_back(*result);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::map<std::string, uint64_t> sequence_of;
+  std::map<std::string, int> fresh_count;
+  for (const auto& per_thread : results) {
+    ASSERT_EQ(per_thread.size(), static_cast<size_t>(kIds));
+    for (const AppendResult& result : per_thread) {
+      auto [it, inserted] = sequence_of.emplace(result.id, result.sequence);
+      EXPECT_EQ(it->second, result.sequence) << result.id;
+      if (!result.duplicate) ++fresh_count[result.id];
+    }
+  }
+  ASSERT_EQ(sequence_of.size(), static_cast<size_t>(kIds));
+  for (const auto& [id, count] : fresh_count) EXPECT_EQ(count, 1) << id;
+  EXPECT_EQ(fresh_count.size(), static_cast<size_t>(kIds));
+  EXPECT_EQ(journal->HeadSequence(), static_cast<uint64_t>(kIds));
+  EXPECT_EQ(journal->Read(1, 1000, 1 << 20).value().size(), static_cast<size_t>(kIds));
+}
+
+TEST_F(SqliteJournalTest, ReopenKeepsEverythingAndContinuesSequences) {
+  {
+    std::unique_ptr<Journal> journal = Open();
+    ASSERT_NE(journal, nullptr);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(journal->Append(MakeEvent(absl::StrCat("e", i))).ok());
+    journal->Close();
+  }
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  EXPECT_EQ(journal->HeadSequence(), 5u);
+  absl::StatusOr<std::vector<v1::Event>> read = journal->Read(1, 100, 1 << 20);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT((*read)[i], EqualsProto(WithSequence(MakeEvent(absl::StrCat("e", i)), i + 1)));
+  }
+  EXPECT_EQ(journal->Append(MakeEvent("e5")).value().sequence, 6u);
+}
+
+TEST_F(SqliteJournalTest, SequencesNotReusedAfterAllRowsDeleted) {
+  {
+    std::unique_ptr<Journal> journal = Open();
+    ASSERT_NE(journal, nullptr);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(journal->Append(MakeEvent(absl::StrCat("e", i))).ok());
+  }
+  RawExec(path_, "DELETE FROM events");
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  EXPECT_EQ(journal->HeadSequence(), 3u);
+  EXPECT_EQ(journal->FirstSequence().value(), 4u);
+  EXPECT_EQ(journal->Append(MakeEvent("new")).value().sequence, 4u);
+  EXPECT_EQ(journal->FirstSequence().value(), 4u);
+}
+
+TEST_F(SqliteJournalTest, ReadHonoursFromMaxEventsAndMaxBytes) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(journal->Append(MakeEvent(absl::StrCat("e-", i))).ok());
+  }
+  // Every stored blob has the same size (ids of equal length).
+  const size_t blob = MakeEvent("e-0").ByteSizeLong();
+
+  auto sequences = [&](uint64_t from, size_t max_events, size_t max_bytes) {
+    std::vector<uint64_t> out;
+    absl::StatusOr<std::vector<v1::Event>> read = journal->Read(from, max_events, max_bytes);
+    EXPECT_TRUE(read.ok()) << read.status();
+    if (read.ok()) {
+      for (const v1::Event& event : *read) out.push_back(event.sequence());
+    }
+    return out;
+  };
+  using V = std::vector<uint64_t>;
+  EXPECT_EQ(sequences(1, 3, 1 << 20), (V{1, 2, 3}));
+  EXPECT_EQ(sequences(8, 100, 1 << 20), (V{8, 9, 10}));
+  EXPECT_EQ(sequences(0, 2, 1 << 20), (V{1, 2}));
+  EXPECT_EQ(sequences(11, 100, 1 << 20), V{});
+  EXPECT_EQ(sequences(1, 0, 1 << 20), V{});
+  EXPECT_EQ(sequences(4, 100, 2 * blob + blob / 2), (V{4, 5}));
+  EXPECT_EQ(sequences(4, 100, 2 * blob), (V{4, 5}));
+  EXPECT_EQ(sequences(4, 100, 1), (V{4}));  // at least one
+  EXPECT_EQ(sequences(UINT64_MAX, 100, 1 << 20), V{});
+}
+
+TEST_F(SqliteJournalTest, GetByIdAndBySequence) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  ASSERT_TRUE(journal->Append(MakeEvent("first")).ok());
+  ASSERT_TRUE(journal->Append(MakeEvent("second")).ok());
+
+  absl::StatusOr<v1::Event> by_id = journal->GetById("second");
+  ASSERT_TRUE(by_id.ok()) << by_id.status();
+  EXPECT_THAT(*by_id, EqualsProto(WithSequence(MakeEvent("second"), 2)));
+  absl::StatusOr<v1::Event> by_sequence = journal->GetBySequence(1);
+  ASSERT_TRUE(by_sequence.ok()) << by_sequence.status();
+  EXPECT_THAT(*by_sequence, EqualsProto(WithSequence(MakeEvent("first"), 1)));
+
+  absl::StatusOr<v1::Event> missing_id = journal->GetById("nope");
+  EXPECT_EQ(missing_id.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(missing_id.status().message(), HasSubstr("nope"));
+  absl::StatusOr<v1::Event> missing_sequence = journal->GetBySequence(3);
+  EXPECT_EQ(missing_sequence.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(missing_sequence.status().message(), HasSubstr("3"));
+  EXPECT_EQ(journal->GetBySequence(0).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(journal->GetBySequence(UINT64_MAX).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(SqliteJournalTest, FirstSequenceAndFirstSequenceAtOrAfter) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  EXPECT_EQ(journal->FirstSequence().value(), 1u);
+  EXPECT_EQ(journal->FirstSequenceAtOrAfter(absl::UnixEpoch()).value(), 1u);
+  ASSERT_TRUE(journal->Append(MakeEvent("t0", kBaseSeconds)).ok());
+  ASSERT_TRUE(journal->Append(MakeEvent("t10", kBaseSeconds + 10)).ok());
+  ASSERT_TRUE(journal->Append(MakeEvent("t20", kBaseSeconds + 20)).ok());
+  const absl::Time base = absl::FromUnixSeconds(kBaseSeconds) + absl::Nanoseconds(123'456'789);
+  EXPECT_EQ(journal->FirstSequence().value(), 1u);
+  EXPECT_EQ(journal->FirstSequenceAtOrAfter(base - absl::Seconds(1)).value(), 1u);
+  EXPECT_EQ(journal->FirstSequenceAtOrAfter(base).value(), 1u);
+  EXPECT_EQ(journal->FirstSequenceAtOrAfter(base + absl::Microseconds(1)).value(), 2u);
+  EXPECT_EQ(journal->FirstSequenceAtOrAfter(base + absl::Seconds(10)).value(), 2u);
+  EXPECT_EQ(journal->FirstSequenceAtOrAfter(base + absl::Seconds(15)).value(), 3u);
+  EXPECT_EQ(journal->FirstSequenceAtOrAfter(base + absl::Seconds(30)).value(), 4u);
+  EXPECT_EQ(journal->FirstSequenceAtOrAfter(absl::InfiniteFuture()).value(), 4u);
+  EXPECT_EQ(journal->FirstSequenceAtOrAfter(absl::InfinitePast()).value(), 1u);
+}
+
+TEST_F(SqliteJournalTest, ListenerSeesIncreasingHeadsCoveringEveryAppend) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  absl::Mutex mu;
+  std::vector<uint64_t> heads;
+  journal->AddAppendListener([&](uint64_t head) {
+    absl::MutexLock lock(&mu);
+    heads.push_back(head);
+  });
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 50;
+  std::vector<std::thread> threads;
+  std::vector<uint64_t> max_seen(kThreads, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        absl::StatusOr<AppendResult> result =
+            journal->Append(MakeEvent(absl::StrCat("t", t, "-", i)));
+        ASSERT_TRUE(result.ok()) << result.status();
+        // Listeners run before Append returns.
+        absl::MutexLock lock(&mu);
+        ASSERT_FALSE(heads.empty());
+        EXPECT_GE(heads.back(), result->sequence);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  size_t calls = 0;
+  {
+    absl::MutexLock lock(&mu);
+    calls = heads.size();
+  }
+  // A duplicate does not advance the head, so no listener call.
+  ASSERT_TRUE(journal->Append(MakeEvent("t0-0")).value().duplicate);
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(heads.size(), calls);
+  for (size_t i = 1; i < heads.size(); ++i) EXPECT_LT(heads[i - 1], heads[i]);
+  EXPECT_EQ(heads.back(), static_cast<uint64_t>(kThreads * kPerThread));
+}
+
+TEST_F(SqliteJournalTest, AppendAfterCloseIsUnavailableButReadsWork) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  ASSERT_TRUE(journal->Append(MakeEvent("a")).ok());
+  journal->Close();
+  journal->Close();  // idempotent
+  absl::StatusOr<AppendResult> result = journal->Append(MakeEvent("b"));
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReasonOf(result.status()), "journal_unavailable");
+  EXPECT_EQ(journal->Read(1, 10, 1 << 20).value().size(), 1u);
+}
+
+TEST_F(SqliteJournalTest, CloseDrainsQueuedAppendsAndRefusesLaterOnes) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 200;
+  std::vector<std::vector<std::pair<std::string, absl::StatusOr<AppendResult>>>> results(kThreads);
+  std::vector<std::thread> threads;
+  absl::Mutex mu;
+  int appended = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string id = absl::StrCat("t", t, "-", i);
+        results[t].emplace_back(id, journal->Append(MakeEvent(id)));
+        absl::MutexLock lock(&mu);
+        ++appended;
+      }
+    });
+  }
+  {
+    // Close while appends are in flight.
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](int* n) { return *n >= 100; }, &appended));
+  }
+  journal->Close();
+  for (std::thread& thread : threads) thread.join();
+  journal.reset();
+
+  journal = Open();
+  ASSERT_NE(journal, nullptr);
+  int ok = 0;
+  int refused = 0;
+  for (const auto& per_thread : results) {
+    for (const auto& [id, result] : per_thread) {
+      absl::StatusOr<v1::Event> stored = journal->GetById(id);
+      if (result.ok()) {
+        ++ok;
+        ASSERT_TRUE(stored.ok()) << id << ": " << stored.status();
+        EXPECT_EQ(stored->sequence(), result->sequence);
+      } else {
+        ++refused;
+        EXPECT_EQ(ReasonOf(result.status()), "journal_unavailable");
+        EXPECT_EQ(stored.status().code(), absl::StatusCode::kNotFound) << id;
+      }
+    }
+  }
+  EXPECT_GE(ok, 100);
+  EXPECT_EQ(ok + refused, kThreads * kPerThread);
+  EXPECT_EQ(journal->HeadSequence(), static_cast<uint64_t>(ok));
+}
+
+TEST_F(SqliteJournalTest, EmptyIdIsInvalidArgument) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  EXPECT_EQ(journal->Append(MakeEvent("")).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(journal->HeadSequence(), 0u);
+}
+
+TEST_F(SqliteJournalTest, OpenInMissingDirectoryFailsClearly) {
+  SqliteJournalOptions options;
+  options.path = dir_ + "/no/such/dir/journal.db";
+  absl::StatusOr<std::unique_ptr<Journal>> journal = OpenSqliteJournal(options);
+  ASSERT_FALSE(journal.ok());
+  EXPECT_THAT(journal.status().message(), HasSubstr(options.path));
+  EXPECT_THAT(journal.status().message(), HasSubstr("does not exist"));
+}
+
+TEST_F(SqliteJournalTest, UnknownSchemaVersionIsRefused) {
+  RawExec(path_, "PRAGMA user_version = 99");
+  absl::StatusOr<std::unique_ptr<Journal>> journal = OpenSqliteJournal(Options());
+  ASSERT_FALSE(journal.ok());
+  EXPECT_EQ(journal.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(journal.status().message(), HasSubstr("99"));
+}
+
+TEST_F(SqliteJournalTest, NotADatabaseIsRefused) {
+  {
+    FILE* file = fopen(path_.c_str(), "w");
+    ASSERT_NE(file, nullptr);
+    fputs("this is not an SQLite database, not even close, but long enough to matter", file);
+    fclose(file);
+  }
+  absl::StatusOr<std::unique_ptr<Journal>> journal = OpenSqliteJournal(Options());
+  EXPECT_FALSE(journal.ok());
+}
+
+// A trigger added behind the journal's back makes one insert fail: that
+// batch is rolled back and reported as journal_unavailable, and the journal
+// keeps working for later appends.
+TEST_F(SqliteJournalTest, CommitFailureFailsAppendAndJournalRecovers) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  ASSERT_EQ(journal->Append(MakeEvent("before")).value().sequence, 1u);
+  RawExec(path_,
+          "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.type = 'poison' "
+          "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+  absl::StatusOr<AppendResult> failed = journal->Append(MakeEvent("bad", kBaseSeconds, "poison"));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReasonOf(failed.status()), "journal_unavailable");
+  EXPECT_THAT(failed.status().message(), HasSubstr("injected failure"));
+  EXPECT_EQ(journal->GetById("bad").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(journal->HeadSequence(), 1u);
+
+  absl::StatusOr<AppendResult> after = journal->Append(MakeEvent("after"));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->sequence, 2u);
+  EXPECT_TRUE(journal->GetById("after").ok());
+}
+
+// The durability contract: every sequence an Append returned survives
+// SIGKILL of the process at an arbitrary moment.
+TEST_F(SqliteJournalTest, ReturnedAppendsSurviveKillDashNine) {
+  struct Report {
+    uint64_t sequence;
+    uint64_t index;
+  };
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  // Fork before this process opens any journal (no threads of ours yet).
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    SqliteJournalOptions options;
+    options.path = path_;
+    absl::StatusOr<std::unique_ptr<Journal>> journal = OpenSqliteJournal(options);
+    if (!journal.ok()) _exit(2);
+    constexpr int kWriters = 4;
+    std::vector<std::thread> writers;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] {
+        for (uint64_t i = w;; i += kWriters) {
+          absl::StatusOr<AppendResult> result =
+              (*journal)->Append(MakeEvent(absl::StrCat("kill-", i)));
+          if (!result.ok()) _exit(3);
+          const Report report{result->sequence, i};
+          // Reports are smaller than PIPE_BUF, so each write is atomic.
+          if (write(fds[1], &report, sizeof(report)) != sizeof(report)) _exit(4);
+        }
+      });
+    }
+    for (std::thread& writer : writers) writer.join();  // never: killed first
+    _exit(5);
+  }
+  close(fds[1]);
+  constexpr size_t kBeforeKill = 300;
+  std::vector<Report> reports;
+  auto read_one = [&]() {
+    Report report;
+    size_t got = 0;
+    while (got < sizeof(report)) {
+      const ssize_t n = read(fds[0], reinterpret_cast<char*>(&report) + got, sizeof(report) - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      got += static_cast<size_t>(n);
+    }
+    reports.push_back(report);
+    return true;
+  };
+  while (reports.size() < kBeforeKill && read_one()) {
+  }
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  int wait_status = 0;
+  ASSERT_EQ(waitpid(child, &wait_status, 0), child);
+  // Whatever the child reported before dying counts too.
+  while (read_one()) {
+  }
+  close(fds[0]);
+  ASSERT_TRUE(WIFSIGNALED(wait_status))
+      << "child exited early with code " << WEXITSTATUS(wait_status);
+  ASSERT_GE(reports.size(), kBeforeKill);
+
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  std::set<uint64_t> sequences;
+  for (const Report& report : reports) {
+    EXPECT_TRUE(sequences.insert(report.sequence).second) << report.sequence;
+    absl::StatusOr<v1::Event> stored = journal->GetBySequence(report.sequence);
+    ASSERT_TRUE(stored.ok()) << "sequence " << report.sequence << ": " << stored.status();
+    EXPECT_EQ(stored->id(), absl::StrCat("kill-", report.index));
+    EXPECT_EQ(stored->body(), MakeEvent(stored->id()).body());
+  }
+  EXPECT_GE(journal->HeadSequence(), *sequences.rbegin());
+  // The journal continues after the crash.
+  absl::StatusOr<AppendResult> next = journal->Append(MakeEvent("after-crash"));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_GT(next->sequence, *sequences.rbegin());
+}
+
+}  // namespace
+}  // namespace refir::bridge
