@@ -6,12 +6,12 @@
 namespace refir::bridge {
 
 HttpReply JsonErrorReply(int status, absl::string_view error, absl::string_view detail) {
-  nlohmann::json body = {{"error", std::string(error)}};
+  nlohmann::ordered_json body = {{"error", std::string(error)}};
   if (!detail.empty()) body["detail"] = std::string(detail);
   HttpReply reply;
   reply.status = status;
   // Replace invalid UTF-8 (e.g. echoed from a bad request) rather than throw.
-  reply.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  reply.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   return reply;
 }
 

@@ -42,13 +42,13 @@ HttpReply WebhookHandler::Handle(const WebhookRequest& request) {
   absl::StatusOr<AppendResult> appended = journal_->Append(*std::move(event));
   if (!appended.ok()) return ReplyForError(appended.status());
 
-  nlohmann::json body = {{"message", "Webhook received successfully"},
+  nlohmann::ordered_json body = {{"message", "Webhook received successfully"},
                          {"id", appended->id},
                          {"sequence", appended->sequence}};
   if (appended->duplicate) body["duplicate"] = true;
   HttpReply reply;
   reply.status = 200;
-  reply.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  reply.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   return reply;
 }
 

@@ -1,0 +1,114 @@
+#include "tests/integration/bridge_process.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+
+namespace refir::bridge::testing {
+
+std::string MakeTempDir() {
+  std::string pattern = ::testing::TempDir() + "refir-bridge-XXXXXX";
+  std::vector<char> buffer(pattern.begin(), pattern.end());
+  buffer.push_back('\0');
+  const char* made = mkdtemp(buffer.data());
+  EXPECT_NE(made, nullptr) << "mkdtemp failed for " << pattern;
+  return made == nullptr ? std::string() : std::string(made);
+}
+
+std::string BridgeProcess::BinaryPath() {
+  const char* path = std::getenv("REFIR_BRIDGE_BINARY");
+  return path == nullptr ? std::string() : std::string(path);
+}
+
+BridgeProcess::BridgeProcess(std::string data_dir, std::vector<std::string> extra_flags)
+    : data_dir_(std::move(data_dir)), extra_flags_(std::move(extra_flags)) {}
+
+BridgeProcess::~BridgeProcess() {
+  if (pid_ > 0) Kill();
+}
+
+std::string BridgeProcess::grpc_target() const { return absl::StrCat("127.0.0.1:", grpc_port_); }
+
+absl::Status BridgeProcess::Start() {
+  const std::string binary = BinaryPath();
+  if (binary.empty()) return absl::FailedPreconditionError("REFIR_BRIDGE_BINARY is not set");
+  const std::string ports_file = absl::StrCat(data_dir_, "/ports");
+  unlink(ports_file.c_str());
+
+  std::vector<std::string> args = {binary,
+                                   absl::StrCat("--data_dir=", data_dir_),
+                                   "--http_port=0",
+                                   "--grpc_port=0",
+                                   absl::StrCat("--ports_file=", ports_file)};
+  args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  pid_ = fork();
+  if (pid_ < 0) return absl::InternalError("fork failed");
+  if (pid_ == 0) {
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::InternalError(absl::StrCat("bridge exited during startup, status ", status));
+    }
+    std::ifstream in(ports_file);
+    if (in) {
+      std::stringstream contents;
+      contents << in.rdbuf();
+      for (absl::string_view line : absl::StrSplit(contents.str(), '\n', absl::SkipEmpty())) {
+        std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(line, '=');
+        int value = 0;
+        if (!absl::SimpleAtoi(kv.second, &value)) continue;
+        if (kv.first == "http_port") http_port_ = value;
+        if (kv.first == "grpc_port") grpc_port_ = value;
+      }
+      if (http_port_ > 0 && grpc_port_ > 0) return absl::OkStatus();
+    }
+    absl::SleepFor(absl::Milliseconds(10));  // Polling a file another process writes.
+  }
+  Kill();
+  return absl::DeadlineExceededError("bridge did not become ready in 30 s");
+}
+
+absl::StatusOr<int> BridgeProcess::WaitForExit() {
+  int status = 0;
+  if (waitpid(pid_, &status, 0) != pid_) return absl::InternalError("waitpid failed");
+  pid_ = -1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return absl::InternalError(absl::StrCat("bridge died from signal ", WTERMSIG(status)));
+}
+
+absl::StatusOr<int> BridgeProcess::Stop() {
+  if (pid_ <= 0) return absl::FailedPreconditionError("not running");
+  kill(pid_, SIGTERM);
+  return WaitForExit();
+}
+
+void BridgeProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+}  // namespace refir::bridge::testing

@@ -1,0 +1,55 @@
+// BridgeProcess: runs the real refir_bridge binary for integration tests, on
+// ports chosen by the kernel (port 0) and a data directory of the test's.
+#ifndef REFIR_BRIDGE_TESTS_INTEGRATION_BRIDGE_PROCESS_H_
+#define REFIR_BRIDGE_TESTS_INTEGRATION_BRIDGE_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace refir::bridge::testing {
+
+// A fresh empty directory under the test temp dir.
+std::string MakeTempDir();
+
+class BridgeProcess {
+ public:
+  // Path from $REFIR_BRIDGE_BINARY (set by CMake for integration tests).
+  static std::string BinaryPath();
+
+  explicit BridgeProcess(std::string data_dir, std::vector<std::string> extra_flags = {});
+  ~BridgeProcess();
+
+  BridgeProcess(const BridgeProcess&) = delete;
+  BridgeProcess& operator=(const BridgeProcess&) = delete;
+
+  // Starts the binary and waits (up to 30 s) until it wrote its ports file.
+  absl::Status Start();
+  // SIGTERM, then waits for exit; returns the exit status (0 expected).
+  absl::StatusOr<int> Stop();
+  // SIGKILL, then reaps the process.
+  void Kill();
+  bool running() const { return pid_ > 0; }
+
+  int http_port() const { return http_port_; }
+  int grpc_port() const { return grpc_port_; }
+  std::string grpc_target() const;
+  const std::string& data_dir() const { return data_dir_; }
+
+ private:
+  absl::StatusOr<int> WaitForExit();
+
+  std::string data_dir_;
+  std::vector<std::string> extra_flags_;
+  pid_t pid_ = -1;
+  int http_port_ = 0;
+  int grpc_port_ = 0;
+};
+
+}  // namespace refir::bridge::testing
+
+#endif  // REFIR_BRIDGE_TESTS_INTEGRATION_BRIDGE_PROCESS_H_

@@ -1,0 +1,313 @@
+// Webhooks in over real HTTP, events out over a real gRPC channel, against
+// the real bridge binary.
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/integration/bridge_process.h"
+#include "tests/integration/test_clients.h"
+
+namespace refir::bridge::testing {
+namespace {
+
+constexpr char kReferralBody[] =
+    R"({"event":"referral_created","lead":{"id":18446744073709551615,"email":"lead@example.com",)"
+    R"("firstName":"Ada","lastName":"Lovelace"},"referrer":{"user_id":"u-42",)"
+    R"("email":"ref@example.com","referralCode":"ADA42"},"message":"Ada joined via u-42",)"
+    R"("campaign":{"id":7,"name":"Spring"},"extra":[1,2,3]})";
+
+class WebhookE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bridge_ = std::make_unique<BridgeProcess>(MakeTempDir());
+    ASSERT_TRUE(bridge_->Start().ok());
+    stub_ = MakeStub(bridge_->grpc_target());
+  }
+
+  std::unique_ptr<BridgeProcess> bridge_;
+  std::unique_ptr<v1::EventStream::Stub> stub_;
+};
+
+TEST_F(WebhookE2ETest, PostAnswers200WithIdAndSequence) {
+  HttpResult first = PostWebhook(bridge_->http_port(), kReferralBody);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.json["message"], "Webhook received successfully");
+  EXPECT_EQ(first.json["sequence"], 1);
+  ASSERT_TRUE(first.json["id"].is_string());
+  EXPECT_EQ(first.json["id"].get<std::string>().size(), 36u);  // a UUIDv7
+  EXPECT_EQ(first.content_type, "application/json");
+
+  HttpResult second = PostWebhook(bridge_->http_port(), R"({"message":"hi"})");
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(second.json["sequence"], 2);
+}
+
+TEST_F(WebhookE2ETest, SubscriberReceivesTypedFieldsAndByteExactBody) {
+  const std::string body = std::string(" \n") + kReferralBody + "\n ";
+  HttpResult posted = PostWebhook(bridge_->http_port(), body,
+                                  {{"Webhook-Id", "wh_0001"}, {"Authorization", "Bearer s3cret"},
+                                   {"User-Agent", "Refir/1.0"}});
+  ASSERT_EQ(posted.status, 200) << posted.body;
+  EXPECT_EQ(posted.json["id"], "wh_0001");
+
+  Subscription subscription(*stub_, InitFromEarliest());
+  v1::SubscribeConfirm confirm;
+  ASSERT_TRUE(subscription.ReadConfirm(&confirm));
+  EXPECT_EQ(confirm.start_sequence(), 1u);
+  EXPECT_EQ(confirm.head_sequence(), 1u);
+  std::vector<v1::Event> events = subscription.ReadEvents(1);
+  ASSERT_EQ(events.size(), 1u);
+  const v1::Event& event = events[0];
+  EXPECT_EQ(event.id(), "wh_0001");
+  EXPECT_EQ(event.sequence(), 1u);
+  EXPECT_EQ(event.source(), "refir");
+  EXPECT_EQ(event.type(), "refir.referral.created");
+  EXPECT_EQ(event.body(), body);
+  EXPECT_EQ(event.content_type(), "application/json");
+  EXPECT_GT(event.received_at().seconds(), 1600000000);
+  EXPECT_EQ(event.refir().lead().id(), "18446744073709551615");
+  EXPECT_EQ(event.refir().lead().email(), "lead@example.com");
+  EXPECT_EQ(event.refir().lead().name(), "Ada Lovelace");
+  EXPECT_EQ(event.refir().referrer().id(), "u-42");
+  EXPECT_EQ(event.refir().referrer().referral_code(), "ADA42");
+  EXPECT_EQ(event.refir().message(), "Ada joined via u-42");
+  EXPECT_EQ(event.refir().campaign().id(), "7");
+  EXPECT_EQ(event.refir().campaign().name(), "Spring");
+  EXPECT_EQ(event.headers().at("user-agent"), "Refir/1.0");
+  EXPECT_EQ(event.headers().count("authorization"), 0u);
+  EXPECT_NE(event.remote_addr().find("127.0.0.1:"), std::string::npos);
+}
+
+TEST_F(WebhookE2ETest, LiveSubscriberGetsEventsPostedAfterItJoined) {
+  ASSERT_EQ(PostWebhook(bridge_->http_port(), R"({"message":"before"})").status, 200);
+  Subscription subscription(*stub_, InitFromLatest());
+  v1::SubscribeConfirm confirm;
+  ASSERT_TRUE(subscription.ReadConfirm(&confirm));
+  EXPECT_EQ(confirm.start_sequence(), 2u);
+
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(PostWebhook(bridge_->http_port(), absl::StrCat(R"({"message":"live )", i, R"("})"))
+                  .status,
+              200);
+  }
+  std::vector<v1::Event> events = subscription.ReadEvents(20);
+  ASSERT_EQ(events.size(), 20u);
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].sequence(), i + 2);
+    EXPECT_EQ(events[i].refir().message(), absl::StrCat("live ", i));
+  }
+}
+
+TEST_F(WebhookE2ETest, BacklogArrivesInBatchesInSequenceOrder) {
+  constexpr int kEvents = 300;
+  std::vector<std::thread> posters;
+  for (int t = 0; t < 4; ++t) {
+    posters.emplace_back([this, t] {
+      for (int i = 0; i < kEvents / 4; ++i) {
+        EXPECT_EQ(PostWebhook(bridge_->http_port(),
+                              absl::StrCat(R"({"message":"t)", t, "-", i, R"("})"))
+                      .status,
+                  200);
+      }
+    });
+  }
+  for (std::thread& poster : posters) poster.join();
+
+  Subscription subscription(*stub_, InitFromEarliest(/*max_batch=*/100));
+  v1::SubscribeConfirm confirm;
+  ASSERT_TRUE(subscription.ReadConfirm(&confirm));
+  EXPECT_EQ(confirm.max_batch(), 100);
+  size_t batches = 0;
+  std::vector<v1::Event> events = subscription.ReadEvents(kEvents, &batches);
+  ASSERT_EQ(events.size(), static_cast<size_t>(kEvents));
+  EXPECT_LE(batches, 3u) << "a ready backlog must ride in full batches";
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].sequence(), i + 1);
+}
+
+TEST_F(WebhookE2ETest, StartAtSequenceSkipsEarlierEvents) {
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(PostWebhook(bridge_->http_port(), "{}").status, 200);
+  v1::SubscribeInit init;
+  init.mutable_start()->set_sequence(4);
+  Subscription subscription(*stub_, init);
+  v1::SubscribeConfirm confirm;
+  ASSERT_TRUE(subscription.ReadConfirm(&confirm));
+  EXPECT_EQ(confirm.start_sequence(), 4u);
+  std::vector<v1::Event> events = subscription.ReadEvents(2);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].sequence(), 4u);
+  EXPECT_EQ(events[1].sequence(), 5u);
+}
+
+TEST_F(WebhookE2ETest, SubscribeWithoutInitIsInvalidArgument) {
+  grpc::ClientContext context;
+  auto stream = stub_->Subscribe(&context);
+  v1::SubscribeRequest empty;
+  ASSERT_TRUE(stream->Write(empty));
+  v1::SubscribeResponse response;
+  EXPECT_FALSE(stream->Read(&response));
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("init"), std::string::npos);
+}
+
+TEST_F(WebhookE2ETest, SubscribeWithBadMaxBatchIsInvalidArgument) {
+  Subscription subscription(*stub_, InitFromEarliest(/*max_batch=*/5000));
+  grpc::Status status = subscription.Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("max_batch"), std::string::npos);
+}
+
+TEST_F(WebhookE2ETest, GetEventByIdAndSequence) {
+  HttpResult posted = PostWebhook(bridge_->http_port(), kReferralBody, {{"webhook-id", "abc"}});
+  ASSERT_EQ(posted.status, 200);
+  {
+    grpc::ClientContext context;
+    v1::GetEventRequest request;
+    request.set_id("abc");
+    v1::Event event;
+    ASSERT_TRUE(stub_->GetEvent(&context, request, &event).ok());
+    EXPECT_EQ(event.sequence(), 1u);
+    EXPECT_EQ(event.body(), kReferralBody);
+  }
+  {
+    grpc::ClientContext context;
+    v1::GetEventRequest request;
+    request.set_sequence(1);
+    v1::Event event;
+    ASSERT_TRUE(stub_->GetEvent(&context, request, &event).ok());
+    EXPECT_EQ(event.id(), "abc");
+  }
+  {
+    grpc::ClientContext context;
+    v1::GetEventRequest request;
+    request.set_id("missing");
+    v1::Event event;
+    EXPECT_EQ(stub_->GetEvent(&context, request, &event).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    grpc::ClientContext context;
+    v1::GetEventRequest request;
+    v1::Event event;
+    EXPECT_EQ(stub_->GetEvent(&context, request, &event).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+}
+
+TEST_F(WebhookE2ETest, ListEventsPagesThroughTheJournal) {
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_EQ(PostWebhook(bridge_->http_port(), absl::StrCat(R"({"n":)", i, "}")).status, 200);
+  }
+  v1::ListEventsRequest request;
+  request.set_page_size(10);
+  std::vector<uint64_t> sequences;
+  for (int page = 0; page < 4; ++page) {
+    grpc::ClientContext context;
+    v1::ListEventsResponse response;
+    ASSERT_TRUE(stub_->ListEvents(&context, request, &response).ok());
+    EXPECT_EQ(response.head_sequence(), 25u);
+    for (const v1::Event& event : response.events()) sequences.push_back(event.sequence());
+    request.set_page_token(response.next_page_token());
+  }
+  ASSERT_EQ(sequences.size(), 25u);
+  for (size_t i = 0; i < sequences.size(); ++i) EXPECT_EQ(sequences[i], i + 1);
+
+  grpc::ClientContext context;
+  v1::ListEventsRequest bad;
+  bad.set_page_token("not-a-token");
+  v1::ListEventsResponse response;
+  EXPECT_EQ(stub_->ListEvents(&context, bad, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(WebhookE2ETest, DuplicateWebhookIdIsAcknowledgedAndStoredOnce) {
+  HttpResult first = PostWebhook(bridge_->http_port(), R"({"n":1})", {{"webhook-id", "dup-1"}});
+  HttpResult again = PostWebhook(bridge_->http_port(), R"({"n":1})", {{"webhook-id", "dup-1"}});
+  ASSERT_EQ(first.status, 200);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json["sequence"], first.json["sequence"]);
+  EXPECT_EQ(again.json["duplicate"], true);
+  EXPECT_EQ(ListAllEvents(*stub_).size(), 1u);
+}
+
+struct BadRequestCase {
+  std::string name;
+  std::string method;
+  std::string path;
+  std::string body;
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;
+  int status;
+  std::string error;
+};
+
+TEST_F(WebhookE2ETest, BadRequestsGetTheirDocumentedStatusAndJsonError) {
+  const std::vector<BadRequestCase> cases = {
+      {"truncated json", "POST", "/webhook", R"({"lead":)", "application/json", {}, 400,
+       "invalid_json"},
+      {"trailing garbage", "POST", "/webhook", R"({} x)", "application/json", {}, 400,
+       "invalid_json"},
+      {"array body", "POST", "/webhook", "[1,2]", "application/json", {}, 400, "invalid_json"},
+      {"empty body", "POST", "/webhook", "", "application/json", {}, 400, "invalid_json"},
+      {"invalid utf-8", "POST", "/webhook", "{\"m\":\"\xff\xfe\"}", "application/json", {}, 400,
+       "invalid_json"},
+      {"bad webhook-id", "POST", "/webhook", "{}", "application/json",
+       {{"webhook-id", std::string(300, 'x')}}, 400, "invalid_header"},
+      {"text/plain", "POST", "/webhook", "{}", "text/plain", {}, 415, "unsupported_media_type"},
+      {"form", "POST", "/webhook", "a=b", "application/x-www-form-urlencoded", {}, 415,
+       "unsupported_media_type"},
+      {"unknown path", "POST", "/nope", "{}", "application/json", {}, 404, "not_found"},
+      {"GET on webhook", "GET", "/webhook", "", "", {}, 405, "method_not_allowed"},
+      {"PUT on webhook", "PUT", "/webhook", "{}", "application/json", {}, 405,
+       "method_not_allowed"},
+      {"DELETE on webhook", "DELETE", "/webhook", "", "", {}, 405, "method_not_allowed"},
+      {"over 1 MiB", "POST", "/webhook",
+       "{\"m\":\"" + std::string(1024 * 1024, 'a') + "\"}", "application/json", {}, 413,
+       "payload_too_large"},
+  };
+  for (const BadRequestCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    HttpResult result =
+        SendHttp(bridge_->http_port(), c.method, c.path, c.body, c.content_type, c.headers);
+    EXPECT_EQ(result.status, c.status) << result.body;
+    ASSERT_TRUE(result.json.is_object()) << result.body;
+    EXPECT_EQ(result.json["error"], c.error) << result.body;
+    if (c.status == 405) {
+      EXPECT_EQ(result.allow, "POST");
+    }
+    if (c.status == 400) {
+      ASSERT_TRUE(result.json["detail"].is_string()) << result.body;
+      EXPECT_FALSE(result.json["detail"].get<std::string>().empty());
+    }
+    // A good request between the bad ones still works.
+    ASSERT_EQ(PostWebhook(bridge_->http_port(), R"({"ok":true})").status, 200);
+  }
+  EXPECT_EQ(ListAllEvents(*stub_).size(), cases.size()) << "only the good requests are stored";
+}
+
+TEST_F(WebhookE2ETest, InvalidJsonDetailCarriesTheParserMessage) {
+  HttpResult result = PostWebhook(bridge_->http_port(), R"({"a":1,})");
+  ASSERT_EQ(result.status, 400);
+  const std::string detail = result.json["detail"];
+  EXPECT_NE(detail.find("syntax error"), std::string::npos) << detail;
+}
+
+TEST_F(WebhookE2ETest, SigtermEndsSubscriberStreamsWithUnavailable) {
+  Subscription subscription(*stub_, InitFromLatest());
+  v1::SubscribeConfirm confirm;
+  ASSERT_TRUE(subscription.ReadConfirm(&confirm));
+  // The subscriber keeps reading, as a real one does, while the bridge stops.
+  grpc::Status status;
+  std::thread reader([&] { status = subscription.Finish(); });
+  absl::StatusOr<int> exit_code = bridge_->Stop();
+  reader.join();
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  EXPECT_EQ(*exit_code, 0);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+}
+
+}  // namespace
+}  // namespace refir::bridge::testing
