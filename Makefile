@@ -6,7 +6,7 @@ ASAN_BUILD_DIR ?= build-sanitize
 JOBS ?= 2
 BRIDGE_FLAGS ?=
 
-.PHONY: deps build run test test-sanitize clean format
+.PHONY: deps build run test test-release test-sanitize clean format
 
 deps:
 	@bash scripts/install-deps.sh
@@ -20,7 +20,10 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 run: build
 	$(BUILD_DIR)/bridge/refir_bridge --data_dir=./data $(BRIDGE_FLAGS)
 
-test: build
+# Every test, in the release build and again under the sanitizers.
+test: test-release test-sanitize
+
+test-release: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
