@@ -135,7 +135,7 @@ TEST_F(ConsumerGroupE2ETest, StreamsOfOneGroupSplitEventsWithoutOverlapOrGap) {
   size_t total = 0;
   std::atomic<bool> done{false};
   auto consume = [&](int index) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
     while (!done.load() && absl::Now() < deadline) {
       std::vector<ReceivedDelivery> batch = streams[index].ReadAvailable(absl::Milliseconds(100));
       if (batch.empty()) {
@@ -528,7 +528,9 @@ TEST_F(ConsumerGroupE2ETest, ExistingGroupIgnoresStartAndContinuesWhereItIs) {
     absl::StatusOr<v1::SubscribeConfirm> confirm = stream.Open(init);
     ASSERT_TRUE(confirm.ok()) << confirm.status();
     EXPECT_FALSE(confirm->group_created());
-    EXPECT_LE(confirm->start_sequence(), posted[3]) << "event 4 is still to be delivered";
+    // Events before start_sequence are never sent on this stream: in the first
+    // rejoin 4 and 5 are still unacked, in the second the next event is posted.
+    EXPECT_LE(confirm->start_sequence(), start == 0 ? posted[3] : posted.back() + 2);
     if (start == 0) {
       std::vector<ReceivedDelivery> got = stream.ReadDeliveries(2, absl::Seconds(10));
       EXPECT_THAT(SequencesOf(got), UnorderedElementsAre(posted[3], posted[4]))
