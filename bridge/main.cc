@@ -22,8 +22,7 @@ ABSL_FLAG(int, http_port, 8080, "Webhook HTTP port (0 picks a free port)");
 ABSL_FLAG(std::string, webhook_path, "/webhook", "Path that accepts webhook POSTs");
 ABSL_FLAG(std::string, source, "refir", "Source name stamped on events from the webhook path");
 ABSL_FLAG(int64_t, max_body_bytes, 1024 * 1024, "Largest accepted webhook body; larger gets 413");
-ABSL_FLAG(int, http_threads, 32,
-          "HTTP worker threads; each open keep-alive connection holds one");
+ABSL_FLAG(int, http_threads, 32, "HTTP worker threads; each open keep-alive connection holds one");
 ABSL_FLAG(int, http_max_queued, 256, "Accepted connections waiting for a worker");
 ABSL_FLAG(absl::Duration, http_keep_alive_timeout, absl::Seconds(5),
           "Idle keep-alive connections are closed after this");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/time/clock.h"
+
 namespace refir::bridge {
 
 WakeupHub::WakeupHub(uint64_t head_sequence) : head_(head_sequence) {
@@ -12,12 +14,16 @@ WakeupHub::~WakeupHub() { Shutdown(); }
 
 void WakeupHub::OnHeadAdvanced(uint64_t head_sequence) {
   absl::MutexLock lock(&mu_);
-  head_ = std::max(head_, head_sequence);
+  if (head_sequence > head_) {
+    head_ = head_sequence;
+    changed_ = true;
+  }
 }
 
-void WakeupHub::Park(Wakeable* target, uint64_t sequence) {
+void WakeupHub::Park(Wakeable* target, uint64_t sequence, absl::Time deadline) {
   absl::MutexLock lock(&mu_);
-  parked_[target] = sequence;
+  parked_[target] = Parked{sequence, deadline};
+  changed_ = true;
 }
 
 void WakeupHub::Unpark(Wakeable* target) {
@@ -36,27 +42,31 @@ void WakeupHub::Shutdown() {
   if (thread_.joinable()) thread_.join();
 }
 
-bool WakeupHub::HasWorkLocked() const {
-  if (stopping_ || !due_.empty()) return true;
-  for (const auto& [target, sequence] : parked_) {
-    if (sequence <= head_) return true;
+bool WakeupHub::HeadWorkLocked() const { return stopping_ || changed_ || !due_.empty(); }
+
+absl::Time WakeupHub::CollectDueLocked(absl::Time now) {
+  absl::Time earliest = absl::InfiniteFuture();
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    if (it->second.sequence <= head_ || it->second.deadline <= now) {
+      due_.push_back(it->first);
+      parked_.erase(it++);
+    } else {
+      earliest = std::min(earliest, it->second.deadline);
+      ++it;
+    }
   }
-  return false;
+  return earliest;
 }
 
 void WakeupHub::Run() {
   absl::MutexLock lock(&mu_);
+  absl::Time next_deadline = absl::InfiniteFuture();
   while (true) {
-    mu_.Await(absl::Condition(this, &WakeupHub::HasWorkLocked));
+    // Sleep until the head moves, someone parks, or the earliest deadline.
+    mu_.AwaitWithDeadline(absl::Condition(this, &WakeupHub::HeadWorkLocked), next_deadline);
     if (stopping_) return;
-    for (auto it = parked_.begin(); it != parked_.end();) {
-      if (it->second <= head_) {
-        due_.push_back(it->first);
-        parked_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
+    changed_ = false;
+    next_deadline = CollectDueLocked(absl::Now());
     while (!due_.empty() && !stopping_) {
       Wakeable* target = due_.back();
       due_.pop_back();
@@ -67,6 +77,8 @@ void WakeupHub::Run() {
       waking_ = nullptr;
       wake_finished_.SignalAll();
     }
+    // Wakes may have parked again; look before sleeping.
+    if (changed_) continue;
   }
 }
 

@@ -1,6 +1,7 @@
-// WakeupHub: lets a stream that has read everything in the journal park
-// until newer events are durable, and wakes it on the hub's own thread (never
-// on the journal's committer thread, which must stay quick).
+// WakeupHub: lets a stream that has nothing to send park until newer events
+// are durable or a deadline passes (a redelivery falls due, a heartbeat is
+// owed), and wakes it on the hub's own thread (never on the journal's
+// committer thread, which must stay quick).
 #ifndef REFIR_BRIDGE_DELIVERY_WAKEUP_HUB_H_
 #define REFIR_BRIDGE_DELIVERY_WAKEUP_HUB_H_
 
@@ -11,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace refir::bridge {
 
@@ -35,9 +37,10 @@ class WakeupHub {
   // journal's append listener.
   void OnHeadAdvanced(uint64_t head_sequence);
 
-  // Wakes `target` once, as soon as the head reaches `sequence` (at once if
-  // it already has). Parking again replaces the earlier sequence.
-  void Park(Wakeable* target, uint64_t sequence);
+  // Wakes `target` once, as soon as the head reaches `sequence` or
+  // `deadline` passes (at once if either already has). Parking again
+  // replaces the earlier conditions. Park(target, 0) wakes it soon.
+  void Park(Wakeable* target, uint64_t sequence, absl::Time deadline = absl::InfiniteFuture());
 
   // Forgets `target`. On return, target->Wake() is not running and will not
   // be called again unless it parks again: it is then safe to destroy.
@@ -48,11 +51,20 @@ class WakeupHub {
 
  private:
   void Run();
-  bool HasWorkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  struct Parked {
+    uint64_t sequence;
+    absl::Time deadline;
+  };
+  // Moves parked targets that are due at `now` to due_; returns the earliest
+  // deadline among those still parked.
+  absl::Time CollectDueLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool HeadWorkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   uint64_t head_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<Wakeable*, uint64_t> parked_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<Wakeable*, Parked> parked_ ABSL_GUARDED_BY(mu_);
+  // Set when parked_ or head_ changed since Run last looked.
+  bool changed_ ABSL_GUARDED_BY(mu_) = false;
   // Targets taken off parked_ and about to be woken by Run.
   std::vector<Wakeable*> due_ ABSL_GUARDED_BY(mu_);
   // The target whose Wake() is running right now, if any.

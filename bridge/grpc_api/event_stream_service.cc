@@ -7,6 +7,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "bridge/common/status_macros.h"
+#include "bridge/delivery/start_position.h"
+#include "bridge/delivery/tail_feed.h"
 #include "bridge/grpc_api/grpc_status.h"
 #include "bridge/grpc_api/subscribe_reactor.h"
 
@@ -21,14 +23,94 @@ class RejectedStream final
   void OnDone() override { delete this; }
 };
 
+// `value` 0 means `fallback`; otherwise it must lie in [1, max].
+absl::StatusOr<int> InRange(const char* field, int value, int fallback, int max) {
+  if (value == 0) return fallback;
+  if (value < 1 || value > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("init.", field, " must be between 1 and ", max, ", got ", value));
+  }
+  return value;
+}
+
+// Finishes a unary call with the status of `status_or_ok`.
+grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
+                                      const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
 }  // namespace
 
-EventStreamService::EventStreamService(Journal* journal, WakeupHub* hub, StreamLimits limits)
-    : journal_(journal), hub_(hub), limits_(limits) {}
+EventStreamService::EventStreamService(Journal* journal, WakeupHub* hub, GroupRegistry* groups,
+                                       StreamLimits limits)
+    : journal_(journal), hub_(hub), groups_(groups), limits_(limits) {}
+
+absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& init,
+                                                       Wakeable* wakeable,
+                                                       const std::string& peer) {
+  REFIR_ASSIGN_OR_RETURN(int max_batch, InRange("max_batch", init.max_batch(),
+                                                limits_.default_batch, limits_.max_batch));
+  REFIR_ASSIGN_OR_RETURN(
+      int ack_deadline_seconds,
+      InRange("ack_deadline_seconds", init.ack_deadline_seconds(),
+              limits_.default_ack_deadline_seconds, limits_.max_ack_deadline_seconds));
+  REFIR_ASSIGN_OR_RETURN(int max_outstanding,
+                         InRange("max_outstanding", init.max_outstanding(),
+                                 limits_.default_max_outstanding, limits_.max_max_outstanding));
+  REFIR_ASSIGN_OR_RETURN(
+      int max_delivery_attempts,
+      InRange("max_delivery_attempts", init.max_delivery_attempts(),
+              limits_.default_max_delivery_attempts, limits_.max_max_delivery_attempts));
+  REFIR_ASSIGN_OR_RETURN(int heartbeat_seconds,
+                         InRange("heartbeat_seconds", init.heartbeat_seconds(),
+                                 limits_.default_heartbeat_seconds, limits_.max_heartbeat_seconds));
+  if (shutting_down_.load()) return absl::UnavailableError("bridge is shutting down");
+  FeedSetup setup;
+  setup.heartbeat_interval = absl::Seconds(heartbeat_seconds);
+  v1::SubscribeConfirm& confirm = setup.confirm;
+  confirm.set_client_id(init.client_id());
+  confirm.set_head_sequence(journal_->HeadSequence());
+  confirm.set_max_batch(max_batch);
+  confirm.set_heartbeat_seconds(heartbeat_seconds);
+  if (init.consumer_group().empty()) {
+    if (init.filter().types_size() > 0) {
+      return absl::InvalidArgumentError("init.filter needs a consumer_group");
+    }
+    REFIR_ASSIGN_OR_RETURN(uint64_t start, ResolveStartSequence(*journal_, init.start()));
+    setup.feed = std::make_unique<TailFeed>(journal_, start, static_cast<size_t>(max_batch),
+                                            limits_.max_message_bytes);
+    confirm.set_start_sequence(start);
+    return setup;
+  }
+  v1::SubscribeInit effective = init;
+  effective.set_max_delivery_attempts(max_delivery_attempts);
+  MemberSettings settings;
+  settings.client_id = init.client_id();
+  settings.peer = peer;
+  settings.max_outstanding = max_outstanding;
+  settings.max_batch = max_batch;
+  settings.max_batch_bytes = limits_.max_message_bytes;
+  settings.ack_deadline = absl::Seconds(ack_deadline_seconds);
+  settings.connected_at = absl::Now();
+  settings.wakeable = wakeable;
+  REFIR_ASSIGN_OR_RETURN(GroupRegistry::Joined joined,
+                         groups_->Join(effective, std::move(settings), absl::Now()));
+  setup.feed = std::move(joined.feed);
+  confirm.set_start_sequence(joined.start_sequence);
+  confirm.set_consumer_group(init.consumer_group());
+  confirm.set_group_created(joined.created);
+  confirm.set_ack_deadline_seconds(ack_deadline_seconds);
+  confirm.set_max_outstanding(max_outstanding);
+  confirm.set_max_delivery_attempts(joined.max_delivery_attempts);
+  for (const std::string& type : joined.filter_types) confirm.mutable_filter()->add_types(type);
+  return setup;
+}
 
 void EventStreamService::BeginShutdown() {
+  shutting_down_.store(true);
   absl::MutexLock lock(&mu_);
-  shutting_down_ = true;
   for (SubscribeReactor* stream : streams_) {
     stream->Abort(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bridge is shutting down"));
   }
@@ -39,18 +121,23 @@ size_t EventStreamService::open_streams() const {
   return streams_.size();
 }
 
-grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>*
-EventStreamService::Subscribe(grpc::CallbackServerContext* context) {
+grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>* EventStreamService::Subscribe(
+    grpc::CallbackServerContext* context) {
   absl::MutexLock lock(&mu_);
-  if (shutting_down_) {
+  if (shutting_down_.load()) {
     return new RejectedStream(
         grpc::Status(grpc::StatusCode::UNAVAILABLE, "bridge is shutting down"));
   }
-  auto* stream = new SubscribeReactor(journal_, hub_, limits_, context->peer(),
-                                      [this](SubscribeReactor* done) {
-                                        absl::MutexLock done_lock(&mu_);
-                                        streams_.erase(done);
-                                      });
+  auto* stream = new SubscribeReactor(
+      journal_, hub_,
+      [this](const v1::SubscribeInit& init, Wakeable* wakeable, const std::string& peer) {
+        return MakeFeed(init, wakeable, peer);
+      },
+      context->peer(),
+      [this](SubscribeReactor* done) {
+        absl::MutexLock done_lock(&mu_);
+        streams_.erase(done);
+      });
   streams_.insert(stream);
   return stream;
 }
@@ -75,23 +162,21 @@ absl::Status EventStreamService::DoListEvents(const v1::ListEventsRequest& reque
                                               v1::ListEventsResponse* response) {
   const int page_size = request.page_size() == 0 ? limits_.default_batch : request.page_size();
   if (page_size < 1 || page_size > limits_.max_batch) {
-    return absl::InvalidArgumentError(absl::StrCat("page_size must be between 1 and ",
-                                                   limits_.max_batch, ", got ",
-                                                   request.page_size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_size must be between 1 and ", limits_.max_batch, ", got ", request.page_size()));
   }
   uint64_t from = std::max<uint64_t>(request.start_sequence(), 1);
   if (!request.page_token().empty()) {
     if (!absl::SimpleAtoi(request.page_token(), &from) || from == 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat("page_token is not one this server issued: \"", request.page_token(),
-                       "\""));
+          absl::StrCat("page_token is not one this server issued: \"", request.page_token(), "\""));
     }
   }
   const uint64_t head = journal_->HeadSequence();
   std::vector<v1::Event> events;
   if (from <= head) {
-    REFIR_ASSIGN_OR_RETURN(events, journal_->Read(from, static_cast<size_t>(page_size),
-                                                  limits_.max_message_bytes));
+    REFIR_ASSIGN_OR_RETURN(
+        events, journal_->Read(from, static_cast<size_t>(page_size), limits_.max_message_bytes));
   }
   uint64_t next = from;
   response->mutable_events()->Reserve(static_cast<int>(events.size()));
@@ -121,6 +206,58 @@ absl::Status EventStreamService::DoGetEvent(const v1::GetEventRequest& request,
       break;
   }
   return absl::InvalidArgumentError("set id or sequence");
+}
+
+}  // namespace refir::bridge
+
+namespace refir::bridge {
+
+grpc::ServerUnaryReactor* EventStreamService::GetConsumerGroup(
+    grpc::CallbackServerContext* context, const v1::GetConsumerGroupRequest* request,
+    v1::ConsumerGroup* response) {
+  absl::StatusOr<v1::ConsumerGroup> group = groups_->Describe(request->name());
+  if (group.ok()) *response = *std::move(group);
+  return FinishUnary(context, group.status());
+}
+
+grpc::ServerUnaryReactor* EventStreamService::ListConsumerGroups(
+    grpc::CallbackServerContext* context, const v1::ListConsumerGroupsRequest*,
+    v1::ListConsumerGroupsResponse* response) {
+  absl::StatusOr<std::vector<v1::ConsumerGroup>> groups = groups_->List();
+  if (groups.ok()) {
+    for (v1::ConsumerGroup& group : *groups) *response->add_groups() = std::move(group);
+  }
+  return FinishUnary(context, groups.status());
+}
+
+grpc::ServerUnaryReactor* EventStreamService::SeekConsumerGroup(
+    grpc::CallbackServerContext* context, const v1::SeekConsumerGroupRequest* request,
+    v1::SeekConsumerGroupResponse* response) {
+  absl::StatusOr<uint64_t> cursor = groups_->Seek(*request);
+  if (cursor.ok()) response->set_cursor_sequence(*cursor);
+  return FinishUnary(context, cursor.status());
+}
+
+grpc::ServerUnaryReactor* EventStreamService::ListDeadLetters(
+    grpc::CallbackServerContext* context, const v1::ListDeadLettersRequest* request,
+    v1::ListDeadLettersResponse* response) {
+  absl::StatusOr<v1::ListDeadLettersResponse> page = groups_->ListDeadLetters(*request);
+  if (page.ok()) *response = *std::move(page);
+  return FinishUnary(context, page.status());
+}
+
+grpc::ServerUnaryReactor* EventStreamService::RequeueDeadLetters(
+    grpc::CallbackServerContext* context, const v1::RequeueDeadLettersRequest* request,
+    v1::RequeueDeadLettersResponse* response) {
+  absl::StatusOr<int> requeued = groups_->Requeue(*request);
+  if (requeued.ok()) response->set_requeued(*requeued);
+  return FinishUnary(context, requeued.status());
+}
+
+grpc::ServerUnaryReactor* EventStreamService::DeleteConsumerGroup(
+    grpc::CallbackServerContext* context, const v1::DeleteConsumerGroupRequest* request,
+    google::protobuf::Empty*) {
+  return FinishUnary(context, groups_->Delete(request->name()));
 }
 
 }  // namespace refir::bridge

@@ -1,14 +1,18 @@
 // EventStreamService: the refir.bridge.v1.EventStream gRPC service (callback
-// API): Subscribe streams, ListEvents paged replay and GetEvent lookups, all
-// served from the Journal.
+// API): Subscribe streams (ephemeral or in a consumer group), ListEvents paged
+// replay, GetEvent lookups, and the consumer-group admin RPCs.
 #ifndef REFIR_BRIDGE_GRPC_API_EVENT_STREAM_SERVICE_H_
 #define REFIR_BRIDGE_GRPC_API_EVENT_STREAM_SERVICE_H_
+
+#include <atomic>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "bridge/delivery/group_registry.h"
 #include "bridge/delivery/wakeup_hub.h"
 #include "bridge/grpc_api/stream_limits.h"
+#include "bridge/grpc_api/subscribe_reactor.h"
 #include "bridge/journal/journal.h"
 #include "grpcpp/grpcpp.h"
 #include "refir/bridge/v1/event_stream.grpc.pb.h"
@@ -19,8 +23,9 @@ class SubscribeReactor;
 
 class EventStreamService final : public v1::EventStream::CallbackService {
  public:
-  // `journal` and `hub` must outlive the service and every stream on it.
-  EventStreamService(Journal* journal, WakeupHub* hub, StreamLimits limits = {});
+  // `journal`, `hub` and `groups` must outlive the service and every stream.
+  EventStreamService(Journal* journal, WakeupHub* hub, GroupRegistry* groups,
+                     StreamLimits limits = {});
 
   // Ends every open Subscribe stream with UNAVAILABLE so subscribers
   // reconnect (to another replica, or to this one after a restart), and
@@ -38,19 +43,42 @@ class EventStreamService final : public v1::EventStream::CallbackService {
   grpc::ServerUnaryReactor* GetEvent(grpc::CallbackServerContext* context,
                                      const v1::GetEventRequest* request,
                                      v1::Event* response) override;
+  grpc::ServerUnaryReactor* GetConsumerGroup(grpc::CallbackServerContext* context,
+                                             const v1::GetConsumerGroupRequest* request,
+                                             v1::ConsumerGroup* response) override;
+  grpc::ServerUnaryReactor* ListConsumerGroups(grpc::CallbackServerContext* context,
+                                               const v1::ListConsumerGroupsRequest* request,
+                                               v1::ListConsumerGroupsResponse* response) override;
+  grpc::ServerUnaryReactor* SeekConsumerGroup(grpc::CallbackServerContext* context,
+                                              const v1::SeekConsumerGroupRequest* request,
+                                              v1::SeekConsumerGroupResponse* response) override;
+  grpc::ServerUnaryReactor* ListDeadLetters(grpc::CallbackServerContext* context,
+                                            const v1::ListDeadLettersRequest* request,
+                                            v1::ListDeadLettersResponse* response) override;
+  grpc::ServerUnaryReactor* RequeueDeadLetters(grpc::CallbackServerContext* context,
+                                               const v1::RequeueDeadLettersRequest* request,
+                                               v1::RequeueDeadLettersResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteConsumerGroup(grpc::CallbackServerContext* context,
+                                                const v1::DeleteConsumerGroupRequest* request,
+                                                google::protobuf::Empty* response) override;
 
  private:
-  absl::Status DoListEvents(const v1::ListEventsRequest& request,
-                            v1::ListEventsResponse* response);
+  // Validates an init and builds the feed of a new stream.
+  absl::StatusOr<FeedSetup> MakeFeed(const v1::SubscribeInit& init, Wakeable* wakeable,
+                                     const std::string& peer);
+  absl::Status DoListEvents(const v1::ListEventsRequest& request, v1::ListEventsResponse* response);
   absl::Status DoGetEvent(const v1::GetEventRequest& request, v1::Event* response);
 
   Journal* const journal_;
   WakeupHub* const hub_;
+  GroupRegistry* const groups_;
   const StreamLimits limits_;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_set<SubscribeReactor*> streams_ ABSL_GUARDED_BY(mu_);
-  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  // Atomic, not under mu_: MakeFeed runs under a reactor's lock, and
+  // BeginShutdown takes reactor locks while holding mu_.
+  std::atomic<bool> shutting_down_{false};
 };
 
 }  // namespace refir::bridge

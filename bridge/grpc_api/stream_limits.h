@@ -14,6 +14,15 @@ struct StreamLimits {
   // Serialized event bytes per message, kept well under gRPC's default 4 MiB
   // receive limit in clients (a single larger event is still sent alone).
   size_t max_message_bytes = 2 * 1024 * 1024;
+  // SubscribeInit defaults (for 0) and ranges.
+  int default_ack_deadline_seconds = 30;
+  int max_ack_deadline_seconds = 600;
+  int default_max_outstanding = 1000;
+  int max_max_outstanding = 10000;
+  int default_max_delivery_attempts = 5;
+  int max_max_delivery_attempts = 100;
+  int default_heartbeat_seconds = 15;
+  int max_heartbeat_seconds = 300;
 };
 
 }  // namespace refir::bridge

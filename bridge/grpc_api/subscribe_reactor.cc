@@ -4,18 +4,23 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "bridge/common/log.h"
-#include "bridge/delivery/start_position.h"
 #include "bridge/grpc_api/grpc_status.h"
 
 namespace refir::bridge {
+namespace {
 
-SubscribeReactor::SubscribeReactor(Journal* journal, WakeupHub* hub, StreamLimits limits,
-                                   std::string peer,
-                                   std::function<void(SubscribeReactor*)> on_done)
+// Replies (settle results) queued before the stream stops reading requests.
+constexpr size_t kMaxQueuedReplies = 64;
+
+}  // namespace
+
+SubscribeReactor::SubscribeReactor(Journal* journal, WakeupHub* hub, FeedFactory factory,
+                                   std::string peer, std::function<void(SubscribeReactor*)> on_done)
     : journal_(journal),
       hub_(hub),
-      limits_(limits),
+      factory_(std::move(factory)),
       peer_(std::move(peer)),
       on_done_(std::move(on_done)) {
   StartRead(&request_);
@@ -35,72 +40,131 @@ void SubscribeReactor::OnReadDone(bool ok) {
   absl::MutexLock lock(&mu_);
   // !ok: the client half-closed or the call ended. A subscriber that stops
   // sending keeps receiving until it cancels, so there is nothing to do.
-  if (!ok || finish_called_) return;
-  if (request_.kind_case() != v1::SubscribeRequest::kInit) {
+  if (!ok || finish_called_ || pending_finish_.has_value()) return;
+  HandleRequestLocked();
+  if (finish_called_ || pending_finish_.has_value()) return;
+  if (outbox_.size() < kMaxQueuedReplies) {
+    StartRead(&request_);
+  } else {
+    reading_paused_ = true;
+  }
+  Pump();
+}
+
+void SubscribeReactor::HandleRequestLocked() {
+  const absl::Time now = absl::Now();
+  if (request_.kind_case() == v1::SubscribeRequest::kInit) {
+    if (feed_ != nullptr) {
+      FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                "init may be sent only once per stream"));
+      return;
+    }
+    absl::StatusOr<FeedSetup> setup = factory_(request_.init(), this, peer_);
+    if (!setup.ok()) {
+      FinishLocked(ToGrpcStatus(setup.status()));
+      return;
+    }
+    feed_ = std::move(setup->feed);
+    heartbeat_interval_ = setup->heartbeat_interval;
+    LogInfo(absl::StrCat("subscribe: client_id=\"", setup->confirm.client_id(), "\" group=\"",
+                         setup->confirm.consumer_group(), "\" peer=", peer_,
+                         " start_sequence=", setup->confirm.start_sequence()));
+    *outbox_.emplace_back().mutable_confirm() = std::move(setup->confirm);
+    return;
+  }
+  if (feed_ == nullptr) {
     FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                               "the first SubscribeRequest must carry init"));
     return;
   }
-  if (tail_.has_value()) {
-    FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              "init may be sent only once per stream"));
-    return;
+  switch (request_.kind_case()) {
+    case v1::SubscribeRequest::kSettle: {
+      v1::SettleResult* result = outbox_.emplace_back().mutable_settled();
+      feed_->Settle(request_.settle(), now, result);
+      return;
+    }
+    case v1::SubscribeRequest::kExtend: {
+      if (request_.extend().seconds() < 1 || request_.extend().seconds() > 3600) {
+        FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                  absl::StrCat("extend.seconds must be between 1 and 3600, got ",
+                                               request_.extend().seconds())));
+        return;
+      }
+      v1::SettleResult* result = outbox_.emplace_back().mutable_settled();
+      feed_->Extend(request_.extend(), now, result);
+      return;
+    }
+    case v1::SubscribeRequest::kFlow: {
+      const int max_outstanding = request_.flow().max_outstanding();
+      if (max_outstanding < 1 || max_outstanding > 10000) {
+        FinishLocked(
+            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                         absl::StrCat("flow.max_outstanding must be between 1 and 10000, got ",
+                                      max_outstanding)));
+        return;
+      }
+      if (absl::Status set = feed_->SetMaxOutstanding(max_outstanding); !set.ok()) {
+        FinishLocked(ToGrpcStatus(set));
+      }
+      return;
+    }
+    default:
+      FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                "SubscribeRequest carries no init, settle, flow or extend"));
+      return;
   }
-  HandleInit(request_.init());
-  if (!finish_called_) StartRead(&request_);
 }
 
-void SubscribeReactor::HandleInit(const v1::SubscribeInit& init) {
-  const int max_batch = init.max_batch() == 0 ? limits_.default_batch : init.max_batch();
-  if (max_batch < 1 || max_batch > limits_.max_batch) {
-    FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              absl::StrCat("init.max_batch must be between 1 and ",
-                                           limits_.max_batch, ", got ", init.max_batch())));
-    return;
-  }
-  const uint64_t head = journal_->HeadSequence();
-  absl::StatusOr<uint64_t> start = ResolveStartSequence(*journal_, init.start());
-  if (!start.ok()) {
-    FinishLocked(ToGrpcStatus(start.status()));
-    return;
-  }
-  tail_.emplace(journal_, *start, static_cast<size_t>(max_batch), limits_.max_message_bytes);
-  LogInfo(absl::StrCat("subscribe: client_id=\"", init.client_id(), "\" peer=", peer_,
-                       " start_sequence=", *start, " max_batch=", max_batch));
-
-  v1::SubscribeConfirm* confirm = response_.mutable_confirm();
-  confirm->set_client_id(init.client_id());
-  confirm->set_start_sequence(*start);
-  confirm->set_head_sequence(head);
-  confirm->set_max_batch(max_batch);
+void SubscribeReactor::WriteLocked() {
   write_in_flight_ = true;
+  last_write_ = absl::Now();
   StartWrite(&response_);
 }
 
 void SubscribeReactor::Pump() {
-  if (finish_called_ || write_in_flight_ || !tail_.has_value()) return;
-  absl::StatusOr<std::vector<v1::Event>> events = tail_->Next();
-  if (!events.ok()) {
+  if (finish_called_ || pending_finish_.has_value() || write_in_flight_) return;
+  if (!outbox_.empty()) {
+    response_ = std::move(outbox_.front());
+    outbox_.pop_front();
+    if (reading_paused_ && outbox_.size() < kMaxQueuedReplies / 2) {
+      reading_paused_ = false;
+      StartRead(&request_);
+    }
+    WriteLocked();
+    return;
+  }
+  if (feed_ == nullptr) return;
+  const absl::Time now = absl::Now();
+  absl::StatusOr<std::vector<v1::Delivery>> deliveries = feed_->Pull(now);
+  if (!deliveries.ok()) {
     LogError(absl::StrCat("subscribe: journal read failed for ", peer_, ": ",
-                          events.status().ToString()));
-    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                              absl::StrCat("journal read failed: ", events.status().message())));
+                          deliveries.status().ToString()));
+    FinishLocked(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                     absl::StrCat("journal read failed: ", deliveries.status().message())));
     return;
   }
-  if (events->empty()) {
-    hub_->Park(this, tail_->next_sequence());
+  if (!deliveries->empty()) {
+    response_.Clear();
+    v1::DeliveryBatch* batch = response_.mutable_batch();
+    batch->mutable_deliveries()->Reserve(static_cast<int>(deliveries->size()));
+    for (v1::Delivery& delivery : *deliveries) *batch->add_deliveries() = std::move(delivery);
+    WriteLocked();
     return;
   }
-  response_.Clear();
-  v1::DeliveryBatch* batch = response_.mutable_batch();
-  batch->mutable_deliveries()->Reserve(static_cast<int>(events->size()));
-  for (v1::Event& event : *events) {
-    v1::Delivery* delivery = batch->add_deliveries();
-    delivery->set_delivery_attempt(1);
-    *delivery->mutable_event() = std::move(event);
+  const absl::Time heartbeat_due = last_write_ + heartbeat_interval_;
+  if (now >= heartbeat_due) {
+    response_.Clear();
+    v1::Heartbeat* heartbeat = response_.mutable_heartbeat();
+    heartbeat->set_head_sequence(journal_->HeadSequence());
+    const int64_t micros = absl::ToUnixMicros(now);
+    heartbeat->mutable_server_time()->set_seconds(micros / 1000000);
+    heartbeat->mutable_server_time()->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+    WriteLocked();
+    return;
   }
-  write_in_flight_ = true;
-  StartWrite(&response_);
+  const FeedWait wait = feed_->NextWait(now);
+  hub_->Park(this, wait.sequence, std::min(wait.deadline, heartbeat_due));
 }
 
 void SubscribeReactor::OnWriteDone(bool ok) {
@@ -125,6 +189,13 @@ void SubscribeReactor::OnCancel() {
 }
 
 void SubscribeReactor::OnDone() {
+  std::unique_ptr<StreamFeed> feed;
+  {
+    absl::MutexLock lock(&mu_);
+    feed = std::move(feed_);
+  }
+  // Unacked deliveries of this stream become due for redelivery.
+  if (feed != nullptr) feed->Close(absl::Now());
   hub_->Unpark(this);
   if (on_done_) on_done_(this);
   delete this;

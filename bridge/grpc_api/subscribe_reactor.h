@@ -1,38 +1,55 @@
 // SubscribeReactor: the server side of one EventStream.Subscribe stream
-// (gRPC callback API). Reads the init, then pumps batches from a journal
-// cursor with exactly one write in flight; parks on the WakeupHub when it has
-// caught up with the journal head and resumes when new events are durable.
+// (gRPC callback API). Takes the init, then loops: send queued replies
+// (confirm, settle results), else one batch from its StreamFeed, else a
+// heartbeat when one is owed, else park on the WakeupHub until new events,
+// a deadline, or a settle. Exactly one write is in flight; reading pauses
+// while too many replies are queued, so a client cannot grow memory.
 #ifndef REFIR_BRIDGE_GRPC_API_SUBSCRIBE_REACTOR_H_
 #define REFIR_BRIDGE_GRPC_API_SUBSCRIBE_REACTOR_H_
 
+#include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "bridge/delivery/journal_tail.h"
+#include "absl/time/time.h"
+#include "bridge/delivery/stream_feed.h"
 #include "bridge/delivery/wakeup_hub.h"
-#include "bridge/grpc_api/stream_limits.h"
 #include "bridge/journal/journal.h"
 #include "grpcpp/grpcpp.h"
 #include "refir/bridge/v1/event_stream.grpc.pb.h"
 
 namespace refir::bridge {
 
+// What an accepted init produces: the feed and the confirm to send.
+struct FeedSetup {
+  std::unique_ptr<StreamFeed> feed;
+  v1::SubscribeConfirm confirm;
+  absl::Duration heartbeat_interval = absl::Seconds(15);
+};
+
+// Validates an init and builds the stream's feed. `wakeable` is the stream,
+// valid until the feed is closed.
+using FeedFactory = std::function<absl::StatusOr<FeedSetup>(
+    const v1::SubscribeInit& init, Wakeable* wakeable, const std::string& peer)>;
+
 class SubscribeReactor final
     : public grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>,
       public Wakeable {
  public:
   // `on_done` runs in OnDone, just before the reactor deletes itself.
-  SubscribeReactor(Journal* journal, WakeupHub* hub, StreamLimits limits, std::string peer,
+  SubscribeReactor(Journal* journal, WakeupHub* hub, FeedFactory factory, std::string peer,
                    std::function<void(SubscribeReactor*)> on_done);
 
   // Ends the stream with `status` (after the write in flight, if any).
   // Thread-safe; later calls are ignored.
   void Abort(const grpc::Status& status);
 
-  // Wakeable: new events may be readable.
+  // Wakeable: something the stream waits for may have happened.
   void Wake() override;
 
  private:
@@ -41,23 +58,25 @@ class SubscribeReactor final
   void OnCancel() override;
   void OnDone() override;
 
-  void HandleInit(const v1::SubscribeInit& init) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Starts the next write if none is in flight and events are ready; parks
-  // on the hub when caught up.
+  void HandleRequestLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Calls Finish once, or defers it until the write in flight completes.
+  void WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Journal* const journal_;
   WakeupHub* const hub_;
-  const StreamLimits limits_;
+  const FeedFactory factory_;
   const std::string peer_;
   std::function<void(SubscribeReactor*)> on_done_;
 
   absl::Mutex mu_;
-  v1::SubscribeRequest request_;  // Owned by the read in flight.
+  v1::SubscribeRequest request_;                         // Owned by the read in flight.
   v1::SubscribeResponse response_ ABSL_GUARDED_BY(mu_);  // Owned by the write in flight.
-  std::optional<JournalTail> tail_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<StreamFeed> feed_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::SubscribeResponse> outbox_ ABSL_GUARDED_BY(mu_);
+  absl::Duration heartbeat_interval_ ABSL_GUARDED_BY(mu_) = absl::Seconds(15);
+  absl::Time last_write_ ABSL_GUARDED_BY(mu_);
+  bool reading_paused_ ABSL_GUARDED_BY(mu_) = false;
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool finish_called_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> pending_finish_ ABSL_GUARDED_BY(mu_);

@@ -101,18 +101,19 @@ void HttpEdge::InstallRoutes() {
   server.set_payload_max_length(options_.max_body_bytes);
 
   const std::string source = options_.source;
-  server.Post(options_.webhook_path, [this, source](const httplib::Request& req,
-                                                    httplib::Response& res) {
-    WebhookRequest request;
-    request.received_at = absl::Now();
-    request.source = source;
-    request.body = req.body;
-    request.content_type = req.get_header_value("Content-Type");
-    request.headers.reserve(req.headers.size());
-    for (const auto& [name, value] : req.headers) request.headers.emplace_back(name, value);
-    request.remote_addr = absl::StrCat(req.remote_addr, ":", req.remote_port);
-    WriteReply(handler_->Handle(request), res);
-  });
+  server.Post(options_.webhook_path,
+              [this, source](const httplib::Request& req, httplib::Response& res) {
+                WebhookRequest request;
+                request.received_at = absl::Now();
+                request.source = source;
+                request.body = req.body;
+                request.content_type = req.get_header_value("Content-Type");
+                request.headers.reserve(req.headers.size());
+                for (const auto& [name, value] : req.headers)
+                  request.headers.emplace_back(name, value);
+                request.remote_addr = absl::StrCat(req.remote_addr, ":", req.remote_port);
+                WriteReply(handler_->Handle(request), res);
+              });
 
   auto method_not_allowed = [](const httplib::Request& req, httplib::Response& res) {
     HttpReply reply = JsonErrorReply(405, "method_not_allowed",
@@ -126,12 +127,12 @@ void HttpEdge::InstallRoutes() {
   server.Delete(options_.webhook_path, method_not_allowed);
   server.Options(options_.webhook_path, method_not_allowed);
 
-  httplib::Server::HandlerWithResponse error_handler =
-      [](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        WriteReply(ReplyForLibraryStatus(res.status, req), res);
-        return httplib::Server::HandlerResponse::Handled;
-      };
+  httplib::Server::HandlerWithResponse error_handler = [](const httplib::Request& req,
+                                                          httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    WriteReply(ReplyForLibraryStatus(res.status, req), res);
+    return httplib::Server::HandlerResponse::Handled;
+  };
   server.set_error_handler(std::move(error_handler));
   server.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {

@@ -29,12 +29,11 @@ HttpReply WebhookHandler::Handle(const WebhookRequest& request) {
                                          "the bridge is shutting down; retry"));
   }
   if (!IsJsonContentType(request.content_type)) {
-    return JsonErrorReply(
-        415, "unsupported_media_type",
-        request.content_type.empty()
-            ? "Content-Type header is missing; send application/json"
-            : absl::StrCat("Content-Type must be application/json, got \"",
-                           request.content_type, "\""));
+    return JsonErrorReply(415, "unsupported_media_type",
+                          request.content_type.empty()
+                              ? "Content-Type header is missing; send application/json"
+                              : absl::StrCat("Content-Type must be application/json, got \"",
+                                             request.content_type, "\""));
   }
   absl::StatusOr<v1::Event> event = converter_->Convert(request);
   if (!event.ok()) return ReplyForError(event.status());
@@ -43,8 +42,8 @@ HttpReply WebhookHandler::Handle(const WebhookRequest& request) {
   if (!appended.ok()) return ReplyForError(appended.status());
 
   nlohmann::ordered_json body = {{"message", "Webhook received successfully"},
-                         {"id", appended->id},
-                         {"sequence", appended->sequence}};
+                                 {"id", appended->id},
+                                 {"sequence", appended->sequence}};
   if (appended->duplicate) body["duplicate"] = true;
   HttpReply reply;
   reply.status = 200;

@@ -11,8 +11,10 @@
 #include "bridge/common/log.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/convert/webhook_converter.h"
+#include "bridge/delivery/group_registry.h"
 #include "bridge/delivery/wakeup_hub.h"
 #include "bridge/grpc_api/event_stream_service.h"
+#include "bridge/journal/sqlite/sqlite_group_store.h"
 #include "bridge/journal/sqlite/sqlite_journal.h"
 #include "grpcpp/grpcpp.h"
 
@@ -21,7 +23,9 @@ namespace refir::bridge {
 struct BridgeServer::Parts {
   BridgeOptions options;
   std::unique_ptr<Journal> journal;
+  std::unique_ptr<GroupStore> group_store;
   std::unique_ptr<WakeupHub> hub;
+  std::unique_ptr<GroupRegistry> groups;
   std::unique_ptr<WebhookConverter> converter;
   std::unique_ptr<WebhookHandler> handler;
   std::unique_ptr<HttpEdge> http;
@@ -59,11 +63,16 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   parts->hub = std::make_unique<WakeupHub>(parts->journal->HeadSequence());
   WakeupHub* hub = parts->hub.get();
   parts->journal->AddAppendListener([hub](uint64_t head) { hub->OnHeadAdvanced(head); });
+  REFIR_ASSIGN_OR_RETURN(parts->group_store,
+                         OpenSqliteGroupStore(absl::StrCat(options.data_dir, "/groups.db")));
+  REFIR_ASSIGN_OR_RETURN(parts->groups,
+                         GroupRegistry::Open(parts->journal.get(), parts->group_store.get(), hub));
 
   parts->converter = std::make_unique<WebhookConverter>();
   parts->handler = std::make_unique<WebhookHandler>(parts->converter.get(), parts->journal.get());
 
-  parts->service = std::make_unique<EventStreamService>(parts->journal.get(), hub);
+  parts->service =
+      std::make_unique<EventStreamService>(parts->journal.get(), hub, parts->groups.get());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat(options.grpc_address, ":", options.grpc_port),
                            grpc::InsecureServerCredentials(), &parts->grpc_port);
@@ -81,11 +90,10 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   }
 
   REFIR_ASSIGN_OR_RETURN(parts->http, HttpEdge::Start(options.http, parts->handler.get()));
-  LogInfo(absl::StrCat("refir-bridge ready: webhooks on http://", options.http.address, ":",
-                       parts->http->port(), options.http.webhook_path, ", gRPC on ",
-                       options.grpc_address, ":", parts->grpc_port, ", journal ",
-                       journal_options.path, " (head sequence ", parts->journal->HeadSequence(),
-                       ")"));
+  LogInfo(absl::StrCat(
+      "refir-bridge ready: webhooks on http://", options.http.address, ":", parts->http->port(),
+      options.http.webhook_path, ", gRPC on ", options.grpc_address, ":", parts->grpc_port,
+      ", journal ", journal_options.path, " (head sequence ", parts->journal->HeadSequence(), ")"));
   return std::unique_ptr<BridgeServer>(new BridgeServer(std::move(parts)));
 }
 
@@ -108,6 +116,8 @@ void BridgeServer::Shutdown() {
   parts_->service->BeginShutdown();
   parts_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + parts_->options.shutdown_grace));
   parts_->grpc_server->Wait();
+  // Every stream is gone: checkpoint the groups one last time.
+  parts_->groups->Shutdown();
   parts_->hub->Shutdown();
   parts_->journal->Close();
   LogInfo("shutdown complete");

@@ -13,9 +13,7 @@ TEST(ErrorReasonTest, RoundTripsReason) {
   EXPECT_EQ(ReasonOf(status), "invalid_json");
 }
 
-TEST(ErrorReasonTest, NoReasonIsEmpty) {
-  EXPECT_EQ(ReasonOf(absl::InternalError("x")), "");
-}
+TEST(ErrorReasonTest, NoReasonIsEmpty) { EXPECT_EQ(ReasonOf(absl::InternalError("x")), ""); }
 
 TEST(ErrorReasonTest, OkStaysOk) {
   EXPECT_TRUE(WithReason(absl::OkStatus(), "ignored").ok());

@@ -3,9 +3,8 @@
 #include <atomic>
 #include <thread>
 
-#include "absl/time/time.h"
-
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 
 namespace refir::bridge {

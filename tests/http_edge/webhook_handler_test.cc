@@ -23,9 +23,7 @@ class FakeJournal : public Journal {
   absl::StatusOr<std::vector<v1::Event>> Read(uint64_t, size_t, size_t) override {
     return std::vector<v1::Event>();
   }
-  absl::StatusOr<v1::Event> GetBySequence(uint64_t) override {
-    return absl::NotFoundError("fake");
-  }
+  absl::StatusOr<v1::Event> GetBySequence(uint64_t) override { return absl::NotFoundError("fake"); }
   absl::StatusOr<v1::Event> GetById(absl::string_view) override {
     return absl::NotFoundError("fake");
   }

@@ -47,11 +47,8 @@ absl::Status BridgeProcess::Start() {
   const std::string ports_file = absl::StrCat(data_dir_, "/ports");
   unlink(ports_file.c_str());
 
-  std::vector<std::string> args = {binary,
-                                   absl::StrCat("--data_dir=", data_dir_),
-                                   "--http_port=0",
-                                   "--grpc_port=0",
-                                   absl::StrCat("--ports_file=", ports_file)};
+  std::vector<std::string> args = {binary, absl::StrCat("--data_dir=", data_dir_), "--http_port=0",
+                                   "--grpc_port=0", absl::StrCat("--ports_file=", ports_file)};
   args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());

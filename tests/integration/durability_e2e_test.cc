@@ -68,8 +68,8 @@ TEST(DurabilityE2ETest, KillNineUnderLoadLosesNoAcknowledgedEvent) {
     posters.emplace_back([&, t] {
       for (int i = 0; !stop.load() && i < 100000; ++i) {
         const std::string id = absl::StrCat("load-", t, "-", i);
-        HttpResult result = PostWebhook(port, absl::StrCat(R"({"message":")", id, R"("})"),
-                                        {{"webhook-id", id}});
+        HttpResult result =
+            PostWebhook(port, absl::StrCat(R"({"message":")", id, R"("})"), {{"webhook-id", id}});
         if (result.status != 200) break;  // the bridge is gone
         absl::MutexLock lock(&mu);
         acknowledged.push_back(id);

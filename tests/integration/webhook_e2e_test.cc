@@ -47,9 +47,9 @@ TEST_F(WebhookE2ETest, PostAnswers200WithIdAndSequence) {
 
 TEST_F(WebhookE2ETest, SubscriberReceivesTypedFieldsAndByteExactBody) {
   const std::string body = std::string(" \n") + kReferralBody + "\n ";
-  HttpResult posted = PostWebhook(bridge_->http_port(), body,
-                                  {{"Webhook-Id", "wh_0001"}, {"Authorization", "Bearer s3cret"},
-                                   {"User-Agent", "Refir/1.0"}});
+  HttpResult posted = PostWebhook(
+      bridge_->http_port(), body,
+      {{"Webhook-Id", "wh_0001"}, {"Authorization", "Bearer s3cret"}, {"User-Agent", "Refir/1.0"}});
   ASSERT_EQ(posted.status, 200) << posted.body;
   EXPECT_EQ(posted.json["id"], "wh_0001");
 
@@ -89,9 +89,9 @@ TEST_F(WebhookE2ETest, LiveSubscriberGetsEventsPostedAfterItJoined) {
   EXPECT_EQ(confirm.start_sequence(), 2u);
 
   for (int i = 0; i < 20; ++i) {
-    ASSERT_EQ(PostWebhook(bridge_->http_port(), absl::StrCat(R"({"message":"live )", i, R"("})"))
-                  .status,
-              200);
+    ASSERT_EQ(
+        PostWebhook(bridge_->http_port(), absl::StrCat(R"({"message":"live )", i, R"("})")).status,
+        200);
   }
   std::vector<v1::Event> events = subscription.ReadEvents(20);
   ASSERT_EQ(events.size(), 20u);
@@ -107,10 +107,10 @@ TEST_F(WebhookE2ETest, BacklogArrivesInBatchesInSequenceOrder) {
   for (int t = 0; t < 4; ++t) {
     posters.emplace_back([this, t] {
       for (int i = 0; i < kEvents / 4; ++i) {
-        EXPECT_EQ(PostWebhook(bridge_->http_port(),
-                              absl::StrCat(R"({"message":"t)", t, "-", i, R"("})"))
-                      .status,
-                  200);
+        EXPECT_EQ(
+            PostWebhook(bridge_->http_port(), absl::StrCat(R"({"message":"t)", t, "-", i, R"("})"))
+                .status,
+            200);
       }
     });
   }
@@ -185,8 +185,7 @@ TEST_F(WebhookE2ETest, GetEventByIdAndSequence) {
     v1::GetEventRequest request;
     request.set_id("missing");
     v1::Event event;
-    EXPECT_EQ(stub_->GetEvent(&context, request, &event).error_code(),
-              grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(stub_->GetEvent(&context, request, &event).error_code(), grpc::StatusCode::NOT_FOUND);
   }
   {
     grpc::ClientContext context;
@@ -246,26 +245,67 @@ struct BadRequestCase {
 
 TEST_F(WebhookE2ETest, BadRequestsGetTheirDocumentedStatusAndJsonError) {
   const std::vector<BadRequestCase> cases = {
-      {"truncated json", "POST", "/webhook", R"({"lead":)", "application/json", {}, 400,
+      {"truncated json",
+       "POST",
+       "/webhook",
+       R"({"lead":)",
+       "application/json",
+       {},
+       400,
        "invalid_json"},
-      {"trailing garbage", "POST", "/webhook", R"({} x)", "application/json", {}, 400,
+      {"trailing garbage",
+       "POST",
+       "/webhook",
+       R"({} x)",
+       "application/json",
+       {},
+       400,
        "invalid_json"},
       {"array body", "POST", "/webhook", "[1,2]", "application/json", {}, 400, "invalid_json"},
       {"empty body", "POST", "/webhook", "", "application/json", {}, 400, "invalid_json"},
-      {"invalid utf-8", "POST", "/webhook", "{\"m\":\"\xff\xfe\"}", "application/json", {}, 400,
+      {"invalid utf-8",
+       "POST",
+       "/webhook",
+       "{\"m\":\"\xff\xfe\"}",
+       "application/json",
+       {},
+       400,
        "invalid_json"},
-      {"bad webhook-id", "POST", "/webhook", "{}", "application/json",
-       {{"webhook-id", std::string(300, 'x')}}, 400, "invalid_header"},
+      {"bad webhook-id",
+       "POST",
+       "/webhook",
+       "{}",
+       "application/json",
+       {{"webhook-id", std::string(300, 'x')}},
+       400,
+       "invalid_header"},
       {"text/plain", "POST", "/webhook", "{}", "text/plain", {}, 415, "unsupported_media_type"},
-      {"form", "POST", "/webhook", "a=b", "application/x-www-form-urlencoded", {}, 415,
+      {"form",
+       "POST",
+       "/webhook",
+       "a=b",
+       "application/x-www-form-urlencoded",
+       {},
+       415,
        "unsupported_media_type"},
       {"unknown path", "POST", "/nope", "{}", "application/json", {}, 404, "not_found"},
       {"GET on webhook", "GET", "/webhook", "", "", {}, 405, "method_not_allowed"},
-      {"PUT on webhook", "PUT", "/webhook", "{}", "application/json", {}, 405,
+      {"PUT on webhook",
+       "PUT",
+       "/webhook",
+       "{}",
+       "application/json",
+       {},
+       405,
        "method_not_allowed"},
       {"DELETE on webhook", "DELETE", "/webhook", "", "", {}, 405, "method_not_allowed"},
-      {"over 1 MiB", "POST", "/webhook",
-       "{\"m\":\"" + std::string(1024 * 1024, 'a') + "\"}", "application/json", {}, 413,
+      {"over 1 MiB",
+       "POST",
+       "/webhook",
+       "{\"m\":\"" + std::string(1024 * 1024, 'a') + "\"}",
+       "application/json",
+       {},
+       413,
        "payload_too_large"},
   };
   for (const BadRequestCase& c : cases) {

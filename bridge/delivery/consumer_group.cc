@@ -1,0 +1,380 @@
+#include "bridge/delivery/consumer_group.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "bridge/common/log.h"
+#include "bridge/delivery/ack_id.h"
+
+namespace refir::bridge {
+namespace {
+
+constexpr size_t kMaxReasonBytes = 1024;
+// Journal reads per Pull when the filter skips most events, to bound the
+// time one Pull holds the group.
+constexpr int kMaxReadsPerPull = 8;
+
+google::protobuf::Timestamp ToTimestamp(absl::Time time) {
+  google::protobuf::Timestamp out;
+  const int64_t micros = absl::ToUnixMicros(time);
+  out.set_seconds(micros / 1000000);
+  out.set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+  return out;
+}
+
+}  // namespace
+
+ConsumerGroup::ConsumerGroup(internal::GroupState state, EventFilter filter, Journal* journal,
+                             uint32_t epoch, absl::Time now)
+    : name_(state.name()),
+      filter_(std::move(filter)),
+      max_delivery_attempts_(state.max_delivery_attempts()),
+      created_at_unix_micros_(state.created_at_unix_micros()),
+      journal_(journal),
+      epoch_(epoch),
+      cursor_(std::max<uint64_t>(state.cursor(), 1)),
+      redelivered_total_(state.redelivered_total()) {
+  const int count = std::min(state.unsettled_sequences_size(), state.unsettled_attempts_size());
+  for (int i = 0; i < count; ++i) {
+    Unsettled entry;
+    entry.attempts = state.unsettled_attempts(i);
+    entry.not_before = now;
+    const uint64_t sequence = state.unsettled_sequences(i);
+    unsettled_[sequence] = entry;
+    due_.emplace(now, sequence);
+  }
+}
+
+StreamId ConsumerGroup::Attach(MemberSettings settings) {
+  absl::MutexLock lock(&mu_);
+  const StreamId id = next_stream_id_++;
+  members_[id] = Member{std::move(settings), 0};
+  return id;
+}
+
+void ConsumerGroup::Detach(StreamId stream, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  for (auto it = unsettled_.begin(); it != unsettled_.end(); ++it) {
+    if (it->second.leased && it->second.stream == stream) {
+      ReleaseLeaseLocked(it);
+      RetryOrDeadLetterLocked(it, now, /*force_dead_letter=*/false,
+                              "consumer disconnected with the event unacked; max delivery "
+                              "attempts reached",
+                              now);
+    }
+  }
+  members_.erase(stream);
+}
+
+size_t ConsumerGroup::member_count() const {
+  absl::MutexLock lock(&mu_);
+  return members_.size();
+}
+
+void ConsumerGroup::ReleaseLeaseLocked(std::map<uint64_t, Unsettled>::iterator it) {
+  Unsettled& entry = it->second;
+  leases_.erase({entry.deadline, it->first});
+  auto member = members_.find(entry.stream);
+  if (member != members_.end()) --member->second.outstanding;
+  entry.leased = false;
+  entry.stream = 0;
+  dirty_ = true;
+}
+
+void ConsumerGroup::RetryOrDeadLetterLocked(std::map<uint64_t, Unsettled>::iterator it,
+                                            absl::Time not_before, bool force_dead_letter,
+                                            const std::string& reason, absl::Time now) {
+  Unsettled& entry = it->second;
+  if (force_dead_letter || entry.attempts >= max_delivery_attempts_) {
+    internal::DeadLetterRecord record;
+    record.set_sequence(it->first);
+    record.set_delivery_attempts(entry.attempts);
+    record.set_reason(reason.substr(0, kMaxReasonBytes));
+    record.set_dead_lettered_at_unix_micros(absl::ToUnixMicros(now));
+    added_dead_letters_.push_back(std::move(record));
+    unsettled_.erase(it);
+  } else {
+    entry.not_before = not_before;
+    due_.emplace(not_before, it->first);
+  }
+  dirty_ = true;
+}
+
+void ConsumerGroup::ExpireLeasesLocked(absl::Time now) {
+  while (!leases_.empty() && leases_.begin()->first <= now) {
+    auto it = unsettled_.find(leases_.begin()->second);
+    if (it == unsettled_.end()) {
+      leases_.erase(leases_.begin());
+      continue;
+    }
+    ReleaseLeaseLocked(it);
+    RetryOrDeadLetterLocked(it, now, /*force_dead_letter=*/false,
+                            absl::StrCat("ack deadline passed; max delivery attempts (",
+                                         max_delivery_attempts_, ") reached"),
+                            now);
+  }
+}
+
+v1::Delivery ConsumerGroup::MakeDeliveryLocked(StreamId stream, Member& member, uint64_t sequence,
+                                               Unsettled& entry, absl::Time now) {
+  if (entry.attempts > 0) ++redelivered_total_;
+  ++entry.attempts;
+  entry.leased = true;
+  entry.stream = stream;
+  entry.delivery = next_delivery_++;
+  entry.deadline = now + member.settings.ack_deadline;
+  leases_.emplace(entry.deadline, sequence);
+  ++member.outstanding;
+  dirty_ = true;
+  v1::Delivery delivery;
+  delivery.set_ack_id(AckId{epoch_, sequence, entry.delivery}.Encode());
+  delivery.set_delivery_attempt(entry.attempts);
+  return delivery;
+}
+
+absl::StatusOr<std::vector<v1::Delivery>> ConsumerGroup::Pull(StreamId stream, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  ExpireLeasesLocked(now);
+  auto member_it = members_.find(stream);
+  if (member_it == members_.end()) return std::vector<v1::Delivery>();
+  Member& member = member_it->second;
+  const int room =
+      std::min(member.settings.max_outstanding - member.outstanding, member.settings.max_batch);
+  std::vector<v1::Delivery> deliveries;
+  if (room <= 0) return deliveries;
+  size_t bytes = 0;
+  const size_t max_bytes = member.settings.max_batch_bytes;
+
+  // Redeliveries that are due, oldest sequence first among those due.
+  while (static_cast<int>(deliveries.size()) < room && bytes < max_bytes && !due_.empty() &&
+         due_.begin()->first <= now) {
+    const uint64_t sequence = due_.begin()->second;
+    due_.erase(due_.begin());
+    auto it = unsettled_.find(sequence);
+    if (it == unsettled_.end() || it->second.leased) continue;
+    absl::StatusOr<v1::Event> event = journal_->GetBySequence(sequence);
+    if (absl::IsNotFound(event.status())) {
+      // No longer stored (retention): nothing left to deliver.
+      unsettled_.erase(it);
+      dirty_ = true;
+      continue;
+    }
+    if (!event.ok()) {
+      due_.emplace(now, sequence);
+      if (!deliveries.empty()) break;
+      return event.status();
+    }
+    v1::Delivery delivery = MakeDeliveryLocked(stream, member, sequence, it->second, now);
+    *delivery.mutable_event() = *std::move(event);
+    bytes += delivery.event().ByteSizeLong();
+    deliveries.push_back(std::move(delivery));
+  }
+
+  // Events never delivered to the group, in sequence order.
+  for (int reads = 0; reads < kMaxReadsPerPull && static_cast<int>(deliveries.size()) < room &&
+                      bytes < max_bytes && cursor_ <= journal_->HeadSequence();
+       ++reads) {
+    const size_t want = static_cast<size_t>(room) - deliveries.size();
+    absl::StatusOr<std::vector<v1::Event>> events =
+        journal_->Read(cursor_, want, max_bytes - bytes);
+    if (!events.ok()) {
+      if (!deliveries.empty()) break;
+      return events.status();
+    }
+    if (events->empty()) break;
+    for (v1::Event& event : *events) {
+      const uint64_t sequence = event.sequence();
+      cursor_ = sequence + 1;
+      dirty_ = true;
+      if (!filter_.Matches(event.type())) continue;
+      Unsettled& entry = unsettled_[sequence];
+      v1::Delivery delivery = MakeDeliveryLocked(stream, member, sequence, entry, now);
+      bytes += event.ByteSizeLong();
+      *delivery.mutable_event() = std::move(event);
+      deliveries.push_back(std::move(delivery));
+    }
+  }
+  return deliveries;
+}
+
+FeedWait ConsumerGroup::NextWait(StreamId stream, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  FeedWait wait;
+  auto member = members_.find(stream);
+  const bool window_full = member == members_.end() ||
+                           member->second.outstanding >= member->second.settings.max_outstanding;
+  if (!leases_.empty()) wait.deadline = std::min(wait.deadline, leases_.begin()->first);
+  if (!window_full) {
+    wait.sequence = cursor_;
+    if (!due_.empty()) wait.deadline = std::min(wait.deadline, due_.begin()->first);
+  }
+  // Never in the past: a due entry another member will take must not spin.
+  wait.deadline = std::max(wait.deadline, now + absl::Milliseconds(1));
+  return wait;
+}
+
+std::map<uint64_t, ConsumerGroup::Unsettled>::iterator ConsumerGroup::FindLiveLocked(
+    const std::string& ack_id, v1::SettleResult* result) {
+  std::optional<AckId> id = AckId::Decode(ack_id);
+  if (!id.has_value()) {
+    result->add_unknown_ack_ids(ack_id);
+    return unsettled_.end();
+  }
+  auto it = unsettled_.find(id->sequence);
+  const bool live = id->epoch == epoch_ && it != unsettled_.end() && it->second.leased &&
+                    it->second.delivery == id->delivery;
+  if (live) return it;
+  if (id->epoch == epoch_ && id->delivery >= next_delivery_) {
+    result->add_unknown_ack_ids(ack_id);  // never issued
+  } else {
+    result->add_expired_ack_ids(ack_id);  // issued, no longer live (or before a restart)
+  }
+  return unsettled_.end();
+}
+
+void ConsumerGroup::Settle(StreamId, const v1::Settle& settle, absl::Time now,
+                           v1::SettleResult* result) {
+  absl::MutexLock lock(&mu_);
+  ExpireLeasesLocked(now);
+  for (const std::string& ack_id : settle.ack_ids()) {
+    auto it = FindLiveLocked(ack_id, result);
+    if (it == unsettled_.end()) continue;
+    ReleaseLeaseLocked(it);
+    unsettled_.erase(it);
+    result->set_acked(result->acked() + 1);
+  }
+  for (const v1::Nack& nack : settle.nacks()) {
+    auto it = FindLiveLocked(nack.ack_id(), result);
+    if (it == unsettled_.end()) continue;
+    ReleaseLeaseLocked(it);
+    const bool dead_letter = nack.action() == v1::Nack::DEAD_LETTER;
+    absl::Duration delay =
+        absl::Seconds(nack.delay().seconds()) + absl::Nanoseconds(nack.delay().nanos());
+    delay = std::clamp(delay, absl::ZeroDuration(), absl::Hours(1));
+    std::string reason = nack.reason();
+    if (reason.empty()) {
+      reason = dead_letter ? "nacked with DEAD_LETTER"
+                           : absl::StrCat("nacked with RETRY; max delivery attempts (",
+                                          max_delivery_attempts_, ") reached");
+    }
+    RetryOrDeadLetterLocked(it, now + delay, dead_letter, reason, now);
+    result->set_nacked(result->nacked() + 1);
+  }
+}
+
+void ConsumerGroup::Extend(StreamId, const v1::ExtendDeadline& extend, absl::Time now,
+                           v1::SettleResult* result) {
+  absl::MutexLock lock(&mu_);
+  ExpireLeasesLocked(now);
+  const absl::Duration extension = absl::Seconds(std::clamp(extend.seconds(), 1, 3600));
+  for (const std::string& ack_id : extend.ack_ids()) {
+    auto it = FindLiveLocked(ack_id, result);
+    if (it == unsettled_.end()) continue;
+    leases_.erase({it->second.deadline, it->first});
+    it->second.deadline = now + extension;
+    leases_.emplace(it->second.deadline, it->first);
+    result->set_extended(result->extended() + 1);
+  }
+}
+
+void ConsumerGroup::SetMaxOutstanding(StreamId stream, int max_outstanding) {
+  absl::MutexLock lock(&mu_);
+  auto member = members_.find(stream);
+  if (member != members_.end()) member->second.settings.max_outstanding = max_outstanding;
+}
+
+void ConsumerGroup::Describe(v1::ConsumerGroup* out) const {
+  absl::MutexLock lock(&mu_);
+  out->set_name(name_);
+  for (const std::string& type : filter_.types()) out->mutable_filter()->add_types(type);
+  out->set_max_delivery_attempts(max_delivery_attempts_);
+  *out->mutable_created_at() = ToTimestamp(absl::FromUnixMicros(created_at_unix_micros_));
+  out->set_cursor_sequence(cursor_);
+  out->set_ack_floor(unsettled_.empty() ? cursor_ : unsettled_.begin()->first);
+  out->set_pending(unsettled_.size());
+  out->set_redelivered(redelivered_total_);
+  for (const auto& [id, member] : members_) {
+    v1::ConnectedConsumer* consumer = out->add_consumers();
+    consumer->set_client_id(member.settings.client_id);
+    consumer->set_peer(member.settings.peer);
+    consumer->set_outstanding(member.outstanding);
+    consumer->set_max_outstanding(member.settings.max_outstanding);
+    *consumer->mutable_connected_at() = ToTimestamp(member.settings.connected_at);
+  }
+}
+
+std::vector<Wakeable*> ConsumerGroup::Seek(uint64_t sequence) {
+  absl::MutexLock lock(&mu_);
+  cursor_ = std::max<uint64_t>(sequence, 1);
+  unsettled_.clear();
+  due_.clear();
+  leases_.clear();
+  std::vector<Wakeable*> wake;
+  for (auto& [id, member] : members_) {
+    member.outstanding = 0;
+    if (member.settings.wakeable != nullptr) wake.push_back(member.settings.wakeable);
+  }
+  dirty_ = true;
+  return wake;
+}
+
+std::vector<Wakeable*> ConsumerGroup::Requeue(absl::Span<const uint64_t> sequences,
+                                              absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  for (uint64_t sequence : sequences) {
+    // Deleted from the store in the same checkpoint that records it unsettled.
+    removed_dead_letters_.push_back(sequence);
+    auto [it, inserted] = unsettled_.try_emplace(sequence);
+    if (!inserted) continue;  // already being delivered (e.g. after a seek)
+    it->second.attempts = 0;
+    it->second.not_before = now;
+    due_.emplace(now, sequence);
+  }
+  dirty_ = true;
+  std::vector<Wakeable*> wake;
+  for (auto& [id, member] : members_) {
+    if (member.settings.wakeable != nullptr) wake.push_back(member.settings.wakeable);
+  }
+  return wake;
+}
+
+bool ConsumerGroup::dirty() const {
+  absl::MutexLock lock(&mu_);
+  return dirty_;
+}
+
+GroupCheckpoint ConsumerGroup::TakeCheckpoint() {
+  absl::MutexLock lock(&mu_);
+  GroupCheckpoint checkpoint;
+  internal::GroupState& state = checkpoint.state;
+  state.set_name(name_);
+  for (const std::string& type : filter_.types()) state.add_filter_types(type);
+  state.set_max_delivery_attempts(max_delivery_attempts_);
+  state.set_created_at_unix_micros(created_at_unix_micros_);
+  state.set_cursor(cursor_);
+  state.mutable_unsettled_sequences()->Reserve(static_cast<int>(unsettled_.size()));
+  state.mutable_unsettled_attempts()->Reserve(static_cast<int>(unsettled_.size()));
+  for (const auto& [sequence, entry] : unsettled_) {
+    state.add_unsettled_sequences(sequence);
+    state.add_unsettled_attempts(entry.attempts);
+  }
+  state.set_redelivered_total(redelivered_total_);
+  checkpoint.added_dead_letters = std::move(added_dead_letters_);
+  checkpoint.removed_dead_letters = std::move(removed_dead_letters_);
+  added_dead_letters_.clear();
+  removed_dead_letters_.clear();
+  dirty_ = false;
+  return checkpoint;
+}
+
+void ConsumerGroup::CheckpointFailed(GroupCheckpoint checkpoint) {
+  absl::MutexLock lock(&mu_);
+  added_dead_letters_.insert(added_dead_letters_.begin(), checkpoint.added_dead_letters.begin(),
+                             checkpoint.added_dead_letters.end());
+  removed_dead_letters_.insert(removed_dead_letters_.begin(),
+                               checkpoint.removed_dead_letters.begin(),
+                               checkpoint.removed_dead_letters.end());
+  dirty_ = true;
+}
+
+}  // namespace refir::bridge

@@ -1,0 +1,161 @@
+// ConsumerGroup: the in-memory state machine of one durable consumer group:
+// its cursor, the deliveries outstanding on each member stream (leases with
+// ack deadlines), events waiting for redelivery, and dead-lettering. Streams
+// of a group compete for its events; each group sees every matching event.
+//
+// Durability: the state is checkpointed to a GroupStore (see GroupRegistry)
+// as `cursor` plus the set of unsettled sequences with their attempt counts.
+// Everything below the cursor that is not unsettled is settled, so a
+// checkpoint lost or older than memory only causes redelivery, never loss.
+//
+// Thread-safe: every method takes the group's mutex.
+#ifndef REFIR_BRIDGE_DELIVERY_CONSUMER_GROUP_H_
+#define REFIR_BRIDGE_DELIVERY_CONSUMER_GROUP_H_
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "bridge/delivery/event_filter.h"
+#include "bridge/delivery/stream_feed.h"
+#include "bridge/journal/group_state.pb.h"
+#include "bridge/journal/journal.h"
+#include "refir/bridge/v1/event_stream.pb.h"
+
+namespace refir::bridge {
+
+class Wakeable;
+
+using StreamId = uint64_t;
+
+// One member stream's settings.
+struct MemberSettings {
+  std::string client_id;
+  std::string peer;
+  int max_outstanding = 1000;
+  int max_batch = 100;
+  size_t max_batch_bytes = 2 * 1024 * 1024;
+  absl::Duration ack_deadline = absl::Seconds(30);
+  absl::Time connected_at;
+  // Woken when work appears that the stream may not be waiting for (a seek,
+  // a requeue). Must stay valid until Detach.
+  Wakeable* wakeable = nullptr;
+};
+
+// Dead-letter deltas and state to persist, taken under the group's lock.
+struct GroupCheckpoint {
+  internal::GroupState state;
+  std::vector<internal::DeadLetterRecord> added_dead_letters;
+  std::vector<uint64_t> removed_dead_letters;
+};
+
+class ConsumerGroup {
+ public:
+  // A group from stored (or freshly created) state. `epoch` goes into every
+  // ack id this instance issues. Unsettled entries of `state` are due for
+  // redelivery at once.
+  ConsumerGroup(internal::GroupState state, EventFilter filter, Journal* journal, uint32_t epoch,
+                absl::Time now);
+
+  const std::string& name() const { return name_; }
+  const EventFilter& filter() const { return filter_; }
+  int max_delivery_attempts() const { return max_delivery_attempts_; }
+
+  // Adds a member stream.
+  StreamId Attach(MemberSettings settings);
+  // Removes a member; its outstanding deliveries are due for redelivery now.
+  void Detach(StreamId stream, absl::Time now);
+  size_t member_count() const;
+
+  // Up to one batch for `stream`: due redeliveries first (oldest sequence
+  // first), then events never delivered, in sequence order, skipping those
+  // the filter rejects; never more than the stream's window has room for.
+  absl::StatusOr<std::vector<v1::Delivery>> Pull(StreamId stream, absl::Time now);
+  FeedWait NextWait(StreamId stream, absl::Time now);
+  void Settle(StreamId stream, const v1::Settle& settle, absl::Time now, v1::SettleResult* result);
+  void Extend(StreamId stream, const v1::ExtendDeadline& extend, absl::Time now,
+              v1::SettleResult* result);
+  void SetMaxOutstanding(StreamId stream, int max_outstanding);
+
+  // Admin. Describe fills everything but head_sequence, lag and dead_letters.
+  void Describe(v1::ConsumerGroup* out) const;
+  // Moves the cursor to `sequence`; forgets outstanding and due deliveries.
+  // Returns the members to wake.
+  std::vector<Wakeable*> Seek(uint64_t sequence);
+  // Makes these dead letters due for delivery again with attempt counts
+  // reset; the next checkpoint deletes them from the store atomically with
+  // the state that lists them unsettled. Returns the members to wake.
+  std::vector<Wakeable*> Requeue(absl::Span<const uint64_t> sequences, absl::Time now);
+
+  // Checkpointing.
+  bool dirty() const;
+  GroupCheckpoint TakeCheckpoint();
+  // Puts back the deltas of a checkpoint that could not be saved.
+  void CheckpointFailed(GroupCheckpoint checkpoint);
+
+ private:
+  struct Unsettled {
+    int attempts = 0;  // deliveries made so far
+    bool leased = false;
+    StreamId stream = 0;
+    uint64_t delivery = 0;  // the lease's delivery number (in its ack id)
+    absl::Time deadline;    // lease deadline when leased
+    absl::Time not_before;  // earliest redelivery when not leased
+  };
+  struct Member {
+    MemberSettings settings;
+    int outstanding = 0;
+  };
+
+  void ExpireLeasesLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the lease of `it` (which must be leased).
+  void ReleaseLeaseLocked(std::map<uint64_t, Unsettled>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a failed delivery: dead-letter when attempts are used up (or
+  // `force_dead_letter`), else schedule redelivery at `not_before`.
+  void RetryOrDeadLetterLocked(std::map<uint64_t, Unsettled>::iterator it, absl::Time not_before,
+                               bool force_dead_letter, const std::string& reason, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  v1::Delivery MakeDeliveryLocked(StreamId stream, Member& member, uint64_t sequence,
+                                  Unsettled& entry, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Looks up a live lease for `ack_id`; reports it expired/unknown otherwise.
+  std::map<uint64_t, Unsettled>::iterator FindLiveLocked(const std::string& ack_id,
+                                                         v1::SettleResult* result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string name_;
+  const EventFilter filter_;
+  const int max_delivery_attempts_;
+  const int64_t created_at_unix_micros_;
+  Journal* const journal_;
+  const uint32_t epoch_;
+
+  mutable absl::Mutex mu_;
+  uint64_t cursor_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, Unsettled> unsettled_ ABSL_GUARDED_BY(mu_);
+  // (not_before, sequence) of unsettled entries waiting for redelivery.
+  std::set<std::pair<absl::Time, uint64_t>> due_ ABSL_GUARDED_BY(mu_);
+  // (deadline, sequence) of leased entries.
+  std::set<std::pair<absl::Time, uint64_t>> leases_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<StreamId, Member> members_ ABSL_GUARDED_BY(mu_);
+  StreamId next_stream_id_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t next_delivery_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t redelivered_total_ ABSL_GUARDED_BY(mu_);
+  std::vector<internal::DeadLetterRecord> added_dead_letters_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint64_t> removed_dead_letters_ ABSL_GUARDED_BY(mu_);
+  bool dirty_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace refir::bridge
+
+#endif  // REFIR_BRIDGE_DELIVERY_CONSUMER_GROUP_H_

@@ -1,0 +1,41 @@
+#include "bridge/delivery/tail_feed.h"
+
+#include <utility>
+
+#include "bridge/common/status_macros.h"
+
+namespace refir::bridge {
+
+TailFeed::TailFeed(Journal* journal, uint64_t start_sequence, size_t max_batch, size_t max_bytes)
+    : tail_(journal, start_sequence, max_batch, max_bytes) {}
+
+absl::StatusOr<std::vector<v1::Delivery>> TailFeed::Pull(absl::Time) {
+  REFIR_ASSIGN_OR_RETURN(std::vector<v1::Event> events, tail_.Next());
+  std::vector<v1::Delivery> deliveries(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    deliveries[i].set_delivery_attempt(1);
+    *deliveries[i].mutable_event() = std::move(events[i]);
+  }
+  return deliveries;
+}
+
+FeedWait TailFeed::NextWait(absl::Time) {
+  FeedWait wait;
+  wait.sequence = tail_.next_sequence();
+  return wait;
+}
+
+void TailFeed::Settle(const v1::Settle& settle, absl::Time, v1::SettleResult* result) {
+  for (const std::string& id : settle.ack_ids()) result->add_unknown_ack_ids(id);
+  for (const v1::Nack& nack : settle.nacks()) result->add_unknown_ack_ids(nack.ack_id());
+}
+
+void TailFeed::Extend(const v1::ExtendDeadline& extend, absl::Time, v1::SettleResult* result) {
+  for (const std::string& id : extend.ack_ids()) result->add_unknown_ack_ids(id);
+}
+
+absl::Status TailFeed::SetMaxOutstanding(int) { return absl::OkStatus(); }
+
+void TailFeed::Close(absl::Time) {}
+
+}  // namespace refir::bridge
