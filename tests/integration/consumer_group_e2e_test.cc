@@ -117,11 +117,16 @@ TEST_F(ConsumerGroupE2ETest, EveryGroupGetsEveryEvent) {
 
 // --- 2. Sharing within a group ----------------------------------------------
 
-TEST_F(ConsumerGroupE2ETest, StreamsOfOneGroupSplitEventsWithoutOverlapOrGap) {
+// Two streams of one group (max_outstanding 10) read concurrently while 200
+// events are posted from 8 threads. With `hold_acks`, a stream acks only once
+// its window is full or nothing came for 200 ms, so the window rule alone
+// forces the group to use the other stream; without, each stream acks what
+// it gets at once and both should still get a share.
+void RunSplit(v1::EventStream::Stub& stub, int http_port, bool hold_acks) {
   constexpr size_t kEvents = 200;
   v1::SubscribeInit init = GroupInit("split", "first");
   init.set_max_outstanding(10);
-  GroupStream streams[2] = {GroupStream(*stub_), GroupStream(*stub_)};
+  GroupStream streams[2] = {GroupStream(stub), GroupStream(stub)};
   absl::StatusOr<v1::SubscribeConfirm> first = streams[0].Open(init);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE(first->group_created());
@@ -136,13 +141,21 @@ TEST_F(ConsumerGroupE2ETest, StreamsOfOneGroupSplitEventsWithoutOverlapOrGap) {
   std::atomic<bool> done{false};
   auto consume = [&](int index) {
     const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    std::vector<std::string> unacked;
     while (!done.load() && absl::Now() < deadline) {
-      std::vector<ReceivedDelivery> batch = streams[index].ReadAvailable(absl::Milliseconds(100));
+      std::vector<ReceivedDelivery> batch =
+          streams[index].ReadAvailable(absl::Milliseconds(hold_acks ? 200 : 100));
       if (batch.empty()) {
         if (streams[index].ended()) return;
+        if (!unacked.empty()) streams[index].Ack(unacked);  // idle: settle the tail
+        unacked.clear();
         continue;
       }
-      streams[index].Ack(AckIdsOf(batch));
+      for (const ReceivedDelivery& d : batch) unacked.push_back(d.ack_id());
+      if (!hold_acks || unacked.size() >= 10) {
+        streams[index].Ack(unacked);
+        unacked.clear();
+      }
       absl::MutexLock lock(&mu);
       for (const ReceivedDelivery& d : batch) {
         EXPECT_EQ(d.attempt(), 1) << "sequence " << d.sequence();
@@ -153,7 +166,7 @@ TEST_F(ConsumerGroupE2ETest, StreamsOfOneGroupSplitEventsWithoutOverlapOrGap) {
     }
   };
   std::thread consumers[2] = {std::thread(consume, 0), std::thread(consume, 1)};
-  const std::vector<uint64_t> posted = PostEvents(port(), kEvents, "referral_created", 8);
+  const std::vector<uint64_t> posted = PostEvents(http_port, kEvents, "referral_created", 8);
   for (std::thread& consumer : consumers) consumer.join();
   EXPECT_TRUE(streams[0].NoDeliveryFor(absl::Milliseconds(300)));
   EXPECT_TRUE(streams[1].NoDeliveryFor(absl::Milliseconds(10)));
@@ -173,6 +186,14 @@ TEST_F(ConsumerGroupE2ETest, StreamsOfOneGroupSplitEventsWithoutOverlapOrGap) {
     EXPECT_TRUE(std::is_sorted(sequences.begin(), sequences.end()))
         << "first deliveries on one stream come in sequence order";
   }
+}
+
+TEST_F(ConsumerGroupE2ETest, StreamsOfOneGroupSplitEventsWithoutOverlapOrGap) {
+  RunSplit(*stub_, port(), /*hold_acks=*/false);
+}
+
+TEST_F(ConsumerGroupE2ETest, StreamsOfOneGroupShareEventsWhenAWindowIsFull) {
+  RunSplit(*stub_, port(), /*hold_acks=*/true);
 }
 
 // --- 3. Redelivery after the ack deadline -----------------------------------
