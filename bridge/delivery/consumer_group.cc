@@ -138,8 +138,16 @@ absl::StatusOr<std::vector<v1::Delivery>> ConsumerGroup::Pull(StreamId stream, a
   auto member_it = members_.find(stream);
   if (member_it == members_.end()) return std::vector<v1::Delivery>();
   Member& member = member_it->second;
-  const int room =
+  int room =
       std::min(member.settings.max_outstanding - member.outstanding, member.settings.max_batch);
+  if (members_.size() > 1 && room > 1) {
+    // Fair share: when several members are ready, the first one woken must
+    // not take everything. It comes back for more after its write completes.
+    const uint64_t head = journal_->HeadSequence();
+    const uint64_t backlog = (head >= cursor_ ? head - cursor_ + 1 : 0) + due_.size();
+    const uint64_t share = (backlog + members_.size() - 1) / members_.size();
+    room = static_cast<int>(std::min<uint64_t>(room, std::max<uint64_t>(share, 1)));
+  }
   std::vector<v1::Delivery> deliveries;
   if (room <= 0) return deliveries;
   size_t bytes = 0;

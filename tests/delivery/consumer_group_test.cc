@@ -74,6 +74,23 @@ TEST_F(ConsumerGroupTest, CompetingMembersNeverGetTheSameEvent) {
   EXPECT_EQ(seen.size(), 6u);
 }
 
+TEST_F(ConsumerGroupTest, ReadyMembersShareTheBacklogFairly) {
+  for (int i = 0; i < 8; ++i) journal_.Add("t");
+  auto group = MakeGroup();
+  StreamId a = group->Attach(Settings(100));
+  StreamId b = group->Attach(Settings(100));
+  EXPECT_EQ(group->Pull(a, now_)->size(), 4u) << "half of the backlog, not all of it";
+  EXPECT_FALSE(group->Pull(b, now_)->empty());
+  const size_t total = 8 - 4;
+  size_t drained = 0;
+  for (int i = 0; i < 8 && drained < total; ++i) {
+    drained += group->Pull(i % 2 == 0 ? a : b, now_)->size();
+  }
+  v1::ConsumerGroup described;
+  group->Describe(&described);
+  EXPECT_EQ(described.cursor_sequence(), 9u) << "alternating pulls drain the backlog";
+}
+
 TEST_F(ConsumerGroupTest, ExpiredLeaseIsRedeliveredWithNextAttemptAndOldAckExpires) {
   journal_.Add("t");
   auto group = MakeGroup();
@@ -146,8 +163,9 @@ TEST_F(ConsumerGroupTest, DetachMakesOutstandingDueForAnotherMember) {
   for (int i = 0; i < 3; ++i) journal_.Add("t");
   auto group = MakeGroup();
   StreamId a = group->Attach(Settings());
+  size_t taken = group->Pull(a, now_)->size();
+  ASSERT_EQ(taken, 3u);
   StreamId b = group->Attach(Settings());
-  EXPECT_EQ(group->Pull(a, now_)->size(), 3u);
   group->Detach(a, now_);
   auto redelivered = *group->Pull(b, now_);
   EXPECT_EQ(Sequences(redelivered), (std::vector<uint64_t>{1, 2, 3}));
