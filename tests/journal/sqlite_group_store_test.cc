@@ -1,9 +1,7 @@
 #include "bridge/journal/sqlite/sqlite_group_store.h"
 
 #include <sqlite3.h>
-#include <stdlib.h>
 
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -18,25 +16,18 @@
 #include "absl/strings/str_cat.h"
 #include "bridge/journal/group_state.pb.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "tests/journal/sqlite_test_util.h"
 
 namespace refir::bridge {
 namespace {
 
-using ::google::protobuf::util::MessageDifferencer;
+using ::refir::bridge::testing::EqualsProto;
+using ::refir::bridge::testing::RawExec;
+using ::refir::bridge::testing::SqliteFileTest;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-MATCHER_P(EqualsProto, expected, "") {
-  std::string diff;
-  MessageDifferencer differencer;
-  differencer.ReportDifferencesToString(&diff);
-  if (differencer.Compare(expected, arg)) return true;
-  *result_listener << diff;
-  return false;
-}
 
 // A group with every field set, including the unsettled lists.
 internal::GroupState MakeState(const std::string& name, uint64_t cursor = 100) {
@@ -69,23 +60,6 @@ std::vector<uint64_t> Sequences(const std::vector<internal::DeadLetterRecord>& r
   std::vector<uint64_t> sequences;
   for (const internal::DeadLetterRecord& record : records) sequences.push_back(record.sequence());
   return sequences;
-}
-
-// Runs SQL on the database file through a separate connection.
-void RawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  const int open_rc =
-      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  if (open_rc != SQLITE_OK) {
-    sqlite3_close_v2(db);
-    FAIL() << "cannot open " << path << ": " << sqlite3_errstr(open_rc);
-  }
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  const std::string message = error != nullptr ? error : "";
-  sqlite3_free(error);
-  sqlite3_close_v2(db);
-  ASSERT_EQ(rc, SQLITE_OK) << message;
 }
 
 // The first column of the first row of `sql`, as text, read through a
@@ -121,27 +95,15 @@ std::string ReadFile(const std::string& path) {
   return contents;
 }
 
-class SqliteGroupStoreTest : public ::testing::Test {
+class SqliteGroupStoreTest : public SqliteFileTest {
  protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "sqlite_group_store_XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr) << "mkdtemp: errno " << errno;
-    dir_ = pattern;
-    path_ = dir_ + "/groups.db";
-  }
-  void TearDown() override {
-    std::error_code error;
-    std::filesystem::remove_all(dir_, error);
-  }
+  SqliteGroupStoreTest() : SqliteFileTest("sqlite_group_store", "groups.db") {}
 
   std::unique_ptr<GroupStore> Open() {
     absl::StatusOr<std::unique_ptr<GroupStore>> store = OpenSqliteGroupStore(path_);
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? *std::move(store) : nullptr;
   }
-
-  std::string dir_;
-  std::string path_;
 };
 
 TEST_F(SqliteGroupStoreTest, SaveThenLoadRoundTripsEveryField) {

@@ -1,15 +1,13 @@
 #include "bridge/journal/sqlite/sqlite_journal.h"
 
 #include <signal.h>
-#include <sqlite3.h>
-#include <stdlib.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
-#include <filesystem>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <set>
@@ -24,13 +22,15 @@
 #include "absl/time/time.h"
 #include "bridge/common/error_reason.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "tests/journal/sqlite_test_util.h"
 
 namespace refir::bridge {
 namespace {
 
-using ::google::protobuf::util::MessageDifferencer;
+using ::refir::bridge::testing::EqualsProto;
+using ::refir::bridge::testing::RawExec;
+using ::refir::bridge::testing::SqliteFileTest;
 using ::testing::HasSubstr;
 
 constexpr int64_t kBaseSeconds = 1'700'000'000;
@@ -67,40 +67,9 @@ v1::Event WithSequence(v1::Event event, uint64_t sequence) {
   return event;
 }
 
-MATCHER_P(EqualsProto, expected, "") {
-  std::string diff;
-  MessageDifferencer differencer;
-  differencer.ReportDifferencesToString(&diff);
-  if (differencer.Compare(expected, arg)) return true;
-  *result_listener << diff;
-  return false;
-}
-
-// Runs SQL on the database file through a separate connection.
-void RawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
-            SQLITE_OK);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  const std::string message = error != nullptr ? error : "";
-  sqlite3_free(error);
-  sqlite3_close_v2(db);
-  ASSERT_EQ(rc, SQLITE_OK) << message;
-}
-
-class SqliteJournalTest : public ::testing::Test {
+class SqliteJournalTest : public SqliteFileTest {
  protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "sqlite_journal_XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr) << "mkdtemp: errno " << errno;
-    dir_ = pattern;
-    path_ = dir_ + "/journal.db";
-  }
-  void TearDown() override {
-    std::error_code error;
-    std::filesystem::remove_all(dir_, error);
-  }
+  SqliteJournalTest() : SqliteFileTest("sqlite_journal", "journal.db") {}
 
   SqliteJournalOptions Options() const {
     SqliteJournalOptions options;
@@ -113,9 +82,6 @@ class SqliteJournalTest : public ::testing::Test {
     EXPECT_TRUE(journal.ok()) << journal.status();
     return journal.ok() ? *std::move(journal) : nullptr;
   }
-
-  std::string dir_;
-  std::string path_;
 };
 
 TEST_F(SqliteJournalTest, AppendThenReadBackIdentical) {

@@ -4,11 +4,9 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <filesystem>
 #include <limits>
 #include <memory>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -59,23 +57,6 @@ constexpr int kBusyTimeoutMs = 5000;
 
 constexpr uint64_t kMaxSqliteInt = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
 
-// Runs a one-off query returning a single integer (NULL -> `if_null`).
-absl::StatusOr<int64_t> QueryInt64(sqlite3* db, absl::string_view sql, int64_t if_null) {
-  REFIR_ASSIGN_OR_RETURN(StmtPtr stmt, sqlite::Prepare(db, sql));
-  const int rc = sqlite3_step(stmt.get());
-  if (rc != SQLITE_ROW) return SqliteError(db, rc, absl::StrCat("'", sql, "' failed"));
-  if (sqlite3_column_type(stmt.get(), 0) == SQLITE_NULL) return if_null;
-  return sqlite3_column_int64(stmt.get(), 0);
-}
-
-absl::StatusOr<std::string> QueryText(sqlite3* db, absl::string_view sql) {
-  REFIR_ASSIGN_OR_RETURN(StmtPtr stmt, sqlite::Prepare(db, sql));
-  const int rc = sqlite3_step(stmt.get());
-  if (rc != SQLITE_ROW) return SqliteError(db, rc, absl::StrCat("'", sql, "' failed"));
-  const unsigned char* text = sqlite3_column_text(stmt.get(), 0);
-  return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text));
-}
-
 absl::string_view ColumnText(sqlite3_stmt* stmt, int col) {
   const unsigned char* text = sqlite3_column_text(stmt, col);
   if (text == nullptr) return absl::string_view();
@@ -108,35 +89,17 @@ class SqliteGroupStore final : public GroupStore {
   // statements.
   absl::Status Init() {
     absl::MutexLock lock(&mu_);
-    absl::StatusOr<DbPtr> opened =
-        sqlite::OpenDb(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, kBusyTimeoutMs);
-    if (!opened.ok()) return ExplainOpenFailure(opened.status());
-    db_ = *std::move(opened);
+    sqlite::WalDatabaseOptions options;
+    options.path = path_;
+    options.name = "group store";
+    options.synchronous = sqlite::Synchronous::kNormal;
+    options.busy_timeout_ms = kBusyTimeoutMs;
+    options.schema_version = kSchemaVersion;
+    options.create_schema = [](sqlite3* db) { return sqlite::Exec(db, kCreateSchemaSql); };
+    REFIR_ASSIGN_OR_RETURN(db_, sqlite::OpenWalDatabase(options));
     sqlite3* db = db_.get();
 
-    // Refuse unknown formats (and files that are no database) before
-    // changing anything in the file.
-    REFIR_ASSIGN_OR_RETURN(int64_t version, QueryInt64(db, "PRAGMA user_version", 0));
-    REFIR_RETURN_IF_ERROR(CheckVersion(version));
-
-    REFIR_ASSIGN_OR_RETURN(std::string mode, QueryText(db, "PRAGMA journal_mode = WAL"));
-    if (mode != "wal") {
-      return absl::FailedPreconditionError(
-          absl::StrCat("group store '", path_, "' cannot use WAL mode (got '", mode, "')"));
-    }
-    REFIR_RETURN_IF_ERROR(sqlite::Exec(db, "PRAGMA synchronous = NORMAL"));
-
-    REFIR_RETURN_IF_ERROR(sqlite::Exec(db, "BEGIN IMMEDIATE"));
-    absl::Status schema = CreateSchemaInTransaction();
-    if (!schema.ok()) {
-      sqlite::Exec(db, "ROLLBACK").IgnoreError();
-      return schema;
-    }
-    REFIR_RETURN_IF_ERROR(sqlite::Exec(db, "COMMIT"));
-
-    REFIR_ASSIGN_OR_RETURN(begin_, sqlite::Prepare(db, "BEGIN IMMEDIATE"));
-    REFIR_ASSIGN_OR_RETURN(commit_, sqlite::Prepare(db, "COMMIT"));
-    REFIR_ASSIGN_OR_RETURN(rollback_, sqlite::Prepare(db, "ROLLBACK"));
+    REFIR_ASSIGN_OR_RETURN(transactions_, sqlite::WriteTransactions::Prepare(db));
     REFIR_ASSIGN_OR_RETURN(
         upsert_group_, sqlite::Prepare(db,
                                        "INSERT INTO consumer_groups (name, state) VALUES (?1, ?2) "
@@ -170,8 +133,7 @@ class SqliteGroupStore final : public GroupStore {
 
   absl::StatusOr<std::vector<internal::GroupState>> LoadGroups() override {
     absl::MutexLock lock(&mu_);
-    RollbackIfInTransaction();
-    sqlite3* db = db_.get();
+    sqlite3* db = ConnectionForRead();
     sqlite3_stmt* stmt = load_groups_.get();
     ScopedReset reset(stmt);
     std::vector<internal::GroupState> groups;
@@ -215,7 +177,7 @@ class SqliteGroupStore final : public GroupStore {
     }
 
     absl::MutexLock lock(&mu_);
-    absl::Status status = Begin();
+    absl::Status status = transactions_.Begin();
     if (status.ok()) {
       status = SaveGroupInTransaction(name, blob, added_dead_letters, removed_dead_letters);
     }
@@ -225,7 +187,7 @@ class SqliteGroupStore final : public GroupStore {
   absl::Status DeleteGroup(absl::string_view name) override {
     REFIR_RETURN_IF_ERROR(CheckName(name));
     absl::MutexLock lock(&mu_);
-    absl::Status status = Begin();
+    absl::Status status = transactions_.Begin();
     if (status.ok()) status = DeleteGroupInTransaction(name);
     return Finish(status, absl::StrCat("deleting consumer group '", name, "'"));
   }
@@ -238,8 +200,7 @@ class SqliteGroupStore final : public GroupStore {
     // Nothing is stored above INT64_MAX.
     if (limit == 0 || after_sequence >= kMaxSqliteInt) return records;
     absl::MutexLock lock(&mu_);
-    RollbackIfInTransaction();
-    sqlite3* db = db_.get();
+    sqlite3* db = ConnectionForRead();
     sqlite3_stmt* stmt = list_dead_letters_.get();
     ScopedReset reset(stmt);
     REFIR_RETURN_IF_ERROR(BindText(db, stmt, 1, name));
@@ -274,8 +235,7 @@ class SqliteGroupStore final : public GroupStore {
   absl::StatusOr<uint64_t> CountDeadLetters(absl::string_view name) override {
     REFIR_RETURN_IF_ERROR(CheckName(name));
     absl::MutexLock lock(&mu_);
-    RollbackIfInTransaction();
-    sqlite3* db = db_.get();
+    sqlite3* db = ConnectionForRead();
     sqlite3_stmt* stmt = count_dead_letters_.get();
     ScopedReset reset(stmt);
     REFIR_RETURN_IF_ERROR(BindText(db, stmt, 1, name));
@@ -287,49 +247,21 @@ class SqliteGroupStore final : public GroupStore {
   }
 
  private:
-  // SQLite says only "unable to open database file"; name the likely cause.
-  absl::Status ExplainOpenFailure(const absl::Status& status) const {
-    const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
-    std::error_code error;
-    if (!dir.empty() && !std::filesystem::is_directory(dir, error)) {
-      return absl::Status(status.code(), absl::StrCat(status.message(), "; directory '",
-                                                      dir.string(), "' does not exist"));
-    }
-    return status;
+  // The connection, outside any transaction: a read must not see the
+  // uncommitted writes of a transaction that a failed ROLLBACK left open.
+  sqlite3* ConnectionForRead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    transactions_.RollbackIfOpen();
+    return db_.get();
   }
 
-  absl::Status CheckVersion(int64_t version) const {
-    if (version > kSchemaVersion || version < 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("group store '", path_, "' has schema version ", version,
-                       "; this build understands up to ", kSchemaVersion));
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status CreateSchemaInTransaction() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    sqlite3* db = db_.get();
-    // Checked again under the write lock: another process may have won.
-    REFIR_ASSIGN_OR_RETURN(int64_t version, QueryInt64(db, "PRAGMA user_version", 0));
-    REFIR_RETURN_IF_ERROR(CheckVersion(version));
-    if (version == 0) REFIR_RETURN_IF_ERROR(sqlite::Exec(db, kCreateSchemaSql));
-    return absl::OkStatus();
-  }
-
-  // Write transactions: Begin(), the work, then Finish() with its status,
-  // which commits on success. On any failure the transaction is rolled back
-  // and UNAVAILABLE is returned, its message starting with `what`.
-  absl::Status Begin() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    // A failed ROLLBACK earlier would leave a transaction open.
-    RollbackIfInTransaction();
-    return StepDone(db_.get(), begin_.get(), "BEGIN IMMEDIATE");
-  }
-
+  // Write transactions: transactions_.Begin(), the work, then Finish() with
+  // its status, which commits on success. On any failure the transaction is
+  // rolled back and UNAVAILABLE is returned, its message starting with `what`.
   absl::Status Finish(absl::Status status, absl::string_view what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (status.ok()) status = StepDone(db_.get(), commit_.get(), "COMMIT");
+    if (status.ok()) status = transactions_.Commit();
     if (status.ok()) return status;
-    RollbackIfInTransaction();
+    transactions_.RollbackIfOpen();
     return absl::UnavailableError(
         absl::StrCat(what, " in '", path_, "' failed: ", status.message()));
   }
@@ -381,13 +313,6 @@ class SqliteGroupStore final : public GroupStore {
     return absl::OkStatus();
   }
 
-  void RollbackIfInTransaction() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (sqlite3_get_autocommit(db_.get()) == 0) {
-      // If even ROLLBACK fails, the next call retries it first.
-      StepDone(db_.get(), rollback_.get(), "ROLLBACK").IgnoreError();
-    }
-  }
-
   const std::string path_;
 
   absl::Mutex mu_;
@@ -395,9 +320,7 @@ class SqliteGroupStore final : public GroupStore {
   // Statements are declared after the connection so they are finalized
   // first.
   DbPtr db_ ABSL_GUARDED_BY(mu_);
-  StmtPtr begin_ ABSL_GUARDED_BY(mu_);
-  StmtPtr commit_ ABSL_GUARDED_BY(mu_);
-  StmtPtr rollback_ ABSL_GUARDED_BY(mu_);
+  sqlite::WriteTransactions transactions_ ABSL_GUARDED_BY(mu_);
   StmtPtr upsert_group_ ABSL_GUARDED_BY(mu_);
   StmtPtr delete_group_ ABSL_GUARDED_BY(mu_);
   StmtPtr load_groups_ ABSL_GUARDED_BY(mu_);

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <filesystem>
 #include <limits>
 #include <memory>
 #include <string>
@@ -32,9 +31,9 @@ using sqlite::BindBlob;
 using sqlite::BindInt64;
 using sqlite::BindText;
 using sqlite::DbPtr;
+using sqlite::QueryInt64;
 using sqlite::ScopedReset;
 using sqlite::SqliteError;
-using sqlite::StepDone;
 using sqlite::StmtPtr;
 
 // On-disk format. Bump kSchemaVersion (PRAGMA user_version) whenever the
@@ -66,23 +65,6 @@ int64_t ReceivedAtMicros(const v1::Event& event) {
   // absl saturates instead of overflowing on absurd timestamps.
   return absl::ToUnixMicros(absl::FromUnixSeconds(event.received_at().seconds()) +
                             absl::Nanoseconds(event.received_at().nanos()));
-}
-
-// Runs a one-off query returning a single integer (NULL -> `if_null`).
-absl::StatusOr<int64_t> QueryInt64(sqlite3* db, absl::string_view sql, int64_t if_null) {
-  REFIR_ASSIGN_OR_RETURN(StmtPtr stmt, sqlite::Prepare(db, sql));
-  const int rc = sqlite3_step(stmt.get());
-  if (rc != SQLITE_ROW) return SqliteError(db, rc, absl::StrCat("'", sql, "' failed"));
-  if (sqlite3_column_type(stmt.get(), 0) == SQLITE_NULL) return if_null;
-  return sqlite3_column_int64(stmt.get(), 0);
-}
-
-absl::StatusOr<std::string> QueryText(sqlite3* db, absl::string_view sql) {
-  REFIR_ASSIGN_OR_RETURN(StmtPtr stmt, sqlite::Prepare(db, sql));
-  const int rc = sqlite3_step(stmt.get());
-  if (rc != SQLITE_ROW) return SqliteError(db, rc, absl::StrCat("'", sql, "' failed"));
-  const unsigned char* text = sqlite3_column_text(stmt.get(), 0);
-  return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text));
 }
 
 // Parses the `event` blob in column `col` of the current row and sets its
@@ -156,34 +138,17 @@ class SqliteJournal final : public Journal {
   // Opens the writer, creates or checks the schema, prepares statements,
   // opens the readers and starts the committer.
   absl::Status Init(size_t reader_connections) {
-    absl::StatusOr<DbPtr> writer =
-        sqlite::OpenDb(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, kBusyTimeoutMs);
-    if (!writer.ok()) return ExplainOpenFailure(writer.status());
-    writer_ = *std::move(writer);
+    sqlite::WalDatabaseOptions options;
+    options.path = path_;
+    options.name = "journal";
+    options.synchronous = sqlite::Synchronous::kFull;
+    options.busy_timeout_ms = kBusyTimeoutMs;
+    options.schema_version = kSchemaVersion;
+    options.create_schema = [](sqlite3* db) { return sqlite::Exec(db, kCreateSchemaSql); };
+    REFIR_ASSIGN_OR_RETURN(writer_, sqlite::OpenWalDatabase(options));
     sqlite3* db = writer_.get();
 
-    // Refuse unknown formats before changing anything in the file.
-    REFIR_ASSIGN_OR_RETURN(int64_t version, QueryInt64(db, "PRAGMA user_version", 0));
-    REFIR_RETURN_IF_ERROR(CheckVersion(version));
-
-    REFIR_ASSIGN_OR_RETURN(std::string mode, QueryText(db, "PRAGMA journal_mode = WAL"));
-    if (mode != "wal") {
-      return absl::FailedPreconditionError(
-          absl::StrCat("journal '", path_, "' cannot use WAL mode (got '", mode, "')"));
-    }
-    REFIR_RETURN_IF_ERROR(sqlite::Exec(db, "PRAGMA synchronous = FULL"));
-
-    REFIR_RETURN_IF_ERROR(sqlite::Exec(db, "BEGIN IMMEDIATE"));
-    absl::Status schema = CreateSchemaInTransaction();
-    if (!schema.ok()) {
-      sqlite::Exec(db, "ROLLBACK").IgnoreError();
-      return schema;
-    }
-    REFIR_RETURN_IF_ERROR(sqlite::Exec(db, "COMMIT"));
-
-    REFIR_ASSIGN_OR_RETURN(begin_, sqlite::Prepare(db, "BEGIN IMMEDIATE"));
-    REFIR_ASSIGN_OR_RETURN(commit_, sqlite::Prepare(db, "COMMIT"));
-    REFIR_ASSIGN_OR_RETURN(rollback_, sqlite::Prepare(db, "ROLLBACK"));
+    REFIR_ASSIGN_OR_RETURN(transactions_, sqlite::WriteTransactions::Prepare(db));
     REFIR_ASSIGN_OR_RETURN(insert_, sqlite::Prepare(db,
                                                     "INSERT INTO events (id, received_at_us, type, "
                                                     "event) VALUES (?1, ?2, ?3, ?4) "
@@ -354,35 +319,6 @@ class SqliteJournal final : public Journal {
     Reader* reader_ = nullptr;
   };
 
-  // SQLite says only "unable to open database file"; name the likely cause.
-  absl::Status ExplainOpenFailure(const absl::Status& status) const {
-    const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
-    std::error_code error;
-    if (!dir.empty() && !std::filesystem::is_directory(dir, error)) {
-      return absl::Status(status.code(), absl::StrCat(status.message(), "; directory '",
-                                                      dir.string(), "' does not exist"));
-    }
-    return status;
-  }
-
-  absl::Status CheckVersion(int64_t version) const {
-    if (version > kSchemaVersion || version < 0) {
-      return absl::FailedPreconditionError(absl::StrCat("journal '", path_, "' has schema version ",
-                                                        version, "; this build understands up to ",
-                                                        kSchemaVersion));
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status CreateSchemaInTransaction() {
-    sqlite3* db = writer_.get();
-    // Checked again under the write lock: another process may have won.
-    REFIR_ASSIGN_OR_RETURN(int64_t version, QueryInt64(db, "PRAGMA user_version", 0));
-    REFIR_RETURN_IF_ERROR(CheckVersion(version));
-    if (version == 0) REFIR_RETURN_IF_ERROR(sqlite::Exec(db, kCreateSchemaSql));
-    return absl::OkStatus();
-  }
-
   static absl::Status ClosedError() {
     return ErrorWithReason(absl::StatusCode::kUnavailable, kUnavailableReason, "journal is closed");
   }
@@ -435,7 +371,8 @@ class SqliteJournal final : public Journal {
       uint64_t max_inserted = 0;
       const absl::Status status = WriteBatch(batch, &max_inserted);
       if (!status.ok()) {
-        RollbackIfInTransaction();
+        // If even ROLLBACK fails, the next batch retries it first.
+        transactions_.RollbackIfOpen();
         const absl::Status failure =
             ErrorWithReason(absl::StatusCode::kUnavailable, kUnavailableReason,
                             absl::StrCat("journal commit failed: ", status.message()));
@@ -454,14 +391,11 @@ class SqliteJournal final : public Journal {
 
   // Writes `batch` in one transaction, filling in each record's result.
   absl::Status WriteBatch(const std::vector<PendingAppend*>& batch, uint64_t* max_inserted) {
-    sqlite3* db = writer_.get();
-    // A failed ROLLBACK earlier would leave a transaction open.
-    RollbackIfInTransaction();
-    REFIR_RETURN_IF_ERROR(StepDone(db, begin_.get(), "BEGIN IMMEDIATE"));
+    REFIR_RETURN_IF_ERROR(transactions_.Begin());
     for (PendingAppend* record : batch) {
       REFIR_RETURN_IF_ERROR(InsertOne(record, max_inserted));
     }
-    return StepDone(db, commit_.get(), "COMMIT");
+    return transactions_.Commit();
   }
 
   // Looks the id up first and inserts only when it is new. (INSERT ... ON
@@ -506,13 +440,6 @@ class SqliteJournal final : public Journal {
     return absl::OkStatus();
   }
 
-  void RollbackIfInTransaction() {
-    if (sqlite3_get_autocommit(writer_.get()) == 0) {
-      // If even ROLLBACK fails, the next batch retries it first.
-      StepDone(writer_.get(), rollback_.get(), "ROLLBACK").IgnoreError();
-    }
-  }
-
   const std::string path_;
   const size_t max_batch_;
   const size_t max_pending_;
@@ -521,9 +448,7 @@ class SqliteJournal final : public Journal {
   // the committer thread. Statements are declared after the connection so
   // they are finalized first.
   DbPtr writer_;
-  StmtPtr begin_;
-  StmtPtr commit_;
-  StmtPtr rollback_;
+  sqlite::WriteTransactions transactions_;
   StmtPtr insert_;
   StmtPtr sequence_by_id_;
 
