@@ -1,13 +1,12 @@
-// refir_subscriber: a small EventStream.Subscribe client. Prints one line per
-// event on stdout, reconnects with backoff when the bridge restarts, and
-// resumes after the last event it printed. See README.md for the line format.
-#include <google/protobuf/util/time_util.h>
+// refir_subscriber: an example consumer-group subscriber of refir-bridge.
+// Joins a durable consumer group with EventStream.Subscribe, prints each
+// delivered event, "handles" it, and acks it (or nacks it for a retry).
+// Reconnects with backoff when the bridge restarts. See README.md.
 #include <grpcpp/grpcpp.h>
 #include <pthread.h>
 #include <signal.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -15,140 +14,35 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
-#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "refir/bridge/v1/event_stream.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "gRPC address of the bridge (host:port)");
-ABSL_FLAG(std::string, start, "latest",
-          "Where to start: earliest, latest, a sequence number, or an RFC3339 time");
-ABSL_FLAG(int32_t, max_batch, 100, "Most events per DeliveryBatch (1 to 1000)");
-ABSL_FLAG(std::string, client_id, "cpp-example", "Name sent in SubscribeInit");
-ABSL_FLAG(int64_t, max_events, 0, "Exit 0 after printing this many events; 0 runs until stopped");
+ABSL_FLAG(std::string, group, "cpp-example", "Consumer group to join");
+ABSL_FLAG(std::string, client_id, "cpp-example", "Name of this consumer, sent in SubscribeInit");
+ABSL_FLAG(std::string, start, "earliest",
+          "Where a new group starts: earliest or latest (ignored when the group exists)");
+ABSL_FLAG(int64_t, max_events, 0, "Exit 0 once this many distinct sequences were acked; 0: never");
+ABSL_FLAG(std::vector<std::string>, fail_sequences, {},
+          "Comma-separated sequences whose first delivery fails (and is nacked for a retry)");
 
 namespace {
 
 namespace v1 = refir::bridge::v1;
-using google::protobuf::util::TimeUtil;
+using Stream = grpc::ClientReaderWriter<v1::SubscribeRequest, v1::SubscribeResponse>;
 
 constexpr std::chrono::milliseconds kInitialBackoff{100};
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
-
-// Parses --start. Returns nullopt (after printing why) when it is invalid.
-std::optional<v1::StartPosition> ParseStart(const std::string& text) {
-  v1::StartPosition start;
-  if (text == "earliest") {
-    start.mutable_earliest();
-    return start;
-  }
-  if (text == "latest") {
-    start.mutable_latest();
-    return start;
-  }
-  uint64_t sequence = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, sequence);
-  if (!text.empty() && ec == std::errc() && ptr == end) {
-    start.set_sequence(sequence);
-    return start;
-  }
-  if (TimeUtil::FromString(text, start.mutable_time())) return start;
-  std::cerr << "invalid --start=" << text
-            << ": want earliest, latest, a sequence number or an RFC3339 time\n";
-  return std::nullopt;
-}
-
-// True when `value` can be printed without quotes.
-bool IsBare(std::string_view value) {
-  if (value.empty()) return false;
-  return std::all_of(value.begin(), value.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-' || c == ':' || c == '@' || c == '+' || c == '/';
-  });
-}
-
-// Appends `value` in double quotes with backslash escapes, so that it stays on
-// one line. Bytes >= 0x80 (UTF-8) pass through unchanged.
-void AppendQuoted(std::string_view value, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (char c : value) {
-    const auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (byte < 0x20 || byte == 0x7f) {
-          out->append("\\x");
-          out->push_back(kHex[byte >> 4]);
-          out->push_back(kHex[byte & 0xf]);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-// Appends " key=value", quoting the value unless `always_quote` is false and
-// it is made of safe characters only.
-void AppendField(std::string_view key, std::string_view value, bool always_quote,
-                 std::string* out) {
-  out->push_back(' ');
-  out->append(key);
-  out->push_back('=');
-  if (!always_quote && IsBare(value)) {
-    out->append(value);
-  } else {
-    AppendQuoted(value, out);
-  }
-}
-
-std::string FormatEvent(const v1::Event& event) {
-  const v1::RefirPayload& refir = event.refir();
-  std::string line = "event sequence=" + std::to_string(event.sequence());
-  AppendField("id", event.id(), false, &line);
-  AppendField("type", event.type(), false, &line);
-  AppendField("source", event.source(), false, &line);
-  AppendField("received_at", TimeUtil::ToString(event.received_at()), false, &line);
-  AppendField("lead.id", refir.lead().id(), false, &line);
-  AppendField("lead.email", refir.lead().email(), false, &line);
-  AppendField("lead.name", refir.lead().name(), true, &line);
-  AppendField("referrer.id", refir.referrer().id(), false, &line);
-  AppendField("referrer.email", refir.referrer().email(), false, &line);
-  AppendField("message", refir.message(), true, &line);
-  AppendField("campaign.id", refir.campaign().id(), false, &line);
-  AppendField("body", event.body(), true, &line);
-  return line;
-}
-
-std::string FormatConfirm(const v1::SubscribeConfirm& confirm) {
-  std::string line = "confirm";
-  AppendField("client_id", confirm.client_id(), false, &line);
-  line += " start_sequence=" + std::to_string(confirm.start_sequence());
-  line += " head_sequence=" + std::to_string(confirm.head_sequence());
-  line += " max_batch=" + std::to_string(confirm.max_batch());
-  return line;
-}
 
 void PrintLine(const std::string& line) {
   std::fwrite(line.data(), 1, line.size(), stdout);
@@ -156,8 +50,76 @@ void PrintLine(const std::string& line) {
   std::fflush(stdout);
 }
 
-// Shared between the main loop and the signal thread: the context of the
-// stream in progress (to cancel it) and the stop flag (to end the backoff).
+// `text` as a JSON string literal (ASCII escapes; other bytes as they are).
+std::string JsonQuote(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (byte < 0x20) {
+          out += "\\u00";
+          out += kHex[byte >> 4];
+          out += kHex[byte & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string EventLine(const v1::Delivery& delivery) {
+  const v1::Event& event = delivery.event();
+  return "event sequence=" + std::to_string(event.sequence()) + " id=" + event.id() +
+         " type=" + event.type() + " attempt=" + std::to_string(delivery.delivery_attempt()) +
+         " lead.email=" + event.refir().lead().email() +
+         " referrer.email=" + event.refir().referrer().email() +
+         " message=" + JsonQuote(event.refir().message());
+}
+
+std::string StatusText(const grpc::Status& status) {
+  // Indexed by grpc::StatusCode.
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
+  const int code = static_cast<int>(status.error_code());
+  const std::string name = code >= 0 && code <= 16 ? kNames[code] : std::to_string(code);
+  return name + ": " + status.error_message();
+}
+
+// Shared by the main loop and the signal thread: the stream in progress (to
+// cancel it) and whether a stop was asked for (to end a backoff wait).
 class StopState {
  public:
   // Registers the context of a new stream; false if a stop was requested.
@@ -180,8 +142,8 @@ class StopState {
     std::lock_guard<std::mutex> lock(mu_);
     return stopped_;
   }
-  // Sleeps for `delay` or until Stop(); returns true if stopped.
-  bool SleepFor(std::chrono::milliseconds delay) {
+  // Waits for `delay` or until Stop(); true if stopped.
+  bool WaitFor(std::chrono::milliseconds delay) {
     std::unique_lock<std::mutex> lock(mu_);
     return cv_.wait_for(lock, delay, [this] { return stopped_; });
   }
@@ -197,116 +159,169 @@ enum class StreamEnd { kDone, kReconnect, kFailed };
 
 class Subscriber {
  public:
-  Subscriber(std::shared_ptr<grpc::Channel> channel, v1::StartPosition start, StopState* stop)
-      : stub_(v1::EventStream::NewStub(std::move(channel))),
-        initial_start_(std::move(start)),
-        stop_(stop) {}
+  Subscriber(std::string target, std::set<uint64_t> fail_sequences, StopState* stop)
+      : target_(std::move(target)), fail_sequences_(std::move(fail_sequences)), stop_(stop) {}
 
-  // Subscribes, reconnecting on UNAVAILABLE (and server-side CANCELLED). Returns the process exit
-  // code.
+  // Subscribes until done, reconnecting when the bridge goes away. Returns the
+  // process exit code.
   int Run() {
     std::chrono::milliseconds backoff = kInitialBackoff;
     while (true) {
       bool confirmed = false;
-      const StreamEnd end = RunStream(&confirmed);
+      grpc::Status status;
+      const StreamEnd end = RunStream(&confirmed, &status);
       if (end == StreamEnd::kDone) return 0;
-      if (end == StreamEnd::kFailed) return 1;
+      if (end == StreamEnd::kFailed) {
+        std::cerr << "subscribe failed: " << StatusText(status) << "\n";
+        return 1;
+      }
       if (confirmed) backoff = kInitialBackoff;
-      std::cerr << "reconnecting in " << backoff.count() << " ms\n";
-      if (stop_->SleepFor(backoff)) return 0;
+      PrintLine("reconnecting in " + std::to_string(backoff.count()) +
+                " ms: " + StatusText(status));
+      if (stop_->WaitFor(backoff)) return 0;
       backoff = std::min(backoff * 2, kMaxBackoff);
     }
   }
 
  private:
   // One Subscribe stream, from open to end.
-  StreamEnd RunStream(bool* confirmed) {
+  StreamEnd RunStream(bool* confirmed, grpc::Status* status) {
     grpc::ClientContext context;
     if (!stop_->SetContext(&context)) return StreamEnd::kDone;
-    std::unique_ptr<grpc::ClientReaderWriter<v1::SubscribeRequest, v1::SubscribeResponse>> stream =
-        stub_->Subscribe(&context);
+    // A new channel for each stream, so that each attempt really connects: a
+    // channel whose connection failed fails new calls at once until its own
+    // reconnect backoff has passed. (Not shared with other channels' pool.)
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    // Keepalive pings every 30 s: the bridge accepts them no more often than
+    // every 10 s (see docs/clients.md).
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+    std::unique_ptr<v1::EventStream::Stub> stub = v1::EventStream::NewStub(
+        grpc::CreateCustomChannel(target_, grpc::InsecureChannelCredentials(), args));
+    std::unique_ptr<Stream> stream = stub->Subscribe(&context);
 
     v1::SubscribeRequest request;
     v1::SubscribeInit* init = request.mutable_init();
+    init->set_consumer_group(absl::GetFlag(FLAGS_group));
     init->set_client_id(absl::GetFlag(FLAGS_client_id));
-    init->set_max_batch(absl::GetFlag(FLAGS_max_batch));
-    // After the first confirm, resume where this process left off so that no
-    // event is printed twice or skipped.
-    if (next_sequence_ > 0) {
-      init->mutable_start()->set_sequence(next_sequence_);
+    if (absl::GetFlag(FLAGS_start) == "latest") {
+      init->mutable_start()->mutable_latest();
     } else {
-      *init->mutable_start() = initial_start_;
+      init->mutable_start()->mutable_earliest();
     }
-    // A failed write means the stream is already broken: Finish() says why.
-    if (stream->Write(request)) stream->WritesDone();
+    init->set_max_outstanding(100);
+    init->set_ack_deadline_seconds(30);
 
-    const int64_t max_events = absl::GetFlag(FLAGS_max_events);
+    // Settle messages written and SettleResults read on this stream: once
+    // done, the stream is kept open until the bridge confirmed every settle.
+    int settles_sent = 0;
+    int settles_confirmed = 0;
     bool done = false;
+    bool writable = stream->Write(request);
     v1::SubscribeResponse response;
-    while (!done && stream->Read(&response)) {
+    while (writable && !(done && settles_confirmed == settles_sent) && stream->Read(&response)) {
       switch (response.kind_case()) {
         case v1::SubscribeResponse::kConfirm:
           *confirmed = true;
-          if (next_sequence_ == 0) next_sequence_ = response.confirm().start_sequence();
-          PrintLine(FormatConfirm(response.confirm()));
+          PrintLine("ready group=" + response.confirm().consumer_group() +
+                    " client_id=" + response.confirm().client_id());
           break;
         case v1::SubscribeResponse::kBatch:
           for (const v1::Delivery& delivery : response.batch().deliveries()) {
-            const v1::Event& event = delivery.event();
-            if (event.sequence() < next_sequence_) continue;  // Never print twice.
-            PrintLine(FormatEvent(event));
-            next_sequence_ = event.sequence() + 1;
-            if (max_events > 0 && ++printed_ >= max_events) {
-              done = true;
-              break;
-            }
+            if (done) break;  // The rest is redelivered to the group.
+            if (!(writable = Process(delivery, stream.get()))) break;
+            ++settles_sent;
+            done = max_events_ > 0 && static_cast<int64_t>(acked_.size()) >= max_events_;
           }
           break;
+        case v1::SubscribeResponse::kSettled:
+          ++settles_confirmed;
+          break;
         default:
-          break;  // A kind this version does not know: ignore it.
+          break;  // Heartbeats, and kinds this version does not know.
       }
     }
-    if (done) context.TryCancel();
-    const grpc::Status status = stream->Finish();
+    if (done) {
+      context.TryCancel();  // The bridge keeps a stream open until its client ends it.
+    } else if (!writable) {
+      // A failed write means the call ended: read up to its status.
+      while (stream->Read(&response)) continue;
+    }
+    *status = stream->Finish();
     stop_->ClearContext();
 
     if (done || stop_->stopped()) return StreamEnd::kDone;
-    // UNAVAILABLE: the bridge is down or shutting down. CANCELLED that this
-    // process did not ask for: the bridge's gRPC server cancels calls that
-    // arrive while it is still shutting down, so a resubscribe made during a
-    // restart can end that way. Both are worth retrying.
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-        status.error_code() == grpc::StatusCode::CANCELLED) {
-      std::cerr << "stream ended: code " << static_cast<int>(status.error_code()) << ": "
-                << status.error_message() << "\n";
+    // UNAVAILABLE: the bridge shut down, or cannot be reached. CANCELLED that
+    // this process did not ask for: the bridge's gRPC server cancels calls
+    // that arrive while it is shutting down. Both are worth retrying.
+    if (status->error_code() == grpc::StatusCode::UNAVAILABLE ||
+        status->error_code() == grpc::StatusCode::CANCELLED) {
       return StreamEnd::kReconnect;
-    }
-    if (status.ok()) {
-      std::cerr << "the bridge closed the stream without an error\n";
-    } else {
-      std::cerr << "subscribe failed: code " << static_cast<int>(status.error_code()) << ": "
-                << status.error_message() << "\n";
     }
     return StreamEnd::kFailed;
   }
 
-  std::unique_ptr<v1::EventStream::Stub> stub_;
-  const v1::StartPosition initial_start_;
+  // Prints the event, runs the handler, then acks or nacks the delivery.
+  // False when the stream can no longer be written to.
+  bool Process(const v1::Delivery& delivery, Stream* stream) {
+    const uint64_t sequence = delivery.event().sequence();
+    PrintLine(EventLine(delivery));
+    v1::SubscribeRequest request;
+    v1::Settle* settle = request.mutable_settle();
+    if (Handle(delivery)) {
+      settle->add_ack_ids(delivery.ack_id());
+      if (!stream->Write(request)) return false;
+      acked_.insert(sequence);
+      PrintLine("ack sequence=" + std::to_string(sequence));
+    } else {
+      v1::Nack* nack = settle->add_nacks();
+      nack->set_ack_id(delivery.ack_id());
+      nack->set_action(v1::Nack::RETRY);
+      nack->set_reason("handler failed");
+      if (!stream->Write(request)) return false;
+      PrintLine("nack sequence=" + std::to_string(sequence));
+    }
+    return true;
+  }
+
+  // The handler: a real one would do its side effect here (idempotently,
+  // keyed on event.id). This one fails the first delivery of
+  // --fail_sequences.
+  bool Handle(const v1::Delivery& delivery) const {
+    return !(delivery.delivery_attempt() == 1 &&
+             fail_sequences_.count(delivery.event().sequence()) > 0);
+  }
+
+  const std::string target_;
+  const std::set<uint64_t> fail_sequences_;
+  const int64_t max_events_ = absl::GetFlag(FLAGS_max_events);
   StopState* stop_;
-  uint64_t next_sequence_ = 0;  // 0 until the first confirm.
-  int64_t printed_ = 0;
+  std::set<uint64_t> acked_;  // Distinct sequences acked, for --max_events.
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Prints the events of a refir-bridge, one line each.");
+  absl::SetProgramUsageMessage("Joins a refir-bridge consumer group and acks its events.");
   absl::ParseCommandLine(argc, argv);
-  const std::optional<v1::StartPosition> start = ParseStart(absl::GetFlag(FLAGS_start));
-  if (!start.has_value()) return 2;
+  const std::string start = absl::GetFlag(FLAGS_start);
+  if (start != "earliest" && start != "latest") {
+    std::cerr << "invalid --start=" << start << ": want earliest or latest\n";
+    return 2;
+  }
+  std::set<uint64_t> fail_sequences;
+  for (const std::string& text : absl::GetFlag(FLAGS_fail_sequences)) {
+    uint64_t sequence = 0;
+    if (!absl::SimpleAtoi(text, &sequence)) {
+      std::cerr << "invalid --fail_sequences entry: " << text << "\n";
+      return 2;
+    }
+    fail_sequences.insert(sequence);
+  }
 
   // Block SIGINT and SIGTERM before gRPC starts any thread, so that every
-  // thread inherits the mask and only the sigwait thread below sees them.
+  // thread inherits the mask and only the sigwait thread below takes them.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -328,15 +343,7 @@ int main(int argc, char** argv) {
     }
   });
 
-  // Let the channel retry connections on the same schedule as our resubscribe
-  // loop; the default reconnect backoff grows to two minutes.
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(kInitialBackoff.count()));
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(kInitialBackoff.count()));
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(kMaxBackoff.count()));
-  Subscriber subscriber(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target),
-                                                  grpc::InsecureChannelCredentials(), args),
-                        *start, &stop);
+  Subscriber subscriber(absl::GetFlag(FLAGS_target), std::move(fail_sequences), &stop);
   const int exit_code = subscriber.Run();
 
   {
