@@ -13,6 +13,12 @@ PACKAGES=(
   protoc-gen-go protoc-gen-go-grpc
 )
 
+# Node.js 20 and npm come with this machine image; Debian's nodejs/npm are the
+# fallback where they are absent (the node example and buf need them).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
+
 missing=()
 for package in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
