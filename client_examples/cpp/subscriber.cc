@@ -91,7 +91,7 @@ std::string EventLine(const v1::Delivery& delivery) {
          " type=" + event.type() + " attempt=" + std::to_string(delivery.delivery_attempt()) +
          " lead.email=" + event.refir().lead().email() +
          " referrer.email=" + event.refir().referrer().email() +
-         " message=" + JsonQuote(event.refir().message());
+         " message=" + JsonQuote(event.refir().message()) + " body=" + JsonQuote(event.body());
 }
 
 std::string StatusText(const grpc::Status& status) {

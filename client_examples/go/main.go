@@ -256,9 +256,10 @@ func (s *subscriber) handle(stream pb.EventStream_SubscribeClient, batch *pb.Del
 		event := delivery.Event
 		refir := event.GetRefir()
 		sequence := event.GetSequence()
-		fmt.Printf("event sequence=%d id=%s type=%s attempt=%d lead.email=%s referrer.email=%s message=%s\n",
+		fmt.Printf("event sequence=%d id=%s type=%s attempt=%d lead.email=%s referrer.email=%s message=%s body=%s\n",
 			sequence, event.GetId(), event.GetType(), delivery.DeliveryAttempt,
-			refir.GetLead().GetEmail(), refir.GetReferrer().GetEmail(), quote(refir.GetMessage()))
+			refir.GetLead().GetEmail(), refir.GetReferrer().GetEmail(), quote(refir.GetMessage()),
+			quote(string(event.GetBody())))
 
 		// The handler: fails the first delivery of the --fail_sequences.
 		if delivery.DeliveryAttempt == 1 && s.opts.failSequences[sequence] {

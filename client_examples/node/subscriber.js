@@ -189,7 +189,8 @@ async function handleBatch(stream, deliveries) {
     emit(
       `event sequence=${event.sequence} id=${event.id} type=${event.type} attempt=${attempt}` +
         ` lead.email=${refir.lead?.email ?? ''} referrer.email=${refir.referrer?.email ?? ''}` +
-        ` message=${JSON.stringify(refir.message ?? '')}`,
+        ` message=${JSON.stringify(refir.message ?? '')}` +
+        ` body=${JSON.stringify(Buffer.from(event.body ?? []).toString('utf8'))}`,
     );
     try {
       await handleEvent(event, attempt);

@@ -84,6 +84,7 @@ def format_event(delivery: pb.Delivery) -> str:
         f" attempt={delivery.delivery_attempt}"
         f" lead.email={refir.lead.email} referrer.email={refir.referrer.email}"
         f" message={json.dumps(refir.message)}"
+        f" body={json.dumps(event.body.decode('utf-8', 'replace'))}"
     )
 
 

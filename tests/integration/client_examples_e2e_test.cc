@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/integration/bridge_process.h"
 #include "tests/integration/example_process.h"
 #include "tests/integration/group_test_clients.h"
@@ -62,10 +63,11 @@ std::string ReferralBody(int n, const Referral& referral) {
 // The event line the contract asks for, for the delivery of referral `n`.
 std::string EventLine(int n, int attempt) {
   const Referral referral = ReferralNumber(n);
-  return absl::StrCat(
-      "event sequence=", n, " id=", referral.id, " type=refir.referral.created attempt=", attempt,
-      " lead.email=", referral.lead_email, " referrer.email=", referral.referrer_email,
-      " message=\"", referral.message, "\"");
+  return absl::StrCat("event sequence=", n, " id=", referral.id,
+                      " type=refir.referral.created attempt=", attempt,
+                      " lead.email=", referral.lead_email,
+                      " referrer.email=", referral.referrer_email, " message=\"", referral.message,
+                      "\"", " body=", nlohmann::json(ReferralBody(n, referral)).dump());
 }
 
 void PostReferral(int http_port, int n) {

@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/integration/bridge_process.h"
 #include "tests/integration/example_process.h"
 #include "tests/integration/test_clients.h"
@@ -56,18 +57,18 @@ TEST(CppSubscriberE2ETest, WaitsForTheBridgeThenAcksAndExitsZeroOnSigterm) {
   ASSERT_TRUE(bridge.Start().ok());
   ASSERT_TRUE(ReadUntil(subscriber, "ready ", &lines));
   EXPECT_EQ(lines.back(), "ready group=sigterm client_id=c1");
-  HttpResult posted =
-      PostWebhook(bridge.http_port(),
-                  R"({"event":"referral_created","lead":{"id":101,"email":"ana@example.com"},)"
-                  R"("referrer":{"id":7,"email":"bo@example.com"},"message":"Ana said \"hi\"\n"})",
-                  {{"webhook-id", "wh_1"}});
+  const std::string body =
+      R"({"event":"referral_created","lead":{"id":101,"email":"ana@example.com"},)"
+      R"("referrer":{"id":7,"email":"bo@example.com"},"message":"Ana said \"hi\"\n"})";
+  HttpResult posted = PostWebhook(bridge.http_port(), body, {{"webhook-id", "wh_1"}});
   ASSERT_EQ(posted.status, 200) << posted.body;
   ASSERT_TRUE(ReadUntil(subscriber, "ack ", &lines));
   ASSERT_GE(lines.size(), 2u);
   EXPECT_EQ(lines[lines.size() - 2],
             "event sequence=1 id=wh_1 type=refir.referral.created attempt=1 "
             "lead.email=ana@example.com referrer.email=bo@example.com "
-            R"(message="Ana said \"hi\"\n")");
+            R"(message="Ana said \"hi\"\n" body=)" +
+                nlohmann::json(body).dump());
   EXPECT_EQ(lines.back(), "ack sequence=1");
 
   subscriber.Signal(SIGTERM);
