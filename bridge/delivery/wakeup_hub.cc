@@ -16,7 +16,8 @@ void WakeupHub::OnHeadAdvanced(uint64_t head_sequence) {
   absl::MutexLock lock(&mu_);
   if (head_sequence > head_) {
     head_ = head_sequence;
-    changed_ = true;
+    // Wake the hub thread only when someone waits: commits are frequent.
+    if (!parked_.empty()) changed_ = true;
   }
 }
 
