@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Durable ingest throughput: starts the bridge (SQLite journal, fsync on) on a
+# fresh data directory and free ports, drives it with wrk (POST of a ~300-byte
+# Refir body), prints wrk's summary, stops the bridge.
+#   bench/ingest.sh [seconds] [connections]      (defaults: 10 s, 32 connections)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_TO_RUN="${1:-10}"
+CONNECTIONS="${2:-32}"
+BRIDGE="${REFIR_BRIDGE_BINARY:-build/bridge/refir_bridge}"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+[ -x "$BRIDGE" ] || { echo "build the bridge first: make build" >&2; exit 1; }
+
+WORK="$(mktemp -d)"
+"$BRIDGE" --data_dir="$WORK/data" --http_port=0 --grpc_port=0 --ports_file="$WORK/ports" \
+  2> "$WORK/bridge.log" &
+BRIDGE_PID=$!
+trap 'kill -TERM $BRIDGE_PID 2>/dev/null; wait $BRIDGE_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 1 300); do
+  [ -s "$WORK/ports" ] && break
+  kill -0 $BRIDGE_PID 2>/dev/null || { cat "$WORK/bridge.log" >&2; exit 1; }
+  sleep 0.05
+done
+HTTP_PORT="$(sed -n 's/^http_port=//p' "$WORK/ports")"
+wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_TO_RUN}s" --latency -s bench/ingest.lua \
+  "http://127.0.0.1:${HTTP_PORT}/webhook"
