@@ -16,7 +16,9 @@
 #include "bridge/grpc_api/event_stream_service.h"
 #include "bridge/journal/sqlite/sqlite_group_store.h"
 #include "bridge/journal/sqlite/sqlite_journal.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
 
 namespace refir::bridge {
 
@@ -73,6 +75,10 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
 
   parts->service =
       std::make_unique<EventStreamService>(parts->journal.get(), hub, parts->groups.get());
+  // grpc.health.v1.Health (SERVING until shutdown starts) and server
+  // reflection, so grpcurl and grpc_cli can list and call the API.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat(options.grpc_address, ":", options.grpc_port),
                            grpc::InsecureServerCredentials(), &parts->grpc_port);
@@ -89,6 +95,10 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
                                                " (in use, or address not local?)"));
   }
 
+  if (grpc::HealthCheckServiceInterface* health = parts->grpc_server->GetHealthCheckService()) {
+    health->SetServingStatus(v1::EventStream::service_full_name(), true);
+    health->SetServingStatus(true);
+  }
   REFIR_ASSIGN_OR_RETURN(parts->http, HttpEdge::Start(options.http, parts->handler.get()));
   LogInfo(absl::StrCat(
       "refir-bridge ready: webhooks on http://", options.http.address, ":", parts->http->port(),
@@ -107,6 +117,9 @@ int BridgeServer::grpc_port() const { return parts_->grpc_port; }
 void BridgeServer::Shutdown() {
   if (parts_ == nullptr || parts_->shut_down) return;
   parts_->shut_down = true;
+  if (grpc::HealthCheckServiceInterface* health = parts_->grpc_server->GetHealthCheckService()) {
+    health->SetServingStatus(false);
+  }
   LogInfo("shutting down: draining the HTTP edge");
   // New webhooks get 503 + Retry-After; those in progress finish their
   // append and are answered before the listener stops.
