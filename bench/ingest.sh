@@ -12,7 +12,8 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; e
 [ -x "$BRIDGE" ] || { echo "build the bridge first: make build" >&2; exit 1; }
 
 WORK="$(mktemp -d)"
-"$BRIDGE" --data_dir="$WORK/data" --http_port=0 --grpc_port=0 --ports_file="$WORK/ports" \
+"$BRIDGE" --data_dir="$WORK/data" --http_port=0 --grpc_port=0 --admin_port=-1 \
+  --ports_file="$WORK/ports" \
   2> "$WORK/bridge.log" &
 BRIDGE_PID=$!
 trap 'kill -TERM $BRIDGE_PID 2>/dev/null; wait $BRIDGE_PID 2>/dev/null; rm -rf "$WORK"' EXIT

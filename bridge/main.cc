@@ -31,10 +31,15 @@ ABSL_FLAG(absl::Duration, http_read_timeout, absl::Seconds(5), "HTTP read timeou
 ABSL_FLAG(absl::Duration, http_write_timeout, absl::Seconds(5), "HTTP write timeout");
 ABSL_FLAG(std::string, grpc_address, "127.0.0.1", "Address the gRPC listener binds");
 ABSL_FLAG(int, grpc_port, 50051, "gRPC port (0 picks a free port)");
+ABSL_FLAG(std::string, admin_address, "127.0.0.1", "Address of the /healthz and /readyz listener");
+ABSL_FLAG(int, admin_port, 8081,
+          "Port of the /healthz and /readyz listener (0 picks a free port, "
+          "-1 disables it)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "How long shutdown waits for gRPC calls before cancelling them");
 ABSL_FLAG(std::string, ports_file, "",
-          "If set, write \"http_port=N\\ngrpc_port=M\\n\" here once both listeners are ready");
+          "If set, write http_port=, grpc_port= and admin_port= lines here once the listeners "
+          "are ready");
 
 namespace refir::bridge {
 namespace {
@@ -49,6 +54,9 @@ absl::Status CheckFlags() {
   };
   if (auto s = check_port("http_port", absl::GetFlag(FLAGS_http_port)); !s.ok()) return s;
   if (auto s = check_port("grpc_port", absl::GetFlag(FLAGS_grpc_port)); !s.ok()) return s;
+  if (absl::GetFlag(FLAGS_admin_port) != -1) {
+    if (auto s = check_port("admin_port", absl::GetFlag(FLAGS_admin_port)); !s.ok()) return s;
+  }
   if (absl::GetFlag(FLAGS_max_body_bytes) < 1) {
     return absl::InvalidArgumentError("--max_body_bytes must be at least 1");
   }
@@ -83,15 +91,19 @@ BridgeOptions OptionsFromFlags() {
   options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   options.grpc_port = absl::GetFlag(FLAGS_grpc_port);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  options.admin_enabled = absl::GetFlag(FLAGS_admin_port) != -1;
+  options.admin.address = absl::GetFlag(FLAGS_admin_address);
+  options.admin.port = absl::GetFlag(FLAGS_admin_port);
   return options;
 }
 
-absl::Status WritePortsFile(const std::string& path, int http_port, int grpc_port) {
+absl::Status WritePortsFile(const std::string& path, int http_port, int grpc_port, int admin_port) {
   // Written to a temporary name and renamed, so readers never see half a file.
   const std::string temp = path + ".tmp";
   {
     std::ofstream out(temp, std::ios::trunc);
-    out << "http_port=" << http_port << "\ngrpc_port=" << grpc_port << "\n";
+    out << "http_port=" << http_port << "\ngrpc_port=" << grpc_port << "\nadmin_port=" << admin_port
+        << "\n";
     out.close();
     if (!out) return absl::InternalError(absl::StrCat("cannot write ports file ", temp));
   }
@@ -121,8 +133,8 @@ int Run() {
   }
   const std::string ports_file = absl::GetFlag(FLAGS_ports_file);
   if (!ports_file.empty()) {
-    if (absl::Status written =
-            WritePortsFile(ports_file, (*server)->http_port(), (*server)->grpc_port());
+    if (absl::Status written = WritePortsFile(ports_file, (*server)->http_port(),
+                                              (*server)->grpc_port(), (*server)->admin_port());
         !written.ok()) {
       LogError(written.ToString());
       (*server)->Shutdown();

@@ -23,6 +23,7 @@ class WebhookHandler {
 
   // After this, every request is answered 503 + Retry-After (draining).
   void StartDraining() { draining_.store(true); }
+  bool draining() const { return draining_.load(); }
 
  private:
   const WebhookConverter* converter_;

@@ -69,6 +69,10 @@ class Journal {
   // Sequence of the newest durable event; 0 when nothing was ever stored.
   virtual uint64_t HeadSequence() const = 0;
 
+  // False after the last commit attempt failed (until one succeeds) and
+  // after Close: what readiness probes report.
+  virtual bool Writable() const = 0;
+
   // Registers `listener` (see AppendListener). Listeners must be registered
   // before appends start and live as long as the journal.
   virtual void AddAppendListener(AppendListener listener) = 0;

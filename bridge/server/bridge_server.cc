@@ -31,6 +31,7 @@ struct BridgeServer::Parts {
   std::unique_ptr<WebhookConverter> converter;
   std::unique_ptr<WebhookHandler> handler;
   std::unique_ptr<HttpEdge> http;
+  std::unique_ptr<AdminServer> admin;
   std::unique_ptr<EventStreamService> service;
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
@@ -100,10 +101,26 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
     health->SetServingStatus(true);
   }
   REFIR_ASSIGN_OR_RETURN(parts->http, HttpEdge::Start(options.http, parts->handler.get()));
+  if (options.admin_enabled) {
+    Journal* journal = parts->journal.get();
+    WebhookHandler* handler = parts->handler.get();
+    REFIR_ASSIGN_OR_RETURN(parts->admin,
+                           AdminServer::Start(options.admin, [journal, handler]() -> absl::Status {
+                             if (handler->draining())
+                               return absl::UnavailableError("shutting down");
+                             if (!journal->Writable()) {
+                               return absl::UnavailableError("the journal's last commit failed");
+                             }
+                             return absl::OkStatus();
+                           }));
+  }
   LogInfo(absl::StrCat(
       "refir-bridge ready: webhooks on http://", options.http.address, ":", parts->http->port(),
       options.http.webhook_path, ", gRPC on ", options.grpc_address, ":", parts->grpc_port,
-      ", journal ", journal_options.path, " (head sequence ", parts->journal->HeadSequence(), ")"));
+      ", journal ", journal_options.path, " (head sequence ", parts->journal->HeadSequence(), ")",
+      parts->admin == nullptr ? std::string()
+                              : absl::StrCat(", probes on http://", options.admin.address, ":",
+                                             parts->admin->port(), "/healthz and /readyz")));
   return std::unique_ptr<BridgeServer>(new BridgeServer(std::move(parts)));
 }
 
@@ -113,6 +130,9 @@ BridgeServer::~BridgeServer() { Shutdown(); }
 
 int BridgeServer::http_port() const { return parts_->http->port(); }
 int BridgeServer::grpc_port() const { return parts_->grpc_port; }
+int BridgeServer::admin_port() const {
+  return parts_->admin == nullptr ? 0 : parts_->admin->port();
+}
 
 void BridgeServer::Shutdown() {
   if (parts_ == nullptr || parts_->shut_down) return;
@@ -133,6 +153,8 @@ void BridgeServer::Shutdown() {
   parts_->groups->Shutdown();
   parts_->hub->Shutdown();
   parts_->journal->Close();
+  // Last: probes keep answering (not ready) while the rest stops.
+  if (parts_->admin != nullptr) parts_->admin->Stop();
   LogInfo("shutdown complete");
 }
 

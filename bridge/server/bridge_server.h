@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bridge/http_edge/admin_server.h"
 #include "bridge/http_edge/http_edge.h"
 
 namespace refir::bridge {
@@ -18,6 +19,9 @@ struct BridgeOptions {
   // Directory holding the SQLite journal (journal.db); created if missing.
   std::string data_dir = "./data";
   HttpEdgeOptions http;
+  // The /healthz and /readyz listener; disabled when admin_enabled is false.
+  bool admin_enabled = true;
+  AdminServerOptions admin;
   std::string grpc_address = "127.0.0.1";
   // 0 picks a free port; see BridgeServer::grpc_port().
   int grpc_port = 50051;
@@ -33,6 +37,8 @@ class BridgeServer {
 
   int http_port() const;
   int grpc_port() const;
+  // 0 when the admin listener is disabled.
+  int admin_port() const;
 
   // Stops taking webhooks (in-flight ones are answered), ends subscriber
   // streams with UNAVAILABLE, stops gRPC, closes the journal. Idempotent.

@@ -30,6 +30,7 @@ class FakeJournal : public Journal {
   absl::StatusOr<uint64_t> FirstSequenceAtOrAfter(absl::Time) override { return 1; }
   absl::StatusOr<uint64_t> FirstSequence() override { return 1; }
   uint64_t HeadSequence() const override { return appended.size(); }
+  bool Writable() const override { return true; }
   void AddAppendListener(AppendListener) override {}
   void Close() override {}
 

@@ -47,8 +47,9 @@ absl::Status BridgeProcess::Start() {
   const std::string ports_file = absl::StrCat(data_dir_, "/ports");
   unlink(ports_file.c_str());
 
-  std::vector<std::string> args = {binary, absl::StrCat("--data_dir=", data_dir_), "--http_port=0",
-                                   "--grpc_port=0", absl::StrCat("--ports_file=", ports_file)};
+  std::vector<std::string> args = {binary,           absl::StrCat("--data_dir=", data_dir_),
+                                   "--http_port=0",  "--grpc_port=0",
+                                   "--admin_port=0", absl::StrCat("--ports_file=", ports_file)};
   args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
@@ -77,8 +78,9 @@ absl::Status BridgeProcess::Start() {
         if (!absl::SimpleAtoi(kv.second, &value)) continue;
         if (kv.first == "http_port") http_port_ = value;
         if (kv.first == "grpc_port") grpc_port_ = value;
+        if (kv.first == "admin_port") admin_port_ = value;
       }
-      if (http_port_ > 0 && grpc_port_ > 0) return absl::OkStatus();
+      if (http_port_ > 0 && grpc_port_ > 0 && admin_port_ > 0) return absl::OkStatus();
     }
     absl::SleepFor(absl::Milliseconds(10));  // Polling a file another process writes.
   }

@@ -37,6 +37,7 @@ class BridgeProcess {
 
   int http_port() const { return http_port_; }
   int grpc_port() const { return grpc_port_; }
+  int admin_port() const { return admin_port_; }
   std::string grpc_target() const;
   const std::string& data_dir() const { return data_dir_; }
 
@@ -48,6 +49,7 @@ class BridgeProcess {
   pid_t pid_ = -1;
   int http_port_ = 0;
   int grpc_port_ = 0;
+  int admin_port_ = 0;
 };
 
 }  // namespace refir::bridge::testing

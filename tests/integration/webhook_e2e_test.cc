@@ -335,6 +335,18 @@ TEST_F(WebhookE2ETest, InvalidJsonDetailCarriesTheParserMessage) {
   EXPECT_NE(detail.find("syntax error"), std::string::npos) << detail;
 }
 
+TEST_F(WebhookE2ETest, AdminListenerAnswersHealthAndReadiness) {
+  HttpResult health = SendHttp(bridge_->admin_port(), "GET", "/healthz", "");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.json["status"], "ok");
+  HttpResult ready = SendHttp(bridge_->admin_port(), "GET", "/readyz", "");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.json["status"], "ready");
+  EXPECT_EQ(SendHttp(bridge_->admin_port(), "GET", "/nope", "").status, 404);
+  // The webhook port does not serve the probes.
+  EXPECT_EQ(SendHttp(bridge_->http_port(), "GET", "/healthz", "").status, 404);
+}
+
 TEST_F(WebhookE2ETest, SigtermEndsSubscriberStreamsWithUnavailable) {
   Subscription subscription(*stub_, InitFromLatest());
   v1::SubscribeConfirm confirm;

@@ -377,7 +377,9 @@ TEST_F(SqliteJournalTest, AppendAfterCloseIsUnavailableButReadsWork) {
   std::unique_ptr<Journal> journal = Open();
   ASSERT_NE(journal, nullptr);
   ASSERT_TRUE(journal->Append(MakeEvent("a")).ok());
+  EXPECT_TRUE(journal->Writable());
   journal->Close();
+  EXPECT_FALSE(journal->Writable());
   journal->Close();  // idempotent
   absl::StatusOr<AppendResult> result = journal->Append(MakeEvent("b"));
   EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
@@ -489,11 +491,13 @@ TEST_F(SqliteJournalTest, CommitFailureFailsAppendAndJournalRecovers) {
   EXPECT_THAT(failed.status().message(), HasSubstr("injected failure"));
   EXPECT_EQ(journal->GetById("bad").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(journal->HeadSequence(), 1u);
+  EXPECT_FALSE(journal->Writable()) << "readiness reports the failed commit";
 
   absl::StatusOr<AppendResult> after = journal->Append(MakeEvent("after"));
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->sequence, 2u);
   EXPECT_TRUE(journal->GetById("after").ok());
+  EXPECT_TRUE(journal->Writable()) << "and recovers with the next good commit";
 }
 
 // The durability contract: every sequence an Append returned survives

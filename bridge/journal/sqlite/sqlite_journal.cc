@@ -282,12 +282,17 @@ class SqliteJournal final : public Journal {
 
   uint64_t HeadSequence() const override { return head_.load(std::memory_order_acquire); }
 
+  bool Writable() const override {
+    return last_commit_ok_.load(std::memory_order_acquire) && !closed_.load();
+  }
+
   void AddAppendListener(AppendListener listener) override {
     absl::MutexLock lock(&listeners_mu_);
     listeners_.push_back(std::move(listener));
   }
 
   void Close() override {
+    closed_.store(true);
     {
       absl::MutexLock lock(&mu_);
       closing_ = true;
@@ -370,6 +375,7 @@ class SqliteJournal final : public Journal {
       }
       uint64_t max_inserted = 0;
       const absl::Status status = WriteBatch(batch, &max_inserted);
+      last_commit_ok_.store(status.ok(), std::memory_order_release);
       if (!status.ok()) {
         // If even ROLLBACK fails, the next batch retries it first.
         transactions_.RollbackIfOpen();
@@ -453,6 +459,8 @@ class SqliteJournal final : public Journal {
   StmtPtr sequence_by_id_;
 
   std::atomic<uint64_t> head_{0};
+  std::atomic<bool> last_commit_ok_{true};
+  std::atomic<bool> closed_{false};
 
   absl::Mutex mu_;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;

@@ -1,0 +1,81 @@
+#include "bridge/http_edge/admin_server.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "bridge/common/log.h"
+#include "bridge/http_edge/bounded_task_queue.h"
+#include "httplib.h"
+#include "nlohmann/json.hpp"
+
+namespace refir::bridge {
+namespace {
+
+HttpReply StatusReply(int status, const std::string& state, const std::string& detail) {
+  nlohmann::ordered_json body = {{"status", state}};
+  if (!detail.empty()) body["detail"] = detail;
+  HttpReply reply;
+  reply.status = status;
+  reply.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  return reply;
+}
+
+}  // namespace
+
+HttpReply AdminReply(const std::string& path, const ReadinessCheck& readiness) {
+  if (path == "/healthz") return StatusReply(200, "ok", "");
+  if (path == "/readyz") {
+    absl::Status ready = readiness();
+    if (ready.ok()) return StatusReply(200, "ready", "");
+    return StatusReply(503, "not_ready", std::string(ready.message()));
+  }
+  return JsonErrorReply(404, "not_found", absl::StrCat("no endpoint at ", path));
+}
+
+AdminServer::AdminServer() : server_(std::make_unique<httplib::Server>()) {}
+
+AdminServer::~AdminServer() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminServerOptions& options,
+                                                                ReadinessCheck readiness) {
+  std::unique_ptr<AdminServer> admin(new AdminServer());
+  httplib::Server& server = *admin->server_;
+  server.set_tcp_nodelay(true);
+  // httplib takes ownership of the queue it gets from this factory.
+  server.new_task_queue = []() -> httplib::TaskQueue* { return new BoundedTaskQueue(2, 16); };
+  server.set_keep_alive_timeout(5);
+  server.set_read_timeout(5, 0);
+  server.set_write_timeout(5, 0);
+  server.Get(".*", [readiness = std::move(readiness)](const httplib::Request& req,
+                                                      httplib::Response& res) {
+    HttpReply reply = AdminReply(req.path, readiness);
+    res.status = reply.status;
+    res.set_content(reply.body, "application/json");
+  });
+  if (options.port == 0) {
+    admin->port_ = server.bind_to_any_port(options.address);
+    if (admin->port_ < 0) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot bind admin listener on ", options.address, ":0"));
+    }
+  } else {
+    if (!server.bind_to_port(options.address, options.port)) {
+      return absl::UnavailableError(absl::StrCat("cannot bind admin listener on ", options.address,
+                                                 ":", options.port,
+                                                 " (in use, or address not local?)"));
+    }
+    admin->port_ = options.port;
+  }
+  admin->thread_ = std::thread([server_ptr = admin->server_.get()] {
+    if (!server_ptr->listen_after_bind()) LogError("admin listener stopped with an error");
+  });
+  return admin;
+}
+
+void AdminServer::Stop() {
+  if (server_ == nullptr) return;
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace refir::bridge
