@@ -116,6 +116,12 @@ void EventStreamService::BeginShutdown() {
   }
 }
 
+bool EventStreamService::WaitForNoStreams(absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  auto none_left = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return streams_.empty(); };
+  return mu_.AwaitWithDeadline(absl::Condition(&none_left), deadline);
+}
+
 size_t EventStreamService::open_streams() const {
   absl::MutexLock lock(&mu_);
   return streams_.size();

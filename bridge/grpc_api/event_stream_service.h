@@ -35,6 +35,10 @@ class EventStreamService final : public v1::EventStream::CallbackService {
   // Number of open Subscribe streams.
   size_t open_streams() const;
 
+  // Waits until every Subscribe stream has ended or `deadline` passes;
+  // true if none is left.
+  bool WaitForNoStreams(absl::Time deadline) const;
+
   grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* context,

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -147,7 +148,16 @@ void BridgeServer::Shutdown() {
   parts_->http->Stop();
   LogInfo("shutting down: ending subscriber streams");
   parts_->service->BeginShutdown();
-  parts_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + parts_->options.shutdown_grace));
+  // Streams end as soon as their last write drains (a client that stopped
+  // reading holds its stream until the grace runs out). Then shut down with
+  // a short deadline: waiting longer would only wait for idle client
+  // connections to notice GOAWAY, which some clients poll for every 5 s.
+  const absl::Time grace_end = absl::Now() + parts_->options.shutdown_grace;
+  if (!parts_->service->WaitForNoStreams(grace_end)) {
+    LogWarning("shutting down: cancelling subscriber streams still open after the grace period");
+  }
+  parts_->grpc_server->Shutdown(
+      absl::ToChronoTime(std::min(grace_end, absl::Now() + absl::Milliseconds(500))));
   parts_->grpc_server->Wait();
   // Every stream is gone: checkpoint the groups one last time.
   parts_->groups->Shutdown();
