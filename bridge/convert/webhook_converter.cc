@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bridge/common/error_reason.h"
+#include "bridge/common/proto_time.h"
 #include "bridge/common/uuid7.h"
 #include "bridge/convert/refir_payload.h"
 #include "nlohmann/json.hpp"
@@ -21,9 +22,6 @@ namespace refir::bridge {
 namespace {
 
 constexpr absl::string_view kIdHeader = "webhook-id";
-// google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
-constexpr int64_t kTimestampMinSeconds = -62135596800LL;
-constexpr int64_t kTimestampMaxSeconds = 253402300799LL;
 
 absl::Status InvalidJson(absl::string_view message) {
   return ErrorWithReason(absl::StatusCode::kInvalidArgument, "invalid_json", message);
@@ -136,15 +134,11 @@ std::string ToValidUtf8(absl::string_view s) {
 }
 
 absl::Status SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
-  // ToUnixSeconds rounds toward the infinite past, so nanos is in [0, 1e9).
-  const int64_t seconds = absl::ToUnixSeconds(t);
-  if (t == absl::InfinitePast() || t == absl::InfiniteFuture() || seconds < kTimestampMinSeconds ||
-      seconds > kTimestampMaxSeconds) {
+  if (!InProtoTimestampRange(t)) {
     return absl::InvalidArgumentError(
         absl::StrCat("received_at is outside the Timestamp range: ", absl::FormatTime(t)));
   }
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
+  *out = ToProtoTimestamp(t);
   return absl::OkStatus();
 }
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bridge/common/log.h"
+#include "bridge/common/proto_time.h"
 #include "bridge/delivery/ack_id.h"
 
 namespace refir::bridge {
@@ -13,14 +14,6 @@ constexpr size_t kMaxReasonBytes = 1024;
 // Journal reads per Pull when the filter skips most events, to bound the
 // time one Pull holds the group.
 constexpr int kMaxReadsPerPull = 8;
-
-google::protobuf::Timestamp ToTimestamp(absl::Time time) {
-  google::protobuf::Timestamp out;
-  const int64_t micros = absl::ToUnixMicros(time);
-  out.set_seconds(micros / 1000000);
-  out.set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
-  return out;
-}
 
 }  // namespace
 
@@ -296,7 +289,7 @@ void ConsumerGroup::Describe(v1::ConsumerGroup* out) const {
   out->set_name(name_);
   for (const std::string& type : filter_.types()) out->mutable_filter()->add_types(type);
   out->set_max_delivery_attempts(max_delivery_attempts_);
-  *out->mutable_created_at() = ToTimestamp(absl::FromUnixMicros(created_at_unix_micros_));
+  *out->mutable_created_at() = ToProtoTimestamp(absl::FromUnixMicros(created_at_unix_micros_));
   out->set_cursor_sequence(cursor_);
   out->set_ack_floor(unsettled_.empty() ? cursor_ : unsettled_.begin()->first);
   out->set_pending(unsettled_.size());
@@ -307,7 +300,7 @@ void ConsumerGroup::Describe(v1::ConsumerGroup* out) const {
     consumer->set_peer(member.settings.peer);
     consumer->set_outstanding(member.outstanding);
     consumer->set_max_outstanding(member.settings.max_outstanding);
-    *consumer->mutable_connected_at() = ToTimestamp(member.settings.connected_at);
+    *consumer->mutable_connected_at() = ToProtoTimestamp(member.settings.connected_at);
   }
 }
 

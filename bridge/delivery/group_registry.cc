@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "bridge/common/log.h"
+#include "bridge/common/proto_time.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/delivery/start_position.h"
 
@@ -19,13 +20,6 @@ namespace {
 uint32_t NewEpoch() {
   thread_local absl::BitGen bitgen;
   return absl::Uniform<uint32_t>(bitgen);
-}
-
-google::protobuf::Timestamp ToTimestamp(int64_t unix_micros) {
-  google::protobuf::Timestamp out;
-  out.set_seconds(unix_micros / 1000000);
-  out.set_nanos(static_cast<int32_t>((unix_micros % 1000000) * 1000));
-  return out;
 }
 
 // The StreamFeed of one member of a consumer group.
@@ -301,7 +295,8 @@ absl::StatusOr<v1::ListDeadLettersResponse> GroupRegistry::ListDeadLetters(
     letter->set_sequence(record.sequence());
     letter->set_delivery_attempts(record.delivery_attempts());
     letter->set_reason(record.reason());
-    *letter->mutable_dead_lettered_at() = ToTimestamp(record.dead_lettered_at_unix_micros());
+    *letter->mutable_dead_lettered_at() =
+        ToProtoTimestamp(absl::FromUnixMicros(record.dead_lettered_at_unix_micros()));
     absl::StatusOr<v1::Event> event = journal_->GetBySequence(record.sequence());
     if (event.ok()) {
       *letter->mutable_event() = *std::move(event);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bridge/common/log.h"
+#include "bridge/common/proto_time.h"
 #include "bridge/grpc_api/grpc_status.h"
 
 namespace refir::bridge {
@@ -157,9 +158,7 @@ void SubscribeReactor::Pump() {
     response_.Clear();
     v1::Heartbeat* heartbeat = response_.mutable_heartbeat();
     heartbeat->set_head_sequence(journal_->HeadSequence());
-    const int64_t micros = absl::ToUnixMicros(now);
-    heartbeat->mutable_server_time()->set_seconds(micros / 1000000);
-    heartbeat->mutable_server_time()->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+    *heartbeat->mutable_server_time() = ToProtoTimestamp(now);
     WriteLocked();
     return;
   }

@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "bridge/common/log.h"
+#include "bridge/common/status_macros.h"
+#include "bridge/http_edge/bind_listener.h"
 #include "bridge/http_edge/bounded_task_queue.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
@@ -52,20 +54,8 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminServe
     res.status = reply.status;
     res.set_content(reply.body, "application/json");
   });
-  if (options.port == 0) {
-    admin->port_ = server.bind_to_any_port(options.address);
-    if (admin->port_ < 0) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot bind admin listener on ", options.address, ":0"));
-    }
-  } else {
-    if (!server.bind_to_port(options.address, options.port)) {
-      return absl::UnavailableError(absl::StrCat("cannot bind admin listener on ", options.address,
-                                                 ":", options.port,
-                                                 " (in use, or address not local?)"));
-    }
-    admin->port_ = options.port;
-  }
+  REFIR_ASSIGN_OR_RETURN(admin->port_,
+                         BindListener(server, options.address, options.port, "admin"));
   admin->thread_ = std::thread([server_ptr = admin->server_.get()] {
     if (!server_ptr->listen_after_bind()) LogError("admin listener stopped with an error");
   });

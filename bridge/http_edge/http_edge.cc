@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bridge/common/log.h"
+#include "bridge/common/status_macros.h"
+#include "bridge/http_edge/bind_listener.h"
 #include "bridge/http_edge/bounded_task_queue.h"
 #include "httplib.h"
 
@@ -47,20 +49,7 @@ absl::StatusOr<std::unique_ptr<HttpEdge>> HttpEdge::Start(const HttpEdgeOptions&
   std::unique_ptr<HttpEdge> edge(new HttpEdge(options, handler));
   edge->InstallRoutes();
   httplib::Server& server = *edge->server_;
-  if (options.port == 0) {
-    edge->port_ = server.bind_to_any_port(options.address);
-    if (edge->port_ < 0) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot bind HTTP listener on ", options.address, ":0"));
-    }
-  } else {
-    if (!server.bind_to_port(options.address, options.port)) {
-      return absl::UnavailableError(absl::StrCat("cannot bind HTTP listener on ", options.address,
-                                                 ":", options.port,
-                                                 " (in use, or address not local?)"));
-    }
-    edge->port_ = options.port;
-  }
+  REFIR_ASSIGN_OR_RETURN(edge->port_, BindListener(server, options.address, options.port, "HTTP"));
   edge->thread_ = std::thread([server_ptr = edge->server_.get()] {
     if (!server_ptr->listen_after_bind()) LogError("HTTP listener stopped with an error");
   });

@@ -1,0 +1,20 @@
+// Conversion of absl::Time to google.protobuf.Timestamp, shared by every
+// place that puts a time into a message.
+#ifndef REFIR_BRIDGE_COMMON_PROTO_TIME_H_
+#define REFIR_BRIDGE_COMMON_PROTO_TIME_H_
+
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace refir::bridge {
+
+// The valid Timestamp range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+bool InProtoTimestampRange(absl::Time time);
+
+// `time` as a Timestamp (seconds rounded toward the past, nanos in
+// [0, 1e9)); times outside the valid range are clamped to it.
+google::protobuf::Timestamp ToProtoTimestamp(absl::Time time);
+
+}  // namespace refir::bridge
+
+#endif  // REFIR_BRIDGE_COMMON_PROTO_TIME_H_
