@@ -3,8 +3,8 @@
 // signatures). One verifier per source, built once from its config; Verify
 // is const and thread-safe. Secrets live only inside the verifier: they are
 // never logged and never part of an error message.
-#ifndef REFIR_BRIDGE_AUTH_WEBHOOK_VERIFIER_H_
-#define REFIR_BRIDGE_AUTH_WEBHOOK_VERIFIER_H_
+#ifndef REFIR_BRIDGE_VERIFY_WEBHOOK_VERIFIER_H_
+#define REFIR_BRIDGE_VERIFY_WEBHOOK_VERIFIER_H_
 
 #include <memory>
 #include <string>
@@ -87,4 +87,4 @@ absl::StatusOr<std::unique_ptr<WebhookVerifier>> MakeWebhookVerifier(const Verif
 
 }  // namespace refir::bridge
 
-#endif  // REFIR_BRIDGE_AUTH_WEBHOOK_VERIFIER_H_
+#endif  // REFIR_BRIDGE_VERIFY_WEBHOOK_VERIFIER_H_

@@ -1,4 +1,4 @@
-#include "bridge/auth/webhook_verifier.h"
+#include "bridge/verify/webhook_verifier.h"
 
 namespace refir::bridge {
 namespace {
