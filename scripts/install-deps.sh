@@ -11,6 +11,7 @@ PACKAGES=(
   python3-grpcio python3-protobuf
   golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
   protoc-gen-go protoc-gen-go-grpc
+  clang libclang-rt-14-dev
 )
 
 # Node.js 20 and npm come with this machine image; Debian's nodejs/npm are the
