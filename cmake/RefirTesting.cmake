@@ -1,4 +1,5 @@
-# refir_add_test(name SOURCES src... LIBS lib... [LABELS label...] [NEEDS_BRIDGE])
+# refir_add_test(name SOURCES src... LIBS lib... [LABELS label] [NEEDS_BRIDGE])
+# (one label: gtest_discover_tests would misread a list as property pairs)
 # One GoogleTest binary, registered with ctest test by test. NEEDS_BRIDGE
 # passes the path of the built refir_bridge binary in $REFIR_TEST_BRIDGE_BINARY.
 include(GoogleTest)
