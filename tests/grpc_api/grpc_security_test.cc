@@ -136,7 +136,8 @@ TEST(IsLoopbackAddressTest, Addresses) {
   for (const char* address : {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LOCALHOST"}) {
     EXPECT_TRUE(IsLoopbackAddress(address)) << address;
   }
-  for (const char* address : {"0.0.0.0", "::", "[::]", "10.0.0.1", "128.0.0.1", "example.com", ""}) {
+  for (const char* address :
+       {"0.0.0.0", "::", "[::]", "10.0.0.1", "128.0.0.1", "example.com", ""}) {
     EXPECT_FALSE(IsLoopbackAddress(address)) << address;
   }
 }

@@ -74,7 +74,7 @@ TEST(TokenAuthorizerTest, RejectsMissingWrongAndMalformedTokens) {
   const std::vector<std::vector<absl::string_view>> cases = {
       {},
       {"Bearer wrong-token-0123456789"},
-      {"Bearer alpha-token-012345678"},   // A prefix of a real token.
+      {"Bearer alpha-token-012345678"},    // A prefix of a real token.
       {"Bearer alpha-token-01234567890"},  // A real token plus one character.
       {"Bearer "},
       {"Bearer"},

@@ -255,8 +255,7 @@ TEST_F(GrpcSecurityE2ETest, ATokenUsesOnlyItsOwnGroups) {
               grpc::StatusCode::PERMISSION_DENIED);
   }
   // A malformed name is still INVALID_ARGUMENT.
-  EXPECT_EQ(GetGroup(*alpha, "bad name", &group).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(GetGroup(*alpha, "bad name", &group).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
   // Any valid token reads events (ListEvents, GetEvent, ephemeral Subscribe).
   EXPECT_TRUE(ListEvents(*alpha).ok());
@@ -333,8 +332,7 @@ TEST_F(GrpcSecurityE2ETest, MutualTlsAndTokensTogether) {
   auto both = Stub(Tls(pki_.ca_cert, &pki_.client), kAlphaToken);
   ExpectWebhookArrives(*both);
   GroupStream denied(*both);
-  EXPECT_EQ(denied.Open(GroupInit("group-b")).status().code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(denied.Open(GroupInit("group-b")).status().code(), absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(GrpcSecurityE2ETest, TlsAndTokensTogether) {
@@ -386,8 +384,8 @@ class GrpcSecurityStartupTest : public GrpcSecurityE2ETest {
 
 TEST_F(GrpcSecurityStartupTest, MissingCertificateFile) {
   const std::string missing = dir_ + "/no-such-cert.pem";
-  const std::string log = StartupFailure(
-      {"--grpc_tls_cert_file=" + missing, "--grpc_tls_key_file=" + pki_.server.key});
+  const std::string log =
+      StartupFailure({"--grpc_tls_cert_file=" + missing, "--grpc_tls_key_file=" + pki_.server.key});
   EXPECT_THAT(log, HasSubstr("--grpc_tls_cert_file \"" + missing + "\""));
   EXPECT_THAT(log, HasSubstr("No such file"));
 }

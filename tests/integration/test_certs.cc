@@ -59,11 +59,11 @@ class PkiWriter {
   // A self-signed CA named `name`; returns its certificate path.
   absl::StatusOr<std::string> MakeCa(const std::string& name) {
     const std::string cert = Path(name, ".pem");
-    absl::Status made = Run(absl::StrCat("openssl req -x509 -config '", config_,
-                                         "' -extensions ca_ext ", kNewKey, " -keyout '",
-                                         Path(name, ".key"), "' -out '", cert,
-                                         "' -days 2 -subj /CN=", name),
-                            log_);
+    absl::Status made =
+        Run(absl::StrCat("openssl req -x509 -config '", config_, "' -extensions ca_ext ", kNewKey,
+                         " -keyout '", Path(name, ".key"), "' -out '", cert,
+                         "' -days 2 -subj /CN=", name),
+            log_);
     if (!made.ok()) return made;
     return cert;
   }
@@ -73,16 +73,16 @@ class PkiWriter {
                                      const std::string& ca, const std::string& section) {
     CertFiles files{Path(name, ".pem"), Path(name, ".key")};
     const std::string csr = Path(name, ".csr");
-    absl::Status made = Run(absl::StrCat("openssl req -new -config '", config_, "' ", kNewKey,
-                                         " -keyout '", files.key, "' -out '", csr, "' -subj /CN=",
-                                         common_name),
-                            log_);
+    absl::Status made =
+        Run(absl::StrCat("openssl req -new -config '", config_, "' ", kNewKey, " -keyout '",
+                         files.key, "' -out '", csr, "' -subj /CN=", common_name),
+            log_);
     if (!made.ok()) return made;
-    made = Run(absl::StrCat("openssl x509 -req -in '", csr, "' -CA '", Path(ca, ".pem"),
-                            "' -CAkey '", Path(ca, ".key"), "' -set_serial ", ++serial_,
-                            " -days 2 -extfile '", config_, "' -extensions ", section, " -out '",
-                            files.cert, "'"),
-               log_);
+    made =
+        Run(absl::StrCat("openssl x509 -req -in '", csr, "' -CA '", Path(ca, ".pem"), "' -CAkey '",
+                         Path(ca, ".key"), "' -set_serial ", ++serial_, " -days 2 -extfile '",
+                         config_, "' -extensions ", section, " -out '", files.cert, "'"),
+            log_);
     if (!made.ok()) return made;
     return files;
   }
