@@ -72,7 +72,8 @@ absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& 
                                                        const Access& access) {
   // Reading events needs only a valid token (checked when the stream
   // opened); a consumer group must be one of the token's.
-  if (!init.consumer_group().empty()) {
+  if (!init.consumer_group().empty() && access.restricted()) {
+    REFIR_RETURN_IF_ERROR(ValidateGroupName(init.consumer_group()));
     REFIR_RETURN_IF_ERROR(access.CheckGroup(init.consumer_group()));
   }
   REFIR_ASSIGN_OR_RETURN(int max_batch, InRange("max_batch", init.max_batch(),

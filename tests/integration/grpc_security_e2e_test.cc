@@ -256,6 +256,9 @@ TEST_F(GrpcSecurityE2ETest, ATokenUsesOnlyItsOwnGroups) {
   }
   // A malformed name is still INVALID_ARGUMENT.
   EXPECT_EQ(GetGroup(*alpha, "bad name", &group).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  GroupStream malformed(*alpha);
+  EXPECT_EQ(malformed.Open(GroupInit("bad name")).status().code(),
+            absl::StatusCode::kInvalidArgument);
 
   // Any valid token reads events (ListEvents, GetEvent, ephemeral Subscribe).
   EXPECT_TRUE(ListEvents(*alpha).ok());
