@@ -37,6 +37,15 @@ ABSL_FLAG(absl::Duration, http_read_timeout, absl::Seconds(5), "HTTP read timeou
 ABSL_FLAG(absl::Duration, http_write_timeout, absl::Seconds(5), "HTTP write timeout");
 ABSL_FLAG(std::string, grpc_address, "127.0.0.1", "Address the gRPC listener binds");
 ABSL_FLAG(int, grpc_port, 50051, "gRPC port (0 picks a free port)");
+ABSL_FLAG(std::string, grpc_tls_cert_file, "",
+          "PEM certificate (chain) of the gRPC listener; with --grpc_tls_key_file turns on TLS");
+ABSL_FLAG(std::string, grpc_tls_key_file, "", "PEM private key of --grpc_tls_cert_file");
+ABSL_FLAG(std::string, grpc_tls_client_ca_file, "",
+          "PEM CA certificate(s); gRPC clients must present a certificate signed by one "
+          "(mutual TLS)");
+ABSL_FLAG(std::string, grpc_tokens_file, "",
+          "File of bearer tokens and the consumer groups each may use; when set, every "
+          "EventStream call needs \"authorization: Bearer <token>\" (see docs/operations.md)");
 ABSL_FLAG(std::string, admin_address, "127.0.0.1", "Address of the /healthz and /readyz listener");
 ABSL_FLAG(int, admin_port, 8081,
           "Port of the /healthz and /readyz listener (0 picks a free port, "
@@ -96,6 +105,10 @@ BridgeOptions OptionsFromFlags() {
   options.http.write_timeout = absl::GetFlag(FLAGS_http_write_timeout);
   options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   options.grpc_port = absl::GetFlag(FLAGS_grpc_port);
+  options.grpc_security.tls_cert_file = absl::GetFlag(FLAGS_grpc_tls_cert_file);
+  options.grpc_security.tls_key_file = absl::GetFlag(FLAGS_grpc_tls_key_file);
+  options.grpc_security.tls_client_ca_file = absl::GetFlag(FLAGS_grpc_tls_client_ca_file);
+  options.grpc_security.tokens_file = absl::GetFlag(FLAGS_grpc_tokens_file);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.admin_enabled = absl::GetFlag(FLAGS_admin_port) != -1;
   options.admin.address = absl::GetFlag(FLAGS_admin_address);
