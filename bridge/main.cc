@@ -52,12 +52,39 @@ ABSL_FLAG(int, admin_port, 8081,
           "-1 disables it)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "How long shutdown waits for gRPC calls before cancelling them");
+ABSL_FLAG(std::string, dedup_by, "webhook_id",
+          "What makes a resent webhook a duplicate: webhook_id (the header; none when absent), "
+          "json_field (--dedup_json_field), body_sha256, or none");
+ABSL_FLAG(std::string, dedup_json_field, "",
+          "JSON pointer into the body used with --dedup_by=json_field, e.g. /event_id");
+ABSL_FLAG(absl::Duration, dedup_window, absl::Minutes(10),
+          "A resend received within this long of the first is answered as a duplicate");
 ABSL_FLAG(std::string, ports_file, "",
           "If set, write http_port=, grpc_port= and admin_port= lines here once the listeners "
           "are ready");
 
 namespace refir::bridge {
 namespace {
+
+// --dedup_by, --dedup_json_field and --dedup_window; errors name the flag.
+absl::StatusOr<DedupConfig> DedupFromFlags() {
+  DedupConfig dedup;
+  absl::StatusOr<DedupConfig::By> by = ParseDedupBy(absl::GetFlag(FLAGS_dedup_by));
+  if (!by.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--dedup_by: ", by.status().message()));
+  dedup.by = *by;
+  dedup.json_field = absl::GetFlag(FLAGS_dedup_json_field);
+  dedup.window = absl::GetFlag(FLAGS_dedup_window);
+  if (dedup.by != DedupConfig::By::kJsonField && !dedup.json_field.empty()) {
+    return absl::InvalidArgumentError("--dedup_json_field is set but --dedup_by is not json_field");
+  }
+  if (absl::Status valid = ValidateDedupConfig(dedup); !valid.ok()) {
+    const char* flag =
+        dedup.window <= absl::ZeroDuration() ? "--dedup_window" : "--dedup_json_field";
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", valid.message()));
+  }
+  return dedup;
+}
 
 absl::Status CheckFlags() {
   auto check_port = [](const char* name, int port) -> absl::Status {
@@ -81,6 +108,7 @@ absl::Status CheckFlags() {
   if (absl::GetFlag(FLAGS_http_keep_alive_max_requests) < 1) {
     return absl::InvalidArgumentError("--http_keep_alive_max_requests must be at least 1");
   }
+  if (absl::StatusOr<DedupConfig> dedup = DedupFromFlags(); !dedup.ok()) return dedup.status();
   const std::string path = absl::GetFlag(FLAGS_webhook_path);
   if (path.empty() || path[0] != '/') {
     return absl::InvalidArgumentError("--webhook_path must start with '/'");
@@ -95,6 +123,7 @@ BridgeOptions OptionsFromFlags() {
   options.http.port = absl::GetFlag(FLAGS_http_port);
   options.http.webhook_path = absl::GetFlag(FLAGS_webhook_path);
   options.http.source = absl::GetFlag(FLAGS_source);
+  options.dedup = *DedupFromFlags();  // checked by CheckFlags
   options.http.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
   options.http.worker_threads = static_cast<size_t>(absl::GetFlag(FLAGS_http_threads));
   options.http.max_queued_connections = static_cast<size_t>(absl::GetFlag(FLAGS_http_max_queued));

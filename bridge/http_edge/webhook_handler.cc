@@ -20,8 +20,9 @@ bool IsJsonContentType(absl::string_view content_type) {
   return absl::StartsWith(lower, "application/") && absl::EndsWith(lower, "+json");
 }
 
-WebhookHandler::WebhookHandler(const WebhookConverter* converter, Journal* journal)
-    : converter_(converter), journal_(journal) {}
+WebhookHandler::WebhookHandler(const WebhookConverter* converter, Journal* journal,
+                               DedupConfig dedup)
+    : converter_(converter), journal_(journal), dedup_(std::move(dedup)) {}
 
 HttpReply WebhookHandler::Handle(const WebhookRequest& request) {
   if (draining_.load()) {
@@ -38,7 +39,11 @@ HttpReply WebhookHandler::Handle(const WebhookRequest& request) {
   absl::StatusOr<v1::Event> event = converter_->Convert(request);
   if (!event.ok()) return ReplyForError(event.status());
 
-  absl::StatusOr<AppendResult> appended = journal_->Append(*std::move(event));
+  absl::StatusOr<DedupKey> dedup_key = DedupKeyFor(dedup_, request);
+  if (!dedup_key.ok()) return ReplyForError(dedup_key.status());
+
+  absl::StatusOr<AppendResult> appended =
+      journal_->Append(*std::move(event), *std::move(dedup_key));
   if (!appended.ok()) return ReplyForError(appended.status());
 
   nlohmann::ordered_json body = {{"message", "Webhook received successfully"},

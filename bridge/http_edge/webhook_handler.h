@@ -8,6 +8,7 @@
 
 #include "bridge/convert/webhook_converter.h"
 #include "bridge/convert/webhook_request.h"
+#include "bridge/http_edge/dedup_key.h"
 #include "bridge/http_edge/http_reply.h"
 #include "bridge/journal/journal.h"
 
@@ -15,8 +16,9 @@ namespace refir::bridge {
 
 class WebhookHandler {
  public:
-  // `converter` and `journal` must outlive the handler.
-  WebhookHandler(const WebhookConverter* converter, Journal* journal);
+  // `converter` and `journal` must outlive the handler. `dedup` says which
+  // resends are answered as duplicates of the first (ValidateDedupConfig).
+  WebhookHandler(const WebhookConverter* converter, Journal* journal, DedupConfig dedup = {});
 
   // Handles one POST. 200 only once the event is durable in the journal.
   HttpReply Handle(const WebhookRequest& request);
@@ -28,6 +30,7 @@ class WebhookHandler {
  private:
   const WebhookConverter* converter_;
   Journal* journal_;
+  const DedupConfig dedup_;
   std::atomic<bool> draining_{false};
 };
 

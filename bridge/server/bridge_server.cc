@@ -78,7 +78,8 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
                          GroupRegistry::Open(parts->journal.get(), parts->group_store.get(), hub));
 
   parts->converter = std::make_unique<WebhookConverter>();
-  parts->handler = std::make_unique<WebhookHandler>(parts->converter.get(), parts->journal.get());
+  parts->handler =
+      std::make_unique<WebhookHandler>(parts->converter.get(), parts->journal.get(), options.dedup);
 
   parts->service = std::make_unique<EventStreamService>(
       parts->journal.get(), hub, parts->groups.get(), StreamLimits{}, parts->authorizer.get());

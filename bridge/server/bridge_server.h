@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "bridge/grpc_api/grpc_security.h"
 #include "bridge/http_edge/admin_server.h"
+#include "bridge/http_edge/dedup_key.h"
 #include "bridge/http_edge/http_edge.h"
 
 namespace refir::bridge {
@@ -20,6 +21,8 @@ struct BridgeOptions {
   // Directory holding the SQLite journal (journal.db); created if missing.
   std::string data_dir = "./data";
   HttpEdgeOptions http;
+  // Which resends of a webhook are duplicates (by webhook-id by default).
+  DedupConfig dedup;
   // The /healthz and /readyz listener; disabled when admin_enabled is false.
   bool admin_enabled = true;
   AdminServerOptions admin;

@@ -15,9 +15,11 @@ namespace {
 
 class FakeJournal : public Journal {
  public:
-  absl::StatusOr<AppendResult> Append(v1::Event event) override {
+  absl::StatusOr<AppendResult> Append(v1::Event event, DedupKey dedup) override {
     if (!append_status.ok()) return append_status;
     appended.push_back(event);
+    keys.push_back(dedup);
+    if (duplicate_of.duplicate) return duplicate_of;
     return AppendResult{appended.size(), event.id(), false};
   }
   absl::StatusOr<std::vector<v1::Event>> Read(uint64_t, size_t, size_t) override {
@@ -36,6 +38,9 @@ class FakeJournal : public Journal {
 
   absl::Status append_status;
   std::vector<v1::Event> appended;
+  std::vector<DedupKey> keys;
+  // Answered to every append when its `duplicate` is set.
+  AppendResult duplicate_of;
 };
 
 class WebhookHandlerTest : public ::testing::Test {
@@ -103,6 +108,36 @@ TEST_F(WebhookHandlerTest, InvalidJsonIs400WithDetail) {
   EXPECT_EQ(body["error"], "invalid_json");
   EXPECT_FALSE(body["detail"].get<std::string>().empty());
   EXPECT_TRUE(journal_.appended.empty());
+}
+
+TEST_F(WebhookHandlerTest, PassesTheWebhookIdDedupKeyToTheJournal) {
+  WebhookRequest request = Request("{}");
+  request.headers.emplace_back("webhook-id", "wh_7");
+  ASSERT_EQ(handler_.Handle(request).status, 200);
+  ASSERT_EQ(journal_.keys.size(), 1u);
+  EXPECT_EQ(journal_.keys[0].key, "refir|webhook_id|wh_7");
+  EXPECT_EQ(journal_.keys[0].window, absl::Minutes(10));
+}
+
+TEST_F(WebhookHandlerTest, BadDedupFieldIs400AndStoresNothing) {
+  DedupConfig dedup;
+  dedup.by = DedupConfig::By::kJsonField;
+  dedup.json_field = "/event_id";
+  WebhookHandler handler(&converter_, &journal_, dedup);
+  HttpReply reply = handler.Handle(Request(R"({"event_id":{"nested":true}})"));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(reply.body)["error"], "invalid_dedup_field");
+  EXPECT_TRUE(journal_.appended.empty());
+}
+
+TEST_F(WebhookHandlerTest, DuplicateAnswerCarriesTheOriginal) {
+  journal_.duplicate_of = AppendResult{3, "first-id", true};
+  HttpReply reply = handler_.Handle(Request("{}"));
+  EXPECT_EQ(reply.status, 200);
+  nlohmann::json body = nlohmann::json::parse(reply.body);
+  EXPECT_EQ(body["sequence"], 3);
+  EXPECT_EQ(body["id"], "first-id");
+  EXPECT_EQ(body["duplicate"], true);
 }
 
 TEST(IsJsonContentTypeTest, AcceptsJsonMediaTypes) {
