@@ -1,6 +1,6 @@
 // The logger behind log.h and log_setup.h: lines are formatted here, on the
-// calling thread (log_line.h), and handed to spdlog, which only writes them
-// ("%v" pattern) to its sink, directly or from its async thread.
+// calling thread (log_line.h), and handed to an spdlog logger that only
+// passes them to its sink: a StderrLineSink (log_sink.h), or a test's.
 #include "bridge/common/log.h"
 
 #include <unistd.h>
@@ -18,24 +18,15 @@
 #include "absl/time/clock.h"
 #include "bridge/common/log_line.h"
 #include "bridge/common/log_setup.h"
-#include "spdlog/async.h"
-#include "spdlog/async_logger.h"
+#include "bridge/common/log_sink.h"
 #include "spdlog/logger.h"
-#include "spdlog/sinks/stdout_sinks.h"
 
 namespace refir::bridge {
 namespace {
 
-// Lines waiting for the async thread before callers block.
-constexpr size_t kAsyncQueueLines = 8192;
-
 struct Backend {
   LogFormat format = LogFormat::kText;
   std::shared_ptr<spdlog::logger> logger;
-  // Only for async loggers (which hold it weakly).
-  std::shared_ptr<spdlog::details::thread_pool> pool;
-  // An async backend whose pool FlushLogs has drained and stopped.
-  bool retired = false;
 };
 
 std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
@@ -51,31 +42,23 @@ std::vector<std::unique_ptr<Backend>>& InstalledBackends()
 // The backend Log writes to; null until InitLogging (then DefaultBackend).
 std::atomic<const Backend*> g_backend{nullptr};
 
-std::shared_ptr<spdlog::logger> MakeLogger(
-    std::shared_ptr<spdlog::sinks::sink> sink,
-    const std::shared_ptr<spdlog::details::thread_pool>& pool) {
-  std::shared_ptr<spdlog::logger> logger;
-  if (pool != nullptr) {
-    logger = std::make_shared<spdlog::async_logger>("refir", std::move(sink), pool,
-                                                    spdlog::async_overflow_policy::block);
-  } else {
-    logger = std::make_shared<spdlog::logger>("refir", std::move(sink));
-  }
-  logger->set_pattern("%v");
-  logger->set_level(spdlog::level::trace);  // levels are filtered before formatting
-  logger->flush_on(spdlog::level::trace);
-  return logger;
+const Backend* Install(LogFormat format, std::shared_ptr<spdlog::sinks::sink> sink) {
+  auto backend = std::make_unique<Backend>();
+  backend->format = format;
+  backend->logger = std::make_shared<spdlog::logger>("refir", std::move(sink));
+  backend->logger->set_pattern("%v");
+  backend->logger->set_level(spdlog::level::trace);  // levels are filtered before formatting
+  // The sink decides when to write (log_sink.h): spdlog never forces it.
+  backend->logger->flush_on(spdlog::level::off);
+  const Backend* installed = backend.get();
+  absl::MutexLock lock(&g_setup_mu);
+  InstalledBackends().push_back(std::move(backend));
+  return installed;
 }
 
 const Backend& DefaultBackend() {
-  static const Backend* const backend = [] {
-    absl::MutexLock lock(&g_setup_mu);
-    auto made = std::make_unique<Backend>();
-    made->logger = MakeLogger(std::make_shared<spdlog::sinks::stderr_sink_mt>(), nullptr);
-    const Backend* raw = made.get();
-    InstalledBackends().push_back(std::move(made));
-    return raw;
-  }();
+  static const Backend* const backend =
+      Install(LogFormat::kText, std::make_shared<StderrLineSink>(STDERR_FILENO));
   return *backend;
 }
 
@@ -91,19 +74,6 @@ spdlog::level::level_enum SpdlogLevel(LogLevel level) {
       return spdlog::level::err;
   }
   return spdlog::level::info;
-}
-
-void Install(const LogOptions& options, std::shared_ptr<spdlog::sinks::sink> sink) {
-  auto backend = std::make_unique<Backend>();
-  backend->format = options.format;
-  if (options.async) {
-    backend->pool = std::make_shared<spdlog::details::thread_pool>(kAsyncQueueLines, 1);
-  }
-  backend->logger = MakeLogger(std::move(sink), backend->pool);
-  SetLogLevel(options.level);
-  absl::MutexLock lock(&g_setup_mu);
-  g_backend.store(backend.get(), std::memory_order_release);
-  InstalledBackends().push_back(std::move(backend));
 }
 
 }  // namespace
@@ -144,39 +114,17 @@ absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view name) {
 }
 
 void InitLogging(const LogOptions& options) {
-  Install(options, std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  InitLogging(options, std::make_shared<StderrLineSink>(STDERR_FILENO));
 }
 
 void InitLogging(const LogOptions& options, std::shared_ptr<spdlog::sinks::sink> sink) {
-  Install(options, std::move(sink));
+  SetLogLevel(options.level);
+  g_backend.store(Install(options.format, std::move(sink)), std::memory_order_release);
 }
 
 void FlushLogs() {
   absl::MutexLock lock(&g_setup_mu);
-  std::vector<std::unique_ptr<Backend>> direct_backends;
-  for (const std::unique_ptr<Backend>& backend : InstalledBackends()) {
-    if (backend->retired) continue;
-    if (backend->pool == nullptr) {
-      backend->logger->flush();
-      continue;
-    }
-    // The pool's destructor writes out everything queued, then joins its
-    // thread. spdlog refuses (and reports on stderr) later lines through
-    // this backend, so Log switches to a direct writer first.
-    auto direct = std::make_unique<Backend>();
-    direct->format = backend->format;
-    direct->logger = MakeLogger(backend->logger->sinks().front(), nullptr);
-    if (g_backend.load(std::memory_order_acquire) == backend.get()) {
-      g_backend.store(direct.get(), std::memory_order_release);
-    }
-    backend->pool.reset();
-    backend->retired = true;
-    direct->logger->flush();
-    direct_backends.push_back(std::move(direct));
-  }
-  for (std::unique_ptr<Backend>& direct : direct_backends) {
-    InstalledBackends().push_back(std::move(direct));
-  }
+  for (const std::unique_ptr<Backend>& backend : InstalledBackends()) backend->logger->flush();
 }
 
 }  // namespace refir::bridge

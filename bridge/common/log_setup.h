@@ -20,10 +20,6 @@ namespace refir::bridge {
 struct LogOptions {
   LogFormat format = LogFormat::kText;
   LogLevel level = LogLevel::kInfo;
-  // Lines are handed to a background thread through a bounded queue (callers
-  // block when it is full, never drop) instead of being written by the
-  // calling thread.
-  bool async = false;
 };
 
 // "debug", "info", "warning" (or "warn"), "error".
@@ -31,13 +27,14 @@ absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view name);
 // "json", "text", or "auto": text when stderr is a terminal, else JSON.
 absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view name);
 
-// Sends every later line to stderr in `options`' format.
+// Sends every later line to stderr in `options`' format. Lines are written
+// in batches, within 20 ms (at once for warnings and errors): see
+// log_sink.h.
 void InitLogging(const LogOptions& options);
 // The same, to `sink` instead (tests: spdlog::sinks::ostream_sink_mt, ...).
 void InitLogging(const LogOptions& options, std::shared_ptr<spdlog::sinks::sink> sink);
 
-// Writes out every line logged so far (waits for the background thread when
-// async). Call before exiting.
+// Returns once every line logged so far is written. Call before exiting.
 void FlushLogs();
 
 }  // namespace refir::bridge

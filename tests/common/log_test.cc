@@ -35,7 +35,7 @@ class LogTest : public ::testing::Test {
 };
 
 TEST_F(LogTest, JsonLinesCarryLevelMessageAndFields) {
-  Use({LogFormat::kJson, LogLevel::kInfo, false});
+  Use({LogFormat::kJson, LogLevel::kInfo});
   LogInfo("webhook", {{"source", "refir"}, {"status", 200}, {"id", "a\"b"}});
   LogWarning("slow");
   LogError("broken", {{"reason", "disk\nfull"}});
@@ -55,7 +55,7 @@ TEST_F(LogTest, JsonLinesCarryLevelMessageAndFields) {
 }
 
 TEST_F(LogTest, LevelFiltersLowerMessages) {
-  Use({LogFormat::kJson, LogLevel::kWarning, false});
+  Use({LogFormat::kJson, LogLevel::kWarning});
   EXPECT_FALSE(LogEnabled(LogLevel::kInfo));
   EXPECT_TRUE(LogEnabled(LogLevel::kError));
   LogDebug("d");
@@ -70,24 +70,11 @@ TEST_F(LogTest, LevelFiltersLowerMessages) {
 }
 
 TEST_F(LogTest, TextFormat) {
-  Use({LogFormat::kText, LogLevel::kInfo, false});
+  Use({LogFormat::kText, LogLevel::kInfo});
   LogInfo("ready", {{"port", 8080}});
   const std::vector<std::string> lines = Lines();
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_TRUE(absl::EndsWith(lines[0], "Z INFO ready port=8080")) << lines[0];
-}
-
-TEST_F(LogTest, AsyncWritesEveryLineInOrderByFlush) {
-  Use({LogFormat::kJson, LogLevel::kInfo, true});
-  for (int i = 0; i < 20000; ++i) LogInfo("n", {{"i", i}});
-  const std::vector<std::string> lines = Lines();
-  ASSERT_EQ(lines.size(), 20000u);
-  for (int i = 0; i < 20000; i += 997) {
-    EXPECT_EQ(nlohmann::json::parse(lines[static_cast<size_t>(i)])["i"], i);
-  }
-  // After the flush, lines are written directly.
-  LogInfo("after");
-  EXPECT_EQ(Lines().size(), 20001u);
 }
 
 TEST(LogSetupTest, ParsesLevelsAndFormats) {
