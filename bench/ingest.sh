@@ -3,6 +3,8 @@
 # fresh data directory and free ports, drives it with wrk (POST of a ~300-byte
 # Refir body), prints wrk's summary, stops the bridge.
 #   bench/ingest.sh [seconds] [connections]      (defaults: 10 s, 32 connections)
+# Extra bridge flags come from $REFIR_BRIDGE_FLAGS (e.g. --access_log=false).
+# The bridge's stderr (its log, JSON lines) goes to a file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TO_RUN="${1:-10}"
@@ -13,7 +15,7 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; e
 
 WORK="$(mktemp -d)"
 "$BRIDGE" --data_dir="$WORK/data" --http_port=0 --grpc_port=0 --admin_port=-1 \
-  --ports_file="$WORK/ports" \
+  --ports_file="$WORK/ports" ${REFIR_BRIDGE_FLAGS:-} \
   2> "$WORK/bridge.log" &
 BRIDGE_PID=$!
 trap 'kill -TERM $BRIDGE_PID 2>/dev/null; wait $BRIDGE_PID 2>/dev/null; rm -rf "$WORK"' EXIT

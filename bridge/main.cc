@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "bridge/common/log.h"
+#include "bridge/common/log_setup.h"
 #include "bridge/server/bridge_server.h"
 
 ABSL_FLAG(std::string, data_dir, "./data", "Directory for the SQLite journal (created if missing)");
@@ -31,15 +32,23 @@ ABSL_FLAG(absl::Duration, http_read_timeout, absl::Seconds(5), "HTTP read timeou
 ABSL_FLAG(absl::Duration, http_write_timeout, absl::Seconds(5), "HTTP write timeout");
 ABSL_FLAG(std::string, grpc_address, "127.0.0.1", "Address the gRPC listener binds");
 ABSL_FLAG(int, grpc_port, 50051, "gRPC port (0 picks a free port)");
-ABSL_FLAG(std::string, admin_address, "127.0.0.1", "Address of the /healthz and /readyz listener");
+ABSL_FLAG(std::string, admin_address, "127.0.0.1",
+          "Address of the /healthz, /readyz and /metrics listener");
 ABSL_FLAG(int, admin_port, 8081,
-          "Port of the /healthz and /readyz listener (0 picks a free port, "
+          "Port of the /healthz, /readyz and /metrics listener (0 picks a free port, "
           "-1 disables it)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "How long shutdown waits for gRPC calls before cancelling them");
 ABSL_FLAG(std::string, ports_file, "",
           "If set, write http_port=, grpc_port= and admin_port= lines here once the listeners "
           "are ready");
+ABSL_FLAG(std::string, log_format, "auto",
+          "Log lines on stderr: json (one object per line), text, or auto (text when stderr is "
+          "a terminal, else json)");
+ABSL_FLAG(std::string, log_level, "info", "Lowest level logged: debug, info, warning or error");
+ABSL_FLAG(bool, access_log, true, "Log one info line per webhook (source, id, status, latency...)");
+ABSL_FLAG(bool, log_webhook_bodies, false,
+          "Add the webhook body (up to 64 KiB) to its access line; bodies may hold personal data");
 
 namespace refir::bridge {
 namespace {
@@ -73,6 +82,23 @@ absl::Status CheckFlags() {
   return absl::OkStatus();
 }
 
+// Installs the logger from --log_format and --log_level.
+absl::Status SetUpLogging() {
+  absl::StatusOr<LogFormat> format = ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+  if (!format.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--log_format: ", format.status().message()));
+  }
+  absl::StatusOr<LogLevel> level = ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!level.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--log_level: ", level.status().message()));
+  }
+  LogOptions options;
+  options.format = *format;
+  options.level = *level;
+  InitLogging(options);
+  return absl::OkStatus();
+}
+
 BridgeOptions OptionsFromFlags() {
   BridgeOptions options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -88,6 +114,8 @@ BridgeOptions OptionsFromFlags() {
       static_cast<size_t>(absl::GetFlag(FLAGS_http_keep_alive_max_requests));
   options.http.read_timeout = absl::GetFlag(FLAGS_http_read_timeout);
   options.http.write_timeout = absl::GetFlag(FLAGS_http_write_timeout);
+  options.http.access_log.enabled = absl::GetFlag(FLAGS_access_log);
+  options.http.access_log.include_body = absl::GetFlag(FLAGS_log_webhook_bodies);
   options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   options.grpc_port = absl::GetFlag(FLAGS_grpc_port);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
@@ -114,6 +142,10 @@ absl::Status WritePortsFile(const std::string& path, int http_port, int grpc_por
 }
 
 int Run() {
+  if (absl::Status logging = SetUpLogging(); !logging.ok()) {
+    LogError(absl::StrCat("bad flag: ", logging.message()));
+    return 2;
+  }
   if (absl::Status flags = CheckFlags(); !flags.ok()) {
     LogError(absl::StrCat("bad flag: ", flags.message()));
     return 2;
@@ -143,7 +175,7 @@ int Run() {
   }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  LogInfo(absl::StrCat("received signal ", signal_number));
+  LogInfo("received signal", {{"signal", signal_number}});
   (*server)->Shutdown();
   return 0;
 }
@@ -156,5 +188,7 @@ int main(int argc, char** argv) {
       "Receives Refir webhooks over HTTP, stores them durably, and streams them over gRPC.\n"
       "Usage: refir_bridge [--flag=value ...]");
   absl::ParseCommandLine(argc, argv);
-  return refir::bridge::Run();
+  const int exit_code = refir::bridge::Run();
+  refir::bridge::FlushLogs();
+  return exit_code;
 }

@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bridge/common/error_reason.h"
 #include "bridge/common/status_macros.h"
@@ -128,7 +129,8 @@ class SqliteJournal final : public Journal {
   explicit SqliteJournal(const SqliteJournalOptions& options)
       : path_(options.path),
         max_batch_(std::max<size_t>(options.max_batch, 1)),
-        max_pending_(std::max<size_t>(options.max_pending, 1)) {}
+        max_pending_(std::max<size_t>(options.max_pending, 1)),
+        metrics_(options.metrics) {}
 
   ~SqliteJournal() override { Close(); }
 
@@ -185,6 +187,7 @@ class SqliteJournal final : public Journal {
 
   absl::StatusOr<AppendResult> Append(v1::Event event) override {
     if (event.id().empty()) return absl::InvalidArgumentError("event id is empty");
+    const absl::Time started = absl::Now();
     event.clear_sequence();
     PendingAppend record;
     record.id = event.id();
@@ -201,6 +204,7 @@ class SqliteJournal final : public Journal {
       queue_.push_back(&record);
     }
     record.done.WaitForNotification();
+    if (metrics_ != nullptr) metrics_->RecordAppend(absl::Now() - started);
     if (!record.status.ok()) return std::move(record.status);
     record.result.id = std::move(*event.mutable_id());
     return std::move(record.result);
@@ -374,7 +378,9 @@ class SqliteJournal final : public Journal {
         TakeBatch(&batch);
       }
       uint64_t max_inserted = 0;
+      const absl::Time commit_started = absl::Now();
       const absl::Status status = WriteBatch(batch, &max_inserted);
+      if (metrics_ != nullptr) metrics_->RecordCommit(batch.size(), absl::Now() - commit_started);
       last_commit_ok_.store(status.ok(), std::memory_order_release);
       if (!status.ok()) {
         // If even ROLLBACK fails, the next batch retries it first.
@@ -449,6 +455,7 @@ class SqliteJournal final : public Journal {
   const std::string path_;
   const size_t max_batch_;
   const size_t max_pending_;
+  JournalMetrics* const metrics_;
 
   // The writer connection and its statements: used by Init, then only by
   // the committer thread. Statements are declared after the connection so

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "bridge/journal/journal.h"
+#include "bridge/metrics/metrics.h"
 
 namespace refir::bridge {
 
@@ -25,6 +26,9 @@ struct SqliteJournalOptions {
   size_t max_pending = 4096;
   // Read connections kept open.
   size_t reader_connections = 4;
+  // Where append latency and commit batches are recorded; null for none.
+  // Not owned; must outlive the journal.
+  JournalMetrics* metrics = nullptr;
 };
 
 // Opens (creating if needed) the journal at options.path and starts its
