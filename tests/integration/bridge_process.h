@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -27,6 +28,12 @@ class BridgeProcess {
   BridgeProcess(const BridgeProcess&) = delete;
   BridgeProcess& operator=(const BridgeProcess&) = delete;
 
+  // From the next Start on, the bridge's stderr goes to `path` (truncated at
+  // each start) instead of the test's stderr.
+  void CaptureStderrTo(std::string path) { stderr_path_ = std::move(path); }
+  // What the bridge wrote to stderr so far ("" when not captured).
+  std::string CapturedStderr() const;
+
   // Starts the binary and waits (up to 30 s) until it wrote its ports file.
   absl::Status Start();
   // SIGTERM, then waits for exit; returns the exit status (0 expected).
@@ -46,6 +53,7 @@ class BridgeProcess {
 
   std::string data_dir_;
   std::vector<std::string> extra_flags_;
+  std::string stderr_path_;
   pid_t pid_ = -1;
   int http_port_ = 0;
   int grpc_port_ = 0;
