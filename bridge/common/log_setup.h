@@ -31,7 +31,9 @@ absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view name);
 // in batches, within 20 ms (at once for warnings and errors): see
 // log_sink.h.
 void InitLogging(const LogOptions& options);
-// The same, to `sink` instead (tests: spdlog::sinks::ostream_sink_mt, ...).
+// The same, to `sink` instead (tests). The logger keeps `sink` alive to the
+// end of the process, so it must own what it writes to (spdlog's
+// ostream_sink only references its stream).
 void InitLogging(const LogOptions& options, std::shared_ptr<spdlog::sinks::sink> sink);
 
 // Returns once every line logged so far is written. Call before exiting.

@@ -2,7 +2,7 @@
 #include "bridge/common/log.h"
 
 #include <memory>
-#include <sstream>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -10,28 +10,47 @@
 #include "bridge/common/log_setup.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "spdlog/sinks/ostream_sink.h"
+#include "spdlog/sinks/base_sink.h"
 
 namespace refir::bridge {
 namespace {
 
+// Collects formatted lines. Owns them: the logger keeps every sink it was
+// given alive to the end of the process (see log.cc).
+class CapturingSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::string text() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return text_;
+  }
+
+ private:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    text_.append(formatted.data(), formatted.size());
+  }
+  void flush_() override {}
+
+  std::string text_;
+};
+
 class LogTest : public ::testing::Test {
  protected:
   void Use(LogOptions options) {
-    sink_ = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    sink_ = std::make_shared<CapturingSink>();
     InitLogging(options, sink_);
   }
   std::vector<std::string> Lines() {
     FlushLogs();
-    return absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
+    return absl::StrSplit(sink_->text(), '\n', absl::SkipEmpty());
   }
   void TearDown() override {
     // Later tests (and other code in this binary) log to stderr again.
     InitLogging(LogOptions{});
   }
 
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+  std::shared_ptr<CapturingSink> sink_;
 };
 
 TEST_F(LogTest, JsonLinesCarryLevelMessageAndFields) {
@@ -40,7 +59,7 @@ TEST_F(LogTest, JsonLinesCarryLevelMessageAndFields) {
   LogWarning("slow");
   LogError("broken", {{"reason", "disk\nfull"}});
   const std::vector<std::string> lines = Lines();
-  ASSERT_EQ(lines.size(), 3u) << out_.str();
+  ASSERT_EQ(lines.size(), 3u) << sink_->text();
   nlohmann::json first = nlohmann::json::parse(lines[0]);
   EXPECT_EQ(first["level"], "info");
   EXPECT_EQ(first["msg"], "webhook");
@@ -64,7 +83,7 @@ TEST_F(LogTest, LevelFiltersLowerMessages) {
   SetLogLevel(LogLevel::kDebug);
   LogDebug("d2");
   const std::vector<std::string> lines = Lines();
-  ASSERT_EQ(lines.size(), 2u) << out_.str();
+  ASSERT_EQ(lines.size(), 2u) << sink_->text();
   EXPECT_EQ(nlohmann::json::parse(lines[0])["msg"], "w");
   EXPECT_EQ(nlohmann::json::parse(lines[1])["level"], "debug");
 }
