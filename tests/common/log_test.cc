@@ -10,35 +10,15 @@
 #include "bridge/common/log_setup.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "spdlog/sinks/base_sink.h"
+#include "tests/common/capturing_log_sink.h"
 
 namespace refir::bridge {
 namespace {
 
-// Collects formatted lines. Owns them: the logger keeps every sink it was
-// given alive to the end of the process (see log.cc).
-class CapturingSink final : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  std::string text() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return text_;
-  }
-
- private:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    spdlog::memory_buf_t formatted;
-    formatter_->format(msg, formatted);
-    text_.append(formatted.data(), formatted.size());
-  }
-  void flush_() override {}
-
-  std::string text_;
-};
-
 class LogTest : public ::testing::Test {
  protected:
   void Use(LogOptions options) {
-    sink_ = std::make_shared<CapturingSink>();
+    sink_ = std::make_shared<testing::CapturingLogSink>();
     InitLogging(options, sink_);
   }
   std::vector<std::string> Lines() {
@@ -50,7 +30,7 @@ class LogTest : public ::testing::Test {
     InitLogging(LogOptions{});
   }
 
-  std::shared_ptr<CapturingSink> sink_;
+  std::shared_ptr<testing::CapturingLogSink> sink_;
 };
 
 TEST_F(LogTest, JsonLinesCarryLevelMessageAndFields) {
