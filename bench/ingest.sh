@@ -5,6 +5,8 @@
 #   bench/ingest.sh [seconds] [connections]      (defaults: 10 s, 32 connections)
 # REFIR_BENCH_SCRIPT picks another wrk script, e.g. bench/ingest_unique_ids.lua
 # (a distinct webhook-id per request, so every request takes the dedup path).
+# Extra bridge flags come from $BRIDGE_FLAGS (e.g. --access_log=false).
+# The bridge's stderr (its log, JSON lines) goes to a file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TO_RUN="${1:-10}"
@@ -15,7 +17,7 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; e
 
 WORK="$(mktemp -d)"
 "$BRIDGE" --data_dir="$WORK/data" --http_port=0 --grpc_port=0 --admin_port=-1 \
-  --ports_file="$WORK/ports" \
+  --ports_file="$WORK/ports" ${BRIDGE_FLAGS:-} \
   2> "$WORK/bridge.log" &
 BRIDGE_PID=$!
 trap 'kill -TERM $BRIDGE_PID 2>/dev/null; wait $BRIDGE_PID 2>/dev/null; rm -rf "$WORK"' EXIT

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "bridge/common/log.h"
 #include "bridge/config/config_sources.h"
+#include "bridge/common/log_setup.h"
 #include "bridge/server/bridge_server.h"
 
 ABSL_FLAG(std::string, config, "",
@@ -46,9 +47,10 @@ ABSL_FLAG(std::string, grpc_tls_client_ca_file, "",
 ABSL_FLAG(std::string, grpc_tokens_file, "",
           "File of bearer tokens and the consumer groups each may use; when set, every "
           "EventStream call needs \"authorization: Bearer <token>\" (see docs/operations.md)");
-ABSL_FLAG(std::string, admin_address, "127.0.0.1", "Address of the /healthz and /readyz listener");
+ABSL_FLAG(std::string, admin_address, "127.0.0.1",
+          "Address of the /healthz, /readyz and /metrics listener");
 ABSL_FLAG(int, admin_port, 8081,
-          "Port of the /healthz and /readyz listener (0 picks a free port, "
+          "Port of the /healthz, /readyz and /metrics listener (0 picks a free port, "
           "-1 disables it)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "How long shutdown waits for gRPC calls before cancelling them");
@@ -62,6 +64,13 @@ ABSL_FLAG(absl::Duration, dedup_window, absl::Minutes(10),
 ABSL_FLAG(std::string, ports_file, "",
           "If set, write http_port=, grpc_port= and admin_port= lines here once the listeners "
           "are ready");
+ABSL_FLAG(std::string, log_format, "auto",
+          "Log lines on stderr: json (one object per line), text, or auto (text when stderr is "
+          "a terminal, else json)");
+ABSL_FLAG(std::string, log_level, "info", "Lowest level logged: debug, info, warning or error");
+ABSL_FLAG(bool, access_log, true, "Log one info line per webhook (source, id, status, latency...)");
+ABSL_FLAG(bool, log_webhook_bodies, false,
+          "Add the webhook body (up to 64 KiB) to its access line; bodies may hold personal data");
 
 namespace refir::bridge {
 namespace {
@@ -116,6 +125,23 @@ absl::Status CheckFlags() {
   return absl::OkStatus();
 }
 
+// Installs the logger from --log_format and --log_level.
+absl::Status SetUpLogging() {
+  absl::StatusOr<LogFormat> format = ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+  if (!format.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--log_format: ", format.status().message()));
+  }
+  absl::StatusOr<LogLevel> level = ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!level.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--log_level: ", level.status().message()));
+  }
+  LogOptions options;
+  options.format = *format;
+  options.level = *level;
+  InitLogging(options);
+  return absl::OkStatus();
+}
+
 BridgeOptions OptionsFromFlags() {
   BridgeOptions options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -132,6 +158,8 @@ BridgeOptions OptionsFromFlags() {
       static_cast<size_t>(absl::GetFlag(FLAGS_http_keep_alive_max_requests));
   options.http.read_timeout = absl::GetFlag(FLAGS_http_read_timeout);
   options.http.write_timeout = absl::GetFlag(FLAGS_http_write_timeout);
+  options.http.access_log.enabled = absl::GetFlag(FLAGS_access_log);
+  options.http.access_log.include_body = absl::GetFlag(FLAGS_log_webhook_bodies);
   options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   options.grpc_port = absl::GetFlag(FLAGS_grpc_port);
   options.grpc_security.tls_cert_file = absl::GetFlag(FLAGS_grpc_tls_cert_file);
@@ -162,6 +190,10 @@ absl::Status WritePortsFile(const std::string& path, int http_port, int grpc_por
 }
 
 int Run() {
+  if (absl::Status logging = SetUpLogging(); !logging.ok()) {
+    LogError(absl::StrCat("bad flag: ", logging.message()));
+    return 2;
+  }
   if (absl::Status flags = CheckFlags(); !flags.ok()) {
     LogError(absl::StrCat("bad flag: ", flags.message()));
     return 2;
@@ -191,7 +223,7 @@ int Run() {
   }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  LogInfo(absl::StrCat("received signal ", signal_number));
+  LogInfo("received signal", {{"signal", signal_number}});
   (*server)->Shutdown();
   return 0;
 }
@@ -225,5 +257,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   absl::ParseCommandLine(argc, argv);
-  return refir::bridge::Run();
+  const int exit_code = refir::bridge::Run();
+  refir::bridge::FlushLogs();
+  return exit_code;
 }

@@ -7,6 +7,7 @@
 #include "bridge/common/status_macros.h"
 #include "bridge/http_edge/bind_listener.h"
 #include "bridge/http_edge/bounded_task_queue.h"
+#include "bridge/metrics/metrics.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
 
@@ -48,6 +49,13 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminServe
   server.set_keep_alive_timeout(5);
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);
+  if (options.metrics) {
+    server.Get("/metrics",
+               [metrics = options.metrics](const httplib::Request&, httplib::Response& res) {
+                 res.status = 200;
+                 res.set_content(metrics(), kPrometheusTextContentType);
+               });
+  }
   server.Get(".*", [readiness = std::move(readiness)](const httplib::Request& req,
                                                       httplib::Response& res) {
     HttpReply reply = AdminReply(req.path, readiness);

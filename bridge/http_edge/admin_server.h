@@ -1,6 +1,7 @@
 // AdminServer: the operator's HTTP listener, apart from the webhook port:
 // GET /healthz (the process is up) and GET /readyz (the journal is writable
-// and the bridge is not draining), each answering JSON.
+// and the bridge is not draining), each answering JSON, and GET /metrics
+// (Prometheus text format) when given a metrics renderer.
 #ifndef REFIR_BRIDGE_HTTP_EDGE_ADMIN_SERVER_H_
 #define REFIR_BRIDGE_HTTP_EDGE_ADMIN_SERVER_H_
 
@@ -21,6 +22,8 @@ namespace refir::bridge {
 
 // OK when the bridge can take webhooks; otherwise why not.
 using ReadinessCheck = std::function<absl::Status()>;
+// The body of GET /metrics, in the Prometheus text format.
+using MetricsRenderer = std::function<std::string()>;
 
 // The pure answers, for tests: `path` is the request path of a GET.
 HttpReply AdminReply(const std::string& path, const ReadinessCheck& readiness);
@@ -29,6 +32,9 @@ struct AdminServerOptions {
   std::string address = "127.0.0.1";
   // 0 picks a free port; see AdminServer::port().
   int port = 8081;
+  // Serves GET /metrics when set; otherwise /metrics is 404 like any
+  // unknown path.
+  MetricsRenderer metrics;
 };
 
 class AdminServer {

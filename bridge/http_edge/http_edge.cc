@@ -57,7 +57,11 @@ absl::StatusOr<std::unique_ptr<HttpEdge>> HttpEdge::Start(const HttpEdgeOptions&
 }
 
 HttpEdge::HttpEdge(const HttpEdgeOptions& options, WebhookHandler* handler)
-    : options_(options), handler_(handler), server_(std::make_unique<httplib::Server>()) {}
+    : options_(options),
+      handler_(handler),
+      observer_(options.access_log,
+                options.metrics == nullptr ? nullptr : options.metrics->ForSource(options.source)),
+      server_(std::make_unique<httplib::Server>()) {}
 
 HttpEdge::~HttpEdge() { Stop(); }
 
@@ -101,7 +105,9 @@ void HttpEdge::InstallRoutes() {
                 for (const auto& [name, value] : req.headers)
                   request.headers.emplace_back(name, value);
                 request.remote_addr = absl::StrCat(req.remote_addr, ":", req.remote_port);
-                WriteReply(handler_->Handle(request), res);
+                const HttpReply reply = handler_->Handle(request);
+                WriteReply(reply, res);
+                observer_.Observe(request, reply, absl::Now());
               });
 
   auto method_not_allowed = [](const httplib::Request& req, httplib::Response& res) {

@@ -12,6 +12,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bridge/http_edge/webhook_handler.h"
+#include "bridge/http_edge/webhook_observer.h"
+#include "bridge/metrics/metrics.h"
 
 namespace httplib {
 class Server;
@@ -39,6 +41,11 @@ struct HttpEdgeOptions {
   absl::Duration keep_alive_timeout = absl::Seconds(5);
   absl::Duration read_timeout = absl::Seconds(5);
   absl::Duration write_timeout = absl::Seconds(5);
+  // One info line per webhook (see webhook_observer.h).
+  AccessLogOptions access_log;
+  // Where webhooks are counted and timed; null for none. Not owned; must
+  // outlive the edge.
+  Metrics* metrics = nullptr;
 };
 
 class HttpEdge {
@@ -64,6 +71,7 @@ class HttpEdge {
 
   const HttpEdgeOptions options_;
   WebhookHandler* const handler_;
+  const WebhookObserver observer_;
   std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
   std::thread thread_;

@@ -10,6 +10,7 @@ HttpReply JsonErrorReply(int status, absl::string_view error, absl::string_view 
   if (!detail.empty()) body["detail"] = std::string(detail);
   HttpReply reply;
   reply.status = status;
+  reply.error = std::string(error);
   // Replace invalid UTF-8 (e.g. echoed from a bad request) rather than throw.
   reply.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   return reply;

@@ -3,6 +3,7 @@
 #ifndef REFIR_BRIDGE_HTTP_EDGE_HTTP_REPLY_H_
 #define REFIR_BRIDGE_HTTP_EDGE_HTTP_REPLY_H_
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,13 @@ struct HttpReply {
   std::string body;
   // Extra response headers, e.g. Retry-After.
   std::vector<std::pair<std::string, std::string>> headers;
+
+  // Never sent; for the access log. The "error" of a JSON error reply, and
+  // the stored event of a webhook answered 200.
+  std::string error;
+  std::string event_id;
+  uint64_t sequence = 0;
+  bool duplicate = false;
 };
 
 // {"error":"<error>"} plus "detail" when `detail` is not empty.

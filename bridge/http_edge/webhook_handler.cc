@@ -53,6 +53,9 @@ HttpReply WebhookHandler::Handle(const WebhookRequest& request) {
   HttpReply reply;
   reply.status = 200;
   reply.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  reply.event_id = std::move(appended->id);
+  reply.sequence = appended->sequence;
+  reply.duplicate = appended->duplicate;
   return reply;
 }
 

@@ -17,6 +17,8 @@
 #include "bridge/grpc_api/event_stream_service.h"
 #include "bridge/journal/sqlite/sqlite_group_store.h"
 #include "bridge/journal/sqlite/sqlite_journal.h"
+#include "bridge/metrics/metrics.h"
+#include "bridge/server/metrics_sources.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -25,6 +27,8 @@ namespace refir::bridge {
 
 struct BridgeServer::Parts {
   BridgeOptions options;
+  // First, so it is destroyed last: the journal and the edge record into it.
+  std::unique_ptr<Metrics> metrics;
   std::unique_ptr<Journal> journal;
   std::unique_ptr<GroupStore> group_store;
   std::unique_ptr<WakeupHub> hub;
@@ -66,8 +70,10 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   parts->authorizer = std::move(security.authorizer);
   REFIR_RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
 
+  parts->metrics = std::make_unique<Metrics>();
   SqliteJournalOptions journal_options;
   journal_options.path = absl::StrCat(options.data_dir, "/journal.db");
+  journal_options.metrics = parts->metrics->journal();
   REFIR_ASSIGN_OR_RETURN(parts->journal, OpenSqliteJournal(journal_options));
   parts->hub = std::make_unique<WakeupHub>(parts->journal->HeadSequence());
   WakeupHub* hub = parts->hub.get();
@@ -107,12 +113,18 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
     health->SetServingStatus(v1::EventStream::service_full_name(), true);
     health->SetServingStatus(true);
   }
-  REFIR_ASSIGN_OR_RETURN(parts->http, HttpEdge::Start(options.http, parts->handler.get()));
+  parts->metrics->SetScrapeSources(BridgeScrapeSources(parts->journal.get(), parts->groups.get(),
+                                                       parts->service.get(), journal_options.path));
+  HttpEdgeOptions http_options = options.http;
+  http_options.metrics = parts->metrics.get();
+  REFIR_ASSIGN_OR_RETURN(parts->http, HttpEdge::Start(http_options, parts->handler.get()));
   if (options.admin_enabled) {
+    AdminServerOptions admin_options = options.admin;
+    admin_options.metrics = [metrics = parts->metrics.get()] { return metrics->Scrape(); };
     Journal* journal = parts->journal.get();
     WebhookHandler* handler = parts->handler.get();
     REFIR_ASSIGN_OR_RETURN(parts->admin,
-                           AdminServer::Start(options.admin, [journal, handler]() -> absl::Status {
+                           AdminServer::Start(admin_options, [journal, handler]() -> absl::Status {
                              if (handler->draining())
                                return absl::UnavailableError("shutting down");
                              if (!journal->Writable()) {

@@ -56,16 +56,22 @@ absl::Status BridgeProcess::Start() {
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
+  int stderr_fd = -1;
+  if (!stderr_path_.empty()) {
+    stderr_fd = open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (stderr_fd < 0) return absl::InternalError(absl::StrCat("cannot open ", stderr_path_));
+  }
   pid_ = fork();
-  if (pid_ < 0) return absl::InternalError("fork failed");
+  if (pid_ < 0) {
+    if (stderr_fd >= 0) close(stderr_fd);
+    return absl::InternalError("fork failed");
+  }
   if (pid_ == 0) {
-    if (!stderr_file_.empty()) {
-      const int fd = open(stderr_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) _exit(126);
-    }
+    if (stderr_fd >= 0 && dup2(stderr_fd, STDERR_FILENO) < 0) _exit(126);
     execv(argv[0], argv.data());
     _exit(127);
   }
+  if (stderr_fd >= 0) close(stderr_fd);
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
     int status = 0;
@@ -95,6 +101,14 @@ absl::Status BridgeProcess::Start() {
   }
   Kill();
   return absl::DeadlineExceededError("bridge did not become ready in 30 s");
+}
+
+std::string BridgeProcess::CapturedStderr() const {
+  if (stderr_path_.empty()) return "";
+  std::ifstream in(stderr_path_);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
 }
 
 absl::StatusOr<int> BridgeProcess::WaitForExit() {

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -27,9 +28,11 @@ class BridgeProcess {
   BridgeProcess(const BridgeProcess&) = delete;
   BridgeProcess& operator=(const BridgeProcess&) = delete;
 
-  // Sends the binary's stderr to `path` (truncated) instead of the test's.
-  // Call before Start().
-  void set_stderr_file(std::string path) { stderr_file_ = std::move(path); }
+  // From the next Start on, the bridge's stderr goes to `path` (truncated at
+  // each start) instead of the test's stderr.
+  void set_stderr_file(std::string path) { stderr_path_ = std::move(path); }
+  // What the bridge wrote to stderr so far ("" when not captured).
+  std::string CapturedStderr() const;
 
   // Starts the binary and waits (up to 30 s) until it wrote its ports file.
   // When it exits first: FAILED_PRECONDITION "bridge exited during startup
@@ -52,7 +55,7 @@ class BridgeProcess {
 
   std::string data_dir_;
   std::vector<std::string> extra_flags_;
-  std::string stderr_file_;
+  std::string stderr_path_;
   pid_t pid_ = -1;
   int http_port_ = 0;
   int grpc_port_ = 0;

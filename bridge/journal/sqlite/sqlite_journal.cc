@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bridge/common/error_reason.h"
 #include "bridge/common/log.h"
@@ -162,7 +163,8 @@ class SqliteJournal final : public Journal {
         max_batch_(std::max<size_t>(options.max_batch, 1)),
         max_pending_(std::max<size_t>(options.max_pending, 1)),
         dedup_purge_interval_(options.dedup_purge_interval),
-        dedup_purge_batch_(std::max<size_t>(options.dedup_purge_batch, 1)) {}
+        dedup_purge_batch_(std::max<size_t>(options.dedup_purge_batch, 1)),
+        metrics_(options.metrics) {}
 
   ~SqliteJournal() override { Close(); }
 
@@ -237,6 +239,7 @@ class SqliteJournal final : public Journal {
 
   absl::StatusOr<AppendResult> Append(v1::Event event, DedupKey dedup) override {
     if (event.id().empty()) return absl::InvalidArgumentError("event id is empty");
+    const absl::Time started = absl::Now();
     event.clear_sequence();
     PendingAppend record;
     record.event = &event;
@@ -255,6 +258,7 @@ class SqliteJournal final : public Journal {
       queue_.push_back(&record);
     }
     record.done.WaitForNotification();
+    if (metrics_ != nullptr) metrics_->RecordAppend(absl::Now() - started);
     if (!record.status.ok()) return std::move(record.status);
     if (!record.result.duplicate) record.result.id = std::move(*event.mutable_id());
     return std::move(record.result);
@@ -447,7 +451,9 @@ class SqliteJournal final : public Journal {
   // Writes `batch` (not empty) in one transaction and releases its callers.
   void CommitBatch(const std::vector<PendingAppend*>& batch) {
     uint64_t max_inserted = 0;
+    const absl::Time commit_started = absl::Now();
     const absl::Status status = WriteBatch(batch, &max_inserted);
+    if (metrics_ != nullptr) metrics_->RecordCommit(batch.size(), absl::Now() - commit_started);
     last_commit_ok_.store(status.ok(), std::memory_order_release);
     if (!status.ok()) {
       // If even ROLLBACK fails, the next batch retries it first.
@@ -610,6 +616,7 @@ class SqliteJournal final : public Journal {
   const size_t max_pending_;
   const absl::Duration dedup_purge_interval_;
   const size_t dedup_purge_batch_;
+  JournalMetrics* const metrics_;
 
   // The writer connection and its statements: used by Init, then only by
   // the committer thread. Statements are declared after the connection so

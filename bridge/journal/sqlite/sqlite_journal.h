@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bridge/journal/journal.h"
+#include "bridge/metrics/metrics.h"
 
 namespace refir::bridge {
 
@@ -30,6 +31,9 @@ struct SqliteJournalOptions {
   // dedup_purge_batch per short transaction (between group commits).
   absl::Duration dedup_purge_interval = absl::Seconds(1);
   size_t dedup_purge_batch = 256;
+  // Where append latency and commit batches are recorded; null for none.
+  // Not owned; must outlive the journal.
+  JournalMetrics* metrics = nullptr;
 };
 
 // Opens (creating if needed) the journal at options.path and starts its

@@ -1,0 +1,136 @@
+// Metrics: the bridge's Prometheus metrics (prometheus-cpp core), rendered in
+// the text exposition format for GET /metrics on the admin listener.
+//
+// Two kinds:
+//  - Recorded as things happen, through small handles that components keep:
+//    WebhookMetrics (per source: requests by status, request latency) and
+//    JournalMetrics (append latency, group-commit batch size and duration).
+//    Recording is lock-free apart from prometheus-cpp's own histogram lock.
+//  - Computed at scrape time from ScrapeSources callbacks (journal head and
+//    size, consumer groups, connected subscribers), so they are never stale
+//    and a deleted consumer group disappears from the next scrape.
+//
+// Components see only this header; none of them includes prometheus-cpp.
+// Dependencies point one way: http_edge, journal, ... -> metrics.
+#ifndef REFIR_BRIDGE_METRICS_METRICS_H_
+#define REFIR_BRIDGE_METRICS_METRICS_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace prometheus {
+class Counter;
+class Histogram;
+class Registry;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace refir::bridge {
+
+// The webhooks of one source. Thread-safe.
+class WebhookMetrics {
+ public:
+  // One answered request: its HTTP status and the time from receipt to reply.
+  void Record(int status, absl::Duration latency);
+
+ private:
+  friend class Metrics;
+  WebhookMetrics(prometheus::Family<prometheus::Counter>* received, std::string source,
+                 prometheus::Histogram* latency);
+  // The counter of `status`, created on first use (statuses outside
+  // 100..599 share slot 0).
+  prometheus::Counter& CounterFor(int status);
+
+  prometheus::Family<prometheus::Counter>* const received_;
+  const std::string source_;
+  prometheus::Histogram* const latency_;
+  std::array<std::atomic<prometheus::Counter*>, 600> by_status_{};
+};
+
+// The journal's appends and commits. Thread-safe.
+class JournalMetrics {
+ public:
+  // One Append, from the call to its durable result.
+  void RecordAppend(absl::Duration latency);
+  // One group commit of `events` appends that took `duration`.
+  void RecordCommit(size_t events, absl::Duration duration);
+
+ private:
+  friend class Metrics;
+  JournalMetrics(prometheus::Histogram* append_latency, prometheus::Histogram* batch_events,
+                 prometheus::Histogram* commit_duration);
+
+  prometheus::Histogram* const append_latency_;
+  prometheus::Histogram* const batch_events_;
+  prometheus::Histogram* const commit_duration_;
+};
+
+// One consumer group at scrape time.
+struct ConsumerGroupStats {
+  std::string name;
+  uint64_t lag = 0;
+  uint64_t pending = 0;
+  uint64_t redeliveries = 0;
+  uint64_t dead_letters = 0;
+  uint64_t subscribers = 0;
+};
+
+// Read at every scrape. Any may be empty: its metrics are then left out. A
+// callback that fails is logged and its metrics left out of that scrape.
+struct ScrapeSources {
+  std::function<uint64_t()> journal_head_sequence;
+  std::function<absl::StatusOr<uint64_t>()> journal_size_bytes;
+  std::function<absl::StatusOr<std::vector<ConsumerGroupStats>>()> consumer_groups;
+  // Every open Subscribe stream, in a consumer group or not.
+  std::function<uint64_t()> subscribers_connected;
+};
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // The handle of `source`, created on first call; lives as long as this.
+  WebhookMetrics* ForSource(absl::string_view source);
+  JournalMetrics* journal() { return journal_.get(); }
+
+  // Replaces the scrape-time callbacks. They must stay callable until the
+  // last Scrape (stop the admin listener first).
+  void SetScrapeSources(ScrapeSources sources);
+
+  // Every metric in the Prometheus text format (version 0.0.4).
+  std::string Scrape() const;
+
+ private:
+  std::unique_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* webhooks_received_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* webhook_latency_ = nullptr;
+  std::unique_ptr<JournalMetrics> journal_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<WebhookMetrics>> sources_ ABSL_GUARDED_BY(mu_);
+  ScrapeSources scrape_sources_ ABSL_GUARDED_BY(mu_);
+};
+
+// Content-Type of Scrape()'s output.
+inline constexpr char kPrometheusTextContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+
+}  // namespace refir::bridge
+
+#endif  // REFIR_BRIDGE_METRICS_METRICS_H_
