@@ -372,8 +372,10 @@ TEST_F(GrpcSecurityE2ETest, TokensNeverReachTheLog) {
 class GrpcSecurityStartupTest : public GrpcSecurityE2ETest {
  protected:
   // Starts the binary with `flags`, expects it to exit during startup with a
-  // non-zero code, and returns its stderr.
+  // non-zero code, and returns its stderr (as text lines, so messages read
+  // as written rather than JSON-escaped).
   std::string StartupFailure(std::vector<std::string> flags) {
+    flags.push_back("--log_format=text");
     BridgeProcess bridge(MakeTempDir(), std::move(flags));
     const std::string log = dir_ + "/startup.stderr";
     bridge.set_stderr_file(log);
