@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bridge/delivery/retention.h"
 #include "bridge/http_edge/admin_server.h"
 #include "bridge/http_edge/dedup_key.h"
 #include "bridge/http_edge/http_edge.h"
@@ -22,6 +23,8 @@ struct BridgeOptions {
   HttpEdgeOptions http;
   // Which resends of a webhook are duplicates (by webhook-id by default).
   DedupConfig dedup;
+  // Deleting old events; off by default (keep forever).
+  RetentionOptions retention;
   // The /healthz and /readyz listener; disabled when admin_enabled is false.
   bool admin_enabled = true;
   AdminServerOptions admin;
