@@ -61,6 +61,14 @@ ABSL_FLAG(std::string, dedup_json_field, "",
           "JSON pointer into the body used with --dedup_by=json_field, e.g. /event_id");
 ABSL_FLAG(absl::Duration, dedup_window, absl::Minutes(10),
           "A resend received within this long of the first is answered as a duplicate");
+ABSL_FLAG(absl::Duration, retention, absl::ZeroDuration(),
+          "Delete events received longer ago than this (0 keeps them forever)");
+ABSL_FLAG(int64_t, max_journal_bytes, 0,
+          "Delete the oldest events while the journal's data is larger than this (0: no limit)");
+ABSL_FLAG(absl::Duration, retention_check_interval, absl::Minutes(1),
+          "How often retention (--retention, --max_journal_bytes) runs");
+ABSL_FLAG(bool, retention_ignore_pending, false,
+          "Let retention delete events that consumer groups have not settled yet");
 ABSL_FLAG(std::string, ports_file, "",
           "If set, write http_port=, grpc_port= and admin_port= lines here once the listeners "
           "are ready");
@@ -118,6 +126,15 @@ absl::Status CheckFlags() {
     return absl::InvalidArgumentError("--http_keep_alive_max_requests must be at least 1");
   }
   if (absl::StatusOr<DedupConfig> dedup = DedupFromFlags(); !dedup.ok()) return dedup.status();
+  if (absl::GetFlag(FLAGS_retention) < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--retention must not be negative (0 keeps events forever)");
+  }
+  if (absl::GetFlag(FLAGS_max_journal_bytes) < 0) {
+    return absl::InvalidArgumentError("--max_journal_bytes must not be negative (0: no limit)");
+  }
+  if (absl::GetFlag(FLAGS_retention_check_interval) <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--retention_check_interval must be positive");
+  }
   const std::string path = absl::GetFlag(FLAGS_webhook_path);
   if (path.empty() || path[0] != '/') {
     return absl::InvalidArgumentError("--webhook_path must start with '/'");
@@ -150,6 +167,10 @@ BridgeOptions OptionsFromFlags() {
   options.http.webhook_path = absl::GetFlag(FLAGS_webhook_path);
   options.http.source = absl::GetFlag(FLAGS_source);
   options.dedup = *DedupFromFlags();  // checked by CheckFlags
+  options.retention.retention = absl::GetFlag(FLAGS_retention);
+  options.retention.max_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_journal_bytes));
+  options.retention.check_interval = absl::GetFlag(FLAGS_retention_check_interval);
+  options.retention.ignore_pending = absl::GetFlag(FLAGS_retention_ignore_pending);
   options.http.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
   options.http.worker_threads = static_cast<size_t>(absl::GetFlag(FLAGS_http_threads));
   options.http.max_queued_connections = static_cast<size_t>(absl::GetFlag(FLAGS_http_max_queued));

@@ -339,6 +339,16 @@ std::vector<Wakeable*> ConsumerGroup::Requeue(absl::Span<const uint64_t> sequenc
   return wake;
 }
 
+uint64_t ConsumerGroup::LowestNeededSequence() const {
+  absl::MutexLock lock(&mu_);
+  uint64_t lowest = cursor_;
+  if (!unsettled_.empty()) lowest = std::min(lowest, unsettled_.begin()->first);
+  for (const internal::DeadLetterRecord& record : added_dead_letters_) {
+    lowest = std::min<uint64_t>(lowest, record.sequence());
+  }
+  return lowest;
+}
+
 bool ConsumerGroup::dirty() const {
   absl::MutexLock lock(&mu_);
   return dirty_;

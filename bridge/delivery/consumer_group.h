@@ -96,6 +96,11 @@ class ConsumerGroup {
   // the state that lists them unsettled. Returns the members to wake.
   std::vector<Wakeable*> Requeue(absl::Span<const uint64_t> sequences, absl::Time now);
 
+  // The lowest sequence this group may still deliver: its cursor, or the
+  // lowest unsettled (leased or due) or not yet checkpointed dead-lettered
+  // sequence if lower. Dead letters already in the store are not counted.
+  uint64_t LowestNeededSequence() const;
+
   // Checkpointing.
   bool dirty() const;
   GroupCheckpoint TakeCheckpoint();

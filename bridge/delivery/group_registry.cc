@@ -1,6 +1,7 @@
 #include "bridge/delivery/group_registry.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -176,6 +177,19 @@ absl::Status GroupRegistry::Flush() {
     if (!saved.ok() && first_error.ok()) first_error = saved;
   }
   return first_error;
+}
+
+absl::StatusOr<uint64_t> GroupRegistry::RetentionFloor() {
+  absl::MutexLock lock(&mu_);
+  uint64_t floor = std::numeric_limits<uint64_t>::max();
+  for (auto& [name, group] : groups_) {
+    REFIR_RETURN_IF_ERROR(FlushGroupLocked(*group));
+    floor = std::min(floor, group->LowestNeededSequence());
+    REFIR_ASSIGN_OR_RETURN(std::vector<internal::DeadLetterRecord> lowest_dead,
+                           store_->ListDeadLetters(name, 0, 1));
+    if (!lowest_dead.empty()) floor = std::min<uint64_t>(floor, lowest_dead[0].sequence());
+  }
+  return floor;
 }
 
 void GroupRegistry::RunCheckpoints() {

@@ -66,6 +66,12 @@ class GroupRegistry {
 
   // Checkpoints every dirty group now.
   absl::Status Flush();
+
+  // The lowest sequence any group may still deliver (cursor, unsettled,
+  // dead-lettered); UINT64_MAX when there are no groups. Retention deletes
+  // only below it. Checkpoints the groups first, so that the floor never
+  // lies above what a restart after a crash would restore.
+  absl::StatusOr<uint64_t> RetentionFloor();
   // Stops the checkpoint thread after a last flush. Idempotent.
   void Shutdown();
 

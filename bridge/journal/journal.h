@@ -52,6 +52,24 @@ struct AppendResult {
   bool duplicate = false;
 };
 
+// Which old events DeleteOldest may delete.
+struct DeleteRequest {
+  // Only events with a smaller sequence (what consumer groups still need
+  // starts here).
+  uint64_t below_sequence = 0;
+  // Only events received before this; InfiniteFuture: any age.
+  absl::Time received_before = absl::InfiniteFuture();
+  // At most this many in one call (one short write transaction).
+  size_t max_events = 500;
+};
+
+struct DeleteResult {
+  uint64_t deleted = 0;
+  // The range deleted, when deleted > 0.
+  uint64_t first_sequence = 0;
+  uint64_t last_sequence = 0;
+};
+
 class Journal {
  public:
   // Called after each durable commit with the new head sequence. Runs on the
@@ -86,6 +104,16 @@ class Journal {
 
   // Sequence of the oldest stored event, or HeadSequence() + 1 when empty.
   virtual absl::StatusOr<uint64_t> FirstSequence() = 0;
+
+  // Retention. Deletes the oldest stored events, from FirstSequence() on, up
+  // to the first one `request` does not allow deleting, at most
+  // request.max_events, in one short transaction; then returns freed pages
+  // to the file system where the backend can. Sequences are never reused;
+  // FirstSequence() moves up; reads of deleted events are NOT_FOUND.
+  virtual absl::StatusOr<DeleteResult> DeleteOldest(const DeleteRequest& request) = 0;
+
+  // Bytes the stored events take (excluding free space and write-ahead log).
+  virtual absl::StatusOr<uint64_t> StoredBytes() = 0;
 
   // Sequence of the newest durable event; 0 when nothing was ever stored.
   virtual uint64_t HeadSequence() const = 0;

@@ -33,6 +33,7 @@ struct BridgeServer::Parts {
   std::unique_ptr<GroupStore> group_store;
   std::unique_ptr<WakeupHub> hub;
   std::unique_ptr<GroupRegistry> groups;
+  std::unique_ptr<Retention> retention;
   std::unique_ptr<WebhookConverter> converter;
   std::unique_ptr<WebhookHandler> handler;
   std::unique_ptr<HttpEdge> http;
@@ -82,6 +83,12 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
                          OpenSqliteGroupStore(absl::StrCat(options.data_dir, "/groups.db")));
   REFIR_ASSIGN_OR_RETURN(parts->groups,
                          GroupRegistry::Open(parts->journal.get(), parts->group_store.get(), hub));
+
+  if (options.retention.enabled()) {
+    parts->retention =
+        std::make_unique<Retention>(options.retention, parts->journal.get(), parts->groups.get());
+    parts->retention->Start();
+  }
 
   parts->converter = std::make_unique<WebhookConverter>();
   parts->handler =
@@ -178,6 +185,7 @@ void BridgeServer::Shutdown() {
   parts_->grpc_server->Shutdown(
       absl::ToChronoTime(std::min(grace_end, absl::Now() + absl::Milliseconds(500))));
   parts_->grpc_server->Wait();
+  if (parts_->retention != nullptr) parts_->retention->Stop();
   // Every stream is gone: checkpoint the groups one last time.
   parts_->groups->Shutdown();
   parts_->hub->Shutdown();

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bridge/delivery/retention.h"
 #include "bridge/grpc_api/grpc_security.h"
 #include "bridge/http_edge/admin_server.h"
 #include "bridge/http_edge/dedup_key.h"
@@ -23,6 +24,8 @@ struct BridgeOptions {
   HttpEdgeOptions http;
   // Which resends of a webhook are duplicates (by webhook-id by default).
   DedupConfig dedup;
+  // Deleting old events; off by default (keep forever).
+  RetentionOptions retention;
   // The /healthz and /readyz listener; disabled when admin_enabled is false.
   bool admin_enabled = true;
   AdminServerOptions admin;

@@ -109,6 +109,26 @@ TEST_F(ConsumerGroupTest, ExpiredLeaseIsRedeliveredWithNextAttemptAndOldAckExpir
   EXPECT_EQ(Ack(*group, stream, {second[0].ack_id()}).acked(), 1);
 }
 
+TEST_F(ConsumerGroupTest, LowestNeededSequenceCoversCursorPendingAndDeadLetters) {
+  for (int i = 0; i < 5; ++i) journal_.Add("t");
+  auto group = MakeGroup({}, /*max_attempts=*/1, /*cursor=*/2);
+  EXPECT_EQ(group->LowestNeededSequence(), 2u) << "the cursor";
+  StreamId stream = group->Attach(Settings(/*window=*/2));
+  auto first = *group->Pull(stream, now_);
+  ASSERT_EQ(Sequences(first), (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(group->LowestNeededSequence(), 2u) << "2 and 3 pending";
+  EXPECT_EQ(Ack(*group, stream, {first[0].ack_id()}).acked(), 1);
+  EXPECT_EQ(group->LowestNeededSequence(), 3u) << "3 still pending";
+  // A nack with one attempt allowed dead-letters 3: still needed.
+  v1::Settle settle;
+  settle.add_nacks()->set_ack_id(first[1].ack_id());
+  v1::SettleResult result;
+  group->Settle(stream, settle, now_, &result);
+  EXPECT_EQ(group->LowestNeededSequence(), 3u) << "3 dead-lettered, not yet checkpointed";
+  group->TakeCheckpoint();
+  EXPECT_EQ(group->LowestNeededSequence(), 4u) << "the store keeps the dead letter now";
+}
+
 TEST_F(ConsumerGroupTest, RetryWithDelayWaitsThenDeadLettersAfterMaxAttempts) {
   journal_.Add("t");
   auto group = MakeGroup({}, /*max_attempts=*/2);

@@ -44,6 +44,10 @@ class FakeJournal : public Journal {
   }
   absl::StatusOr<uint64_t> FirstSequenceAtOrAfter(absl::Time) override { return 1; }
   absl::StatusOr<uint64_t> FirstSequence() override { return 1; }
+  absl::StatusOr<DeleteResult> DeleteOldest(const DeleteRequest&) override {
+    return absl::UnimplementedError("not in the fake");
+  }
+  absl::StatusOr<uint64_t> StoredBytes() override { return 0; }
   uint64_t HeadSequence() const override { return events_.size(); }
   bool Writable() const override { return true; }
   void AddAppendListener(AppendListener) override {}

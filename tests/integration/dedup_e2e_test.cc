@@ -161,13 +161,17 @@ std::pair<int, std::string> RunBinary(const std::string& flags) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
-TEST(DedupE2ETest, BadDedupFlagsStopStartupNamingTheFlag) {
+TEST(DedupE2ETest, BadDedupAndRetentionFlagsStopStartupNamingTheFlag) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"--dedup_by=webhook-id", "--dedup_by"},
       {"--dedup_by=json_field", "--dedup_json_field"},
       {"--dedup_by=json_field --dedup_json_field=event_id", "--dedup_json_field"},
       {"--dedup_json_field=/x", "--dedup_json_field"},
       {"--dedup_window=0s", "--dedup_window"},
+      // Retention's flags are checked the same way.
+      {"--retention=-1s", "--retention"},
+      {"--max_journal_bytes=-1", "--max_journal_bytes"},
+      {"--retention_check_interval=0s", "--retention_check_interval"},
   };
   for (const auto& [flags, named] : cases) {
     auto [code, output] = RunBinary(flags);

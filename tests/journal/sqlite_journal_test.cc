@@ -327,6 +327,81 @@ TEST_F(SqliteJournalTest, VersionOneFileIsUpgraded) {
   EXPECT_TRUE(journal->Append(MakeEvent("x"), Key("k"))->duplicate);
 }
 
+TEST_F(SqliteJournalTest, DeleteOldestByAgeStopsAtTheFloorAndInBatches) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(AppendById(*journal, MakeEvent(absl::StrCat("e", i), kBaseSeconds + i)).ok());
+  }
+  DeleteRequest request;
+  request.below_sequence = 100;
+  // Events 1..5 were received before base + 5 s (each at +i s + 0.123 s).
+  request.received_before = absl::FromUnixSeconds(kBaseSeconds + 5);
+  request.max_events = 3;
+  absl::StatusOr<DeleteResult> first = journal->DeleteOldest(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->deleted, 3u);
+  EXPECT_EQ(first->first_sequence, 1u);
+  EXPECT_EQ(first->last_sequence, 3u);
+  absl::StatusOr<DeleteResult> second = journal->DeleteOldest(request);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->deleted, 2u);
+  EXPECT_EQ(second->first_sequence, 4u);
+  EXPECT_EQ(second->last_sequence, 5u);
+  EXPECT_EQ(journal->DeleteOldest(request)->deleted, 0u);
+
+  EXPECT_EQ(journal->FirstSequence().value(), 6u);
+  EXPECT_EQ(journal->GetBySequence(5).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(journal->GetById("e0").status().code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<std::vector<v1::Event>> read = journal->Read(1, 100, 1 << 20);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->size(), 5u);
+  EXPECT_EQ((*read)[0].sequence(), 6u);
+
+  // Any age, but nothing at or above the floor (7).
+  request.received_before = absl::InfiniteFuture();
+  request.below_sequence = 7;
+  request.max_events = 100;
+  absl::StatusOr<DeleteResult> floored = journal->DeleteOldest(request);
+  ASSERT_TRUE(floored.ok()) << floored.status();
+  EXPECT_EQ(floored->deleted, 1u);
+  EXPECT_EQ(floored->last_sequence, 6u);
+  EXPECT_EQ(journal->FirstSequence().value(), 7u);
+  // Sequences go on; nothing is reused.
+  EXPECT_EQ(journal->HeadSequence(), 10u);
+  EXPECT_EQ(AppendById(*journal, MakeEvent("after")).value().sequence, 11u);
+}
+
+TEST_F(SqliteJournalTest, DeletingReclaimsSpace) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  for (int i = 0; i < 400; ++i) {
+    v1::Event event = MakeEvent(absl::StrCat("big-", i));
+    event.set_body(std::string(10'000, 'x'));
+    ASSERT_TRUE(journal->Append(std::move(event), DedupKey{}).ok());
+  }
+  const uint64_t bytes_before = journal->StoredBytes().value();
+  const int64_t pages_before = testing::RawQueryInt64(path_, "PRAGMA page_count");
+  EXPECT_GT(bytes_before, 400u * 10'000u);
+  DeleteRequest request;
+  request.below_sequence = 381;
+  request.max_events = 100;
+  uint64_t deleted = 0;
+  for (;;) {
+    absl::StatusOr<DeleteResult> result = journal->DeleteOldest(request);
+    ASSERT_TRUE(result.ok()) << result.status();
+    if (result->deleted == 0) break;
+    deleted += result->deleted;
+  }
+  EXPECT_EQ(deleted, 380u);
+  const uint64_t bytes_after = journal->StoredBytes().value();
+  EXPECT_LT(bytes_after, bytes_before / 5);
+  // The pages went back to the file system, not only to the free list.
+  EXPECT_LT(testing::RawQueryInt64(path_, "PRAGMA page_count"), pages_before / 5);
+  EXPECT_LT(testing::RawQueryInt64(path_, "PRAGMA freelist_count"), 16);
+  EXPECT_EQ(journal->Read(1, 1000, 1 << 30).value().size(), 20u);
+}
+
 TEST_F(SqliteJournalTest, ManyThreadsGetDistinctReadableSequences) {
   constexpr int kThreads = 16;
   constexpr int kPerThread = 500;

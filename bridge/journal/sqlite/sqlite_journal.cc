@@ -205,6 +205,19 @@ class SqliteJournal final : public Journal {
                         "received_at_us = excluded.received_at_us, "
                         "expires_at_us = excluded.expires_at_us"));
     REFIR_ASSIGN_OR_RETURN(
+        oldest_, sqlite::Prepare(db,
+                                 "SELECT sequence, received_at_us FROM events ORDER BY sequence "
+                                 "LIMIT ?1"));
+    REFIR_ASSIGN_OR_RETURN(
+        delete_range_,
+        sqlite::Prepare(db, "DELETE FROM events WHERE sequence >= ?1 AND sequence <= ?2"));
+    REFIR_ASSIGN_OR_RETURN(int64_t auto_vacuum, QueryInt64(db, "PRAGMA auto_vacuum", 0));
+    if (auto_vacuum != 2) {
+      LogWarning(absl::StrCat(
+          "journal '", path_, "' predates auto_vacuum=INCREMENTAL: space freed by retention is ",
+          "reused but the file does not shrink (see docs/operations.md, Retention)"));
+    }
+    REFIR_ASSIGN_OR_RETURN(
         dedup_purge_,
         sqlite::Prepare(db,
                         "DELETE FROM dedup WHERE rowid IN (SELECT rowid FROM dedup "
@@ -338,6 +351,45 @@ class SqliteJournal final : public Journal {
     return MinSequence(db, stmt, head);
   }
 
+  absl::StatusOr<DeleteResult> DeleteOldest(const DeleteRequest& request) override {
+    DeleteResult result;
+    if (request.max_events == 0 || request.below_sequence <= 1) return result;
+    absl::MutexLock lock(&writer_mu_);
+    sqlite3* db = writer_.get();
+    absl::Status status = transactions_.Begin();
+    if (status.ok()) status = FindDeletable(request, &result);
+    if (status.ok() && result.deleted > 0) {
+      sqlite3_stmt* stmt = delete_range_.get();
+      status = BindInt64(db, stmt, 1, ToSqliteInt(result.first_sequence));
+      if (status.ok()) status = BindInt64(db, stmt, 2, ToSqliteInt(result.last_sequence));
+      if (status.ok()) status = sqlite::StepDone(db, stmt, "deleting old events");
+    }
+    if (status.ok()) status = transactions_.Commit();
+    if (!status.ok()) {
+      transactions_.RollbackIfOpen();
+      return status;
+    }
+    if (result.deleted > 0) {
+      // Returns freed pages to the file system (auto_vacuum = INCREMENTAL;
+      // a no-op otherwise). Bounded, so the write lock is held briefly; the
+      // free list left over is reused by later inserts or later calls.
+      if (absl::Status vacuum = sqlite::Exec(db, "PRAGMA incremental_vacuum(2048)"); !vacuum.ok()) {
+        LogWarning(absl::StrCat("journal: ", vacuum.message()));
+      }
+    }
+    return result;
+  }
+
+  absl::StatusOr<uint64_t> StoredBytes() override {
+    absl::MutexLock lock(&writer_mu_);
+    sqlite3* db = writer_.get();
+    REFIR_ASSIGN_OR_RETURN(int64_t pages, QueryInt64(db, "PRAGMA page_count", 0));
+    REFIR_ASSIGN_OR_RETURN(int64_t free_pages, QueryInt64(db, "PRAGMA freelist_count", 0));
+    REFIR_ASSIGN_OR_RETURN(int64_t page_size, QueryInt64(db, "PRAGMA page_size", 0));
+    return static_cast<uint64_t>(std::max<int64_t>(pages - free_pages, 0)) *
+           static_cast<uint64_t>(std::max<int64_t>(page_size, 0));
+  }
+
   uint64_t HeadSequence() const override { return head_.load(std::memory_order_acquire); }
 
   bool Writable() const override {
@@ -452,12 +504,16 @@ class SqliteJournal final : public Journal {
   void CommitBatch(const std::vector<PendingAppend*>& batch) {
     uint64_t max_inserted = 0;
     const absl::Time commit_started = absl::Now();
-    const absl::Status status = WriteBatch(batch, &max_inserted);
+    absl::Status status;
+    {
+      absl::MutexLock lock(&writer_mu_);
+      status = WriteBatch(batch, &max_inserted);
+      // If even ROLLBACK fails, the next batch retries it first.
+      if (!status.ok()) transactions_.RollbackIfOpen();
+    }
     if (metrics_ != nullptr) metrics_->RecordCommit(batch.size(), absl::Now() - commit_started);
     last_commit_ok_.store(status.ok(), std::memory_order_release);
     if (!status.ok()) {
-      // If even ROLLBACK fails, the next batch retries it first.
-      transactions_.RollbackIfOpen();
       const absl::Status failure =
           ErrorWithReason(absl::StatusCode::kUnavailable, kUnavailableReason,
                           absl::StrCat("journal commit failed: ", status.message()));
@@ -480,6 +536,27 @@ class SqliteJournal final : public Journal {
       REFIR_RETURN_IF_ERROR(InsertOne(record, max_inserted));
     }
     return transactions_.Commit();
+  }
+
+  // Sets `result` to the oldest run of events `request` allows deleting:
+  // from the first stored event up to the first one it does not.
+  absl::Status FindDeletable(const DeleteRequest& request, DeleteResult* result) {
+    sqlite3* db = writer_.get();
+    sqlite3_stmt* stmt = oldest_.get();
+    ScopedReset reset(stmt);
+    REFIR_RETURN_IF_ERROR(BindInt64(db, stmt, 1, ToSqliteInt(request.max_events)));
+    const int64_t cutoff_us = absl::ToUnixMicros(request.received_before);
+    for (;;) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return SqliteError(db, rc, "reading the oldest events");
+      const auto sequence = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
+      if (sequence >= request.below_sequence || sqlite3_column_int64(stmt, 1) >= cutoff_us) break;
+      if (result->deleted == 0) result->first_sequence = sequence;
+      result->last_sequence = sequence;
+      ++result->deleted;
+    }
+    return absl::OkStatus();
   }
 
   // Stores one record, or finds it a duplicate by its dedup key. The
@@ -591,6 +668,7 @@ class SqliteJournal final : public Journal {
   // newest received_at seen (the dedup clock), in a short transaction of its
   // own. Returns true when there may be more to purge.
   bool PurgeExpiredDedupKeys() {
+    absl::MutexLock lock(&writer_mu_);
     if (dedup_clock_us_ == 0) return false;
     sqlite3* db = writer_.get();
     absl::Status status = transactions_.Begin();
@@ -628,6 +706,11 @@ class SqliteJournal final : public Journal {
   StmtPtr dedup_lookup_;
   StmtPtr dedup_upsert_;
   StmtPtr dedup_purge_;
+  StmtPtr oldest_;
+  StmtPtr delete_range_;
+  // Serializes use of the writer connection and its statements between the
+  // committer and DeleteOldest/StoredBytes (never held with another lock).
+  absl::Mutex writer_mu_;
   // Committer only: the newest received_at seen, in Unix microseconds; keys
   // that expired before it are purged. When the next purge is due.
   int64_t dedup_clock_us_ = 0;

@@ -1,0 +1,116 @@
+#include "bridge/delivery/retention.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "bridge/common/log.h"
+#include "bridge/common/status_macros.h"
+
+namespace refir::bridge {
+
+Retention::Retention(RetentionOptions options, Journal* journal, GroupRegistry* groups)
+    : options_(std::move(options)), journal_(journal), groups_(groups) {}
+
+Retention::~Retention() { Stop(); }
+
+void Retention::Start() {
+  thread_ = std::thread([this] {
+    absl::MutexLock lock(&mu_);
+    while (!stopping_) {
+      mu_.Unlock();
+      if (absl::Status status = RunOnce(absl::Now()); !status.ok()) {
+        LogWarning(absl::StrCat("retention: ", status.ToString()));
+      }
+      mu_.Lock();
+      // Wakes early only to stop.
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.check_interval);
+    }
+  });
+}
+
+void Retention::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::Status Retention::RunOnce(absl::Time now) {
+  uint64_t floor = std::numeric_limits<uint64_t>::max();
+  if (!options_.ignore_pending) {
+    REFIR_ASSIGN_OR_RETURN(floor, groups_->RetentionFloor());
+  }
+  DeleteRequest request;
+  request.below_sequence = floor;
+  request.max_events = options_.batch;
+  if (options_.retention > absl::ZeroDuration()) {
+    request.received_before = now - options_.retention;
+    REFIR_RETURN_IF_ERROR(DeleteWhile(request, "received longer than --retention ago", false));
+  }
+  if (options_.max_bytes > 0) {
+    request.received_before = absl::InfiniteFuture();
+    REFIR_RETURN_IF_ERROR(DeleteWhile(request, "journal over --max_journal_bytes", true));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Retention::DeleteWhile(DeleteRequest request, const char* why, bool size_limited) {
+  DeleteResult total;
+  absl::Status status;
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) break;
+    }
+    if (size_limited) {
+      absl::StatusOr<uint64_t> bytes = journal_->StoredBytes();
+      if (!bytes.ok()) {
+        status = bytes.status();
+        break;
+      }
+      if (*bytes <= options_.max_bytes) break;
+      // Delete about as many as the excess holds (at the average event
+      // size), so that a batch does not trim far below the limit.
+      absl::StatusOr<uint64_t> first = journal_->FirstSequence();
+      if (!first.ok()) {
+        status = first.status();
+        break;
+      }
+      const uint64_t head = journal_->HeadSequence();
+      const uint64_t count = head >= *first ? head - *first + 1 : 1;
+      const uint64_t average = std::max<uint64_t>(*bytes / count, 1);
+      const uint64_t excess_events = (*bytes - options_.max_bytes + average - 1) / average;
+      request.max_events = static_cast<size_t>(
+          std::clamp<uint64_t>(excess_events, 1, static_cast<uint64_t>(options_.batch)));
+    }
+    absl::StatusOr<DeleteResult> deleted = journal_->DeleteOldest(request);
+    if (!deleted.ok()) {
+      status = deleted.status();
+      break;
+    }
+    if (deleted->deleted > 0) {
+      if (total.deleted == 0) total.first_sequence = deleted->first_sequence;
+      total.last_sequence = deleted->last_sequence;
+      total.deleted += deleted->deleted;
+    }
+    if (deleted->deleted == 0 && size_limited) {
+      LogWarning(absl::StrCat("retention: the journal is over --max_journal_bytes but nothing ",
+                              "more can be deleted: the oldest event left is still needed by a ",
+                              "consumer group (or none is left)"));
+    }
+    if (deleted->deleted < request.max_events && !size_limited) break;
+    // (Size-limited runs go on until under the limit or nothing is left.)
+    if (deleted->deleted == 0) break;
+  }
+  if (total.deleted > 0) {
+    LogInfo(absl::StrCat("retention: deleted ", total.deleted, " events (sequences ",
+                         total.first_sequence, " to ", total.last_sequence, "): ", why));
+  }
+  return status;
+}
+
+}  // namespace refir::bridge
