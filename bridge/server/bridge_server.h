@@ -7,11 +7,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bridge/http_edge/admin_server.h"
 #include "bridge/http_edge/http_edge.h"
+#include "bridge/sources/source_config.h"
 
 namespace refir::bridge {
 
@@ -19,6 +21,9 @@ struct BridgeOptions {
   // Directory holding the SQLite journal (journal.db); created if missing.
   std::string data_dir = "./data";
   HttpEdgeOptions http;
+  // The webhook sources served on the HTTP edge. Empty: one source "refir"
+  // at /webhook without verification.
+  std::vector<SourceConfig> sources;
   // The /healthz and /readyz listener; disabled when admin_enabled is false.
   bool admin_enabled = true;
   AdminServerOptions admin;

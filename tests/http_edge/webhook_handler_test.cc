@@ -9,40 +9,24 @@
 #include "bridge/common/error_reason.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/http_edge/fake_journal.h"
 
 namespace refir::bridge {
 namespace {
 
-class FakeJournal : public Journal {
- public:
-  absl::StatusOr<AppendResult> Append(v1::Event event) override {
-    if (!append_status.ok()) return append_status;
-    appended.push_back(event);
-    return AppendResult{appended.size(), event.id(), false};
-  }
-  absl::StatusOr<std::vector<v1::Event>> Read(uint64_t, size_t, size_t) override {
-    return std::vector<v1::Event>();
-  }
-  absl::StatusOr<v1::Event> GetBySequence(uint64_t) override { return absl::NotFoundError("fake"); }
-  absl::StatusOr<v1::Event> GetById(absl::string_view) override {
-    return absl::NotFoundError("fake");
-  }
-  absl::StatusOr<uint64_t> FirstSequenceAtOrAfter(absl::Time) override { return 1; }
-  absl::StatusOr<uint64_t> FirstSequence() override { return 1; }
-  uint64_t HeadSequence() const override { return appended.size(); }
-  bool Writable() const override { return true; }
-  void AddAppendListener(AppendListener) override {}
-  void Close() override {}
-
-  absl::Status append_status;
-  std::vector<v1::Event> appended;
-};
-
 class WebhookHandlerTest : public ::testing::Test {
  protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<WebhookHandler>> handler =
+        WebhookHandler::Create({SourceConfig()}, &journal_);
+    ASSERT_TRUE(handler.ok()) << handler.status();
+    handler_ = *std::move(handler);
+  }
+
   WebhookRequest Request(std::string body, std::string content_type = "application/json") {
     WebhookRequest request;
-    request.source = "refir";
+    request.path = "/webhook";
+    request.client_ip = "127.0.0.1";
     request.body = std::move(body);
     request.content_type = std::move(content_type);
     request.headers = {{"Content-Type", request.content_type}};
@@ -51,13 +35,12 @@ class WebhookHandlerTest : public ::testing::Test {
     return request;
   }
 
-  WebhookConverter converter_;
   FakeJournal journal_;
-  WebhookHandler handler_{&converter_, &journal_};
+  std::unique_ptr<WebhookHandler> handler_;
 };
 
 TEST_F(WebhookHandlerTest, StoresAndAnswers200) {
-  HttpReply reply = handler_.Handle(Request(R"({"message":"hi"})"));
+  HttpReply reply = handler_->Handle(Request(R"({"message":"hi"})"));
   EXPECT_EQ(reply.status, 200);
   nlohmann::json body = nlohmann::json::parse(reply.body);
   EXPECT_EQ(body["message"], "Webhook received successfully");
@@ -70,7 +53,7 @@ TEST_F(WebhookHandlerTest, StoresAndAnswers200) {
 TEST_F(WebhookHandlerTest, JournalUnavailableIs503WithRetryAfter) {
   journal_.append_status =
       ErrorWithReason(absl::StatusCode::kUnavailable, "journal_unavailable", "disk I/O error");
-  HttpReply reply = handler_.Handle(Request("{}"));
+  HttpReply reply = handler_->Handle(Request("{}"));
   EXPECT_EQ(reply.status, 503);
   nlohmann::json body = nlohmann::json::parse(reply.body);
   EXPECT_EQ(body["error"], "journal_unavailable");
@@ -82,22 +65,22 @@ TEST_F(WebhookHandlerTest, JournalUnavailableIs503WithRetryAfter) {
 }
 
 TEST_F(WebhookHandlerTest, DrainingIs503AndStoresNothing) {
-  handler_.StartDraining();
-  HttpReply reply = handler_.Handle(Request("{}"));
+  handler_->StartDraining();
+  HttpReply reply = handler_->Handle(Request("{}"));
   EXPECT_EQ(reply.status, 503);
   EXPECT_EQ(nlohmann::json::parse(reply.body)["error"], "shutting_down");
   EXPECT_TRUE(journal_.appended.empty());
 }
 
 TEST_F(WebhookHandlerTest, NonJsonContentTypeIs415AndStoresNothing) {
-  HttpReply reply = handler_.Handle(Request("{}", "text/plain"));
+  HttpReply reply = handler_->Handle(Request("{}", "text/plain"));
   EXPECT_EQ(reply.status, 415);
   EXPECT_EQ(nlohmann::json::parse(reply.body)["error"], "unsupported_media_type");
   EXPECT_TRUE(journal_.appended.empty());
 }
 
 TEST_F(WebhookHandlerTest, InvalidJsonIs400WithDetail) {
-  HttpReply reply = handler_.Handle(Request("{"));
+  HttpReply reply = handler_->Handle(Request("{"));
   EXPECT_EQ(reply.status, 400);
   nlohmann::json body = nlohmann::json::parse(reply.body);
   EXPECT_EQ(body["error"], "invalid_json");
@@ -118,7 +101,8 @@ TEST(IsJsonContentTypeTest, AcceptsJsonMediaTypes) {
 TEST(ReplyForErrorTest, MapsCodesOnce) {
   EXPECT_EQ(ReplyForError(absl::InvalidArgumentError("x")).status, 400);
   EXPECT_EQ(ReplyForError(absl::UnauthenticatedError("why")).status, 401);
-  EXPECT_EQ(ReplyForError(absl::UnauthenticatedError("why")).body, R"({"error":"unauthorized"})");
+  EXPECT_EQ(ReplyForError(absl::UnauthenticatedError("why")).body,
+            R"({"error":"unauthenticated"})");
   EXPECT_EQ(ReplyForError(absl::ResourceExhaustedError("x")).status, 429);
   EXPECT_EQ(ReplyForError(absl::UnavailableError("x")).status, 503);
   EXPECT_EQ(ReplyForError(absl::InternalError("x")).status, 500);

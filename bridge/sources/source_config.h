@@ -1,0 +1,91 @@
+// SourceConfig: one named webhook source (path, verification, mapping,
+// dedup, limits), and the --sources_file loader that parses the JSON file
+// strictly, validates it with errors naming the source and the field, and
+// resolves secrets from files or environment variables.
+#ifndef REFIR_BRIDGE_SOURCES_SOURCE_CONFIG_H_
+#define REFIR_BRIDGE_SOURCES_SOURCE_CONFIG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "bridge/verify/webhook_verifier.h"
+
+namespace refir::bridge {
+
+enum class MappingKind {
+  // Typed RefirPayload and the Refir event-type rules (docs/event-types.md).
+  kRefir,
+  // Body and headers only; Event.refir stays empty, type from type_field.
+  kGeneric,
+};
+
+enum class DedupBy { kWebhookId, kJsonField, kBodySha256, kNone };
+
+struct SourceDedup {
+  DedupBy by = DedupBy::kWebhookId;
+  // by kJsonField: a top-level key or a JSON pointer.
+  std::string json_field;
+  absl::Duration window = absl::Hours(24);
+};
+
+struct RateLimitConfig {
+  // Disabled when per_second is 0.
+  double per_second = 0;
+  uint32_t burst = 0;
+  bool enabled() const { return per_second > 0; }
+};
+
+struct SourceLimits {
+  size_t max_body_bytes = 1024 * 1024;
+  uint32_t max_json_depth = 64;
+  RateLimitConfig rate;
+  RateLimitConfig per_client_rate;
+  uint32_t max_tracked_clients = 10000;
+};
+
+struct SourceConfig {
+  std::string name = "refir";
+  std::string path = "/webhook";
+  VerifierConfig verification;
+  MappingKind mapping = MappingKind::kRefir;
+  // kGeneric: a top-level key or a JSON pointer; "" means type "unknown".
+  std::string type_field;
+  SourceDedup dedup;
+  SourceLimits limits;
+  // CIDRs as written in the file; empty allows every client.
+  std::vector<std::string> allow_cidrs;
+};
+
+// Where secrets come from; tests inject fakes. Each returns NOT_FOUND (or
+// another error) with a message that never contains the secret.
+struct SecretSources {
+  std::function<absl::StatusOr<std::string>(const std::string& path)> read_file;
+  std::function<std::optional<std::string>(const std::string& name)> get_env;
+};
+
+// Reads files with std::ifstream and variables with getenv.
+SecretSources SystemSecretSources();
+
+// Parses and validates the JSON text of a sources file. Unknown fields,
+// duplicate names or paths, bad values and unreadable secrets are
+// INVALID_ARGUMENT naming the source and the field. `default_max_body_bytes`
+// applies where a source sets no limit.
+absl::StatusOr<std::vector<SourceConfig>> ParseSourcesJson(absl::string_view json,
+                                                           size_t default_max_body_bytes,
+                                                           const SecretSources& secrets);
+
+// Reads `path` and parses it; errors are prefixed with the path.
+absl::StatusOr<std::vector<SourceConfig>> LoadSourcesFile(const std::string& path,
+                                                          size_t default_max_body_bytes,
+                                                          const SecretSources& secrets);
+
+}  // namespace refir::bridge
+
+#endif  // REFIR_BRIDGE_SOURCES_SOURCE_CONFIG_H_
