@@ -26,7 +26,8 @@ struct WebhookRequest {
   // The client address used for allowlists and rate limits: the TCP peer's
   // IP, without port.
   std::string client_ip;
-  // Configured source name the request arrived on, e.g. "refir".
+  // Source name the converter stamps on the event. The webhook handler
+  // stamps the name of the source it routed the path to instead.
   std::string source;
   // The body, byte-exact.
   std::string body;

@@ -78,14 +78,14 @@ bool HasBody(const httplib::Request& req) {
 
 // Reads and drops the body of a refused request without buffering it, so
 // the keep-alive connection stays in step (as httplib does for its own 413).
-void DiscardBody(const httplib::Request& req, const httplib::ContentReader& content_reader) {
-  if (!HasBody(req)) return;
+// False when the body could not be read to its end.
+bool DiscardBody(const httplib::Request& req, const httplib::ContentReader& content_reader) {
+  if (!HasBody(req)) return true;
   auto drop = [](const char*, size_t) { return true; };
   if (req.is_multipart_form_data()) {
-    content_reader([](const httplib::MultipartFormData&) { return true; }, drop);
-  } else {
-    content_reader(drop);
+    return content_reader([](const httplib::MultipartFormData&) { return true; }, drop);
   }
+  return content_reader(drop);
 }
 
 std::unique_ptr<httplib::Server> MakeServer(const HttpEdgeOptions& options) {
@@ -132,8 +132,10 @@ void HttpEdge::ServeWithBody(const httplib::Request& req, httplib::Response& res
                              const httplib::ContentReader& content_reader) {
   WebhookRequest request = RequestHead(req);
   if (std::optional<HttpReply> refused = handler_->Admit(request)) {
-    DiscardBody(req, content_reader);
+    const bool drained = DiscardBody(req, content_reader);
     WriteReply(*refused, res);
+    // Whatever is left of the body must not be read as the next request.
+    if (!drained) res.set_header("Connection", "close");
     return;
   }
   // Capped at the source's limit as it arrives (a chunked or compressed
@@ -141,6 +143,8 @@ void HttpEdge::ServeWithBody(const httplib::Request& req, httplib::Response& res
   const size_t limit = handler_->BodyLimit(request.path);
   bool too_large = false;
   if (HasBody(req)) {
+    // Admit checked Content-Length against `limit`.
+    if (request.content_length.has_value()) request.body.reserve(*request.content_length);
     const bool read = content_reader([&](const char* data, size_t length) {
       if (request.body.size() + length > limit) {
         too_large = true;

@@ -1,7 +1,6 @@
 #include "bridge/sources/rate_limiter.h"
 
 #include <algorithm>
-#include <cmath>
 #include <utility>
 
 namespace refir::bridge {
