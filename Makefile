@@ -3,10 +3,12 @@
 #   make test   install what is missing, build, run every test
 BUILD_DIR ?= build
 ASAN_BUILD_DIR ?= build-sanitize
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS ?= 2
 BRIDGE_FLAGS ?=
 
-.PHONY: deps build run test test-release test-sanitize clean format
+.PHONY: deps build run test test-release test-sanitize test-fuzz clean format
 
 deps:
 	@bash scripts/install-deps.sh
@@ -20,8 +22,9 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 run: build
 	$(BUILD_DIR)/bridge/refir_bridge --data_dir=./data $(BRIDGE_FLAGS)
 
-# Every test, in the release build and again under the sanitizers.
-test: test-release test-sanitize
+# Every test, in the release build and again under the sanitizers, then a
+# short run of each fuzz target.
+test: test-release test-sanitize test-fuzz
 
 test-release: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
@@ -36,5 +39,13 @@ test-sanitize: deps
 format:
 	find bridge tests client_examples bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
 
+# Each libFuzzer target (tests/fuzz) for FUZZ_SECONDS, built with clang,
+# ASan and UBSan. Longer runs: make test-fuzz FUZZ_SECONDS=600
+test-fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DREFIR_FUZZ=ON -DREFIR_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	cmake --build $(FUZZ_BUILD_DIR) --target refir_fuzzers -j$(JOBS)
+	ctest --test-dir $(FUZZ_BUILD_DIR) -L fuzz --output-on-failure -j$(JOBS)
+
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR)

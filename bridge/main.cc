@@ -13,12 +13,18 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "bridge/common/log.h"
+#include "bridge/config/config_sources.h"
 #include "bridge/server/bridge_server.h"
 #include "bridge/sources/source_config.h"
 
+ABSL_FLAG(std::string, config, "",
+          "Config file of `name = value` lines (see docs/configuration.md); also "
+          "REFIR_BRIDGE_CONFIG");
 ABSL_FLAG(std::string, data_dir, "./data", "Directory for the SQLite journal (created if missing)");
 ABSL_FLAG(std::string, http_address, "127.0.0.1", "Address the webhook HTTP listener binds");
 ABSL_FLAG(int, http_port, 8080, "Webhook HTTP port (0 picks a free port)");
@@ -194,10 +200,31 @@ int Run() {
 }  // namespace
 }  // namespace refir::bridge
 
+extern char** environ;
+
 int main(int argc, char** argv) {
+  // --help lists the bridge's own flags (those defined under bridge/).
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "bridge/");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  usage_config.normalize_filename = [](absl::string_view file) {
+    const size_t start = file.rfind("bridge/");
+    return std::string(start == absl::string_view::npos ? file : file.substr(start));
+  };
+  absl::SetFlagsUsageConfig(usage_config);
   absl::SetProgramUsageMessage(
       "Receives Refir webhooks over HTTP, stores them durably, and streams them over gRPC.\n"
-      "Usage: refir_bridge [--flag=value ...]");
+      "Usage: refir_bridge [--flag=value ...]\n"
+      "Every flag --name can also be set by the environment variable REFIR_BRIDGE_NAME or by\n"
+      "a `name = value` line in the file named by --config. Precedence, lowest first:\n"
+      "default, config file, environment, command line.");
+  if (absl::Status applied = refir::bridge::ApplyConfigFileAndEnvironment(argc, argv, environ);
+      !applied.ok()) {
+    refir::bridge::LogError(absl::StrCat("bad configuration: ", applied.message()));
+    return 2;
+  }
   absl::ParseCommandLine(argc, argv);
   return refir::bridge::Run();
 }

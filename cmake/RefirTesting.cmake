@@ -1,6 +1,7 @@
-# refir_add_test(name SOURCES src... LIBS lib... [LABELS label...] [NEEDS_BRIDGE])
+# refir_add_test(name SOURCES src... LIBS lib... [LABELS label] [NEEDS_BRIDGE])
+# (one label: gtest_discover_tests would misread a list as property pairs)
 # One GoogleTest binary, registered with ctest test by test. NEEDS_BRIDGE
-# passes the path of the built refir_bridge binary in $REFIR_BRIDGE_BINARY.
+# passes the path of the built refir_bridge binary in $REFIR_TEST_BRIDGE_BINARY.
 include(GoogleTest)
 function(refir_add_test name)
   cmake_parse_arguments(ARG "NEEDS_BRIDGE" "" "SOURCES;LIBS;LABELS" ${ARGN})
@@ -10,7 +11,7 @@ function(refir_add_test name)
   set(env "")
   if(ARG_NEEDS_BRIDGE)
     add_dependencies(${name} refir_bridge)
-    set(env "REFIR_BRIDGE_BINARY=$<TARGET_FILE:refir_bridge>")
+    set(env "REFIR_TEST_BRIDGE_BINARY=$<TARGET_FILE:refir_bridge>")
   endif()
   gtest_discover_tests(${name}
     DISCOVERY_TIMEOUT 60

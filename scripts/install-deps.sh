@@ -7,10 +7,11 @@ PACKAGES=(
   build-essential cmake pkg-config ccache git curl ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libcpp-httplib-dev libsqlite3-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev sqlite3 openssl
+  libgtest-dev libgmock-dev sqlite3 libssl-dev openssl
   python3-grpcio python3-protobuf
   golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
   protoc-gen-go protoc-gen-go-grpc
+  clang libclang-rt-14-dev
 )
 
 # Node.js 20 and npm come with this machine image; Debian's nodejs/npm are the

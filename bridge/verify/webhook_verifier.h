@@ -27,6 +27,8 @@ enum class VerificationKind {
   kHmac,
   // https://www.standardwebhooks.com: webhook-id, webhook-timestamp and
   // webhook-signature "v1,<base64 HMAC-SHA256 of id.timestamp.body>".
+  // Svix's svix-id, svix-timestamp and svix-signature are read when the
+  // webhook-* headers are absent (same scheme).
   kStandardWebhooks,
 };
 
@@ -47,11 +49,13 @@ struct VerifierConfig {
   std::string token_header;
   std::string token_query_parameter;
 
-  // kHmac.
+  // kHmac: the header (case-insensitive) carrying the signature of the raw
+  // body, e.g. "X-Hub-Signature-256" for GitHub.
   std::string signature_header = "x-signature";
   HmacAlgorithm algorithm = HmacAlgorithm::kSha256;
   SignatureEncoding encoding = SignatureEncoding::kHex;
-  // Stripped from the header value before decoding, e.g. "sha256=".
+  // Required at the start of the header value (ASCII case-insensitive) and
+  // stripped before decoding, e.g. "sha256=". Empty: no prefix.
   std::string signature_prefix;
 
   // kStandardWebhooks: a webhook-timestamp further than this from now (in
@@ -66,6 +70,9 @@ struct VerificationInput {
   const std::vector<std::pair<std::string, std::string>>* headers = nullptr;
   // Query parameters of the request URL, decoded.
   const std::vector<std::pair<std::string, std::string>>* query_parameters = nullptr;
+  // The receiving time, for kStandardWebhooks' timestamp check: the caller
+  // sets absl::Now() (the default, the Unix epoch, makes every timestamp
+  // stale).
   absl::Time now;
 };
 

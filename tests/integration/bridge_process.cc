@@ -28,7 +28,7 @@ std::string MakeTempDir() {
 }
 
 std::string BridgeProcess::BinaryPath() {
-  const char* path = std::getenv("REFIR_BRIDGE_BINARY");
+  const char* path = std::getenv("REFIR_TEST_BRIDGE_BINARY");
   return path == nullptr ? std::string() : std::string(path);
 }
 
@@ -43,7 +43,7 @@ std::string BridgeProcess::grpc_target() const { return absl::StrCat("127.0.0.1:
 
 absl::Status BridgeProcess::Start() {
   const std::string binary = BinaryPath();
-  if (binary.empty()) return absl::FailedPreconditionError("REFIR_BRIDGE_BINARY is not set");
+  if (binary.empty()) return absl::FailedPreconditionError("REFIR_TEST_BRIDGE_BINARY is not set");
   const std::string ports_file = absl::StrCat(data_dir_, "/ports");
   unlink(ports_file.c_str());
 

@@ -18,7 +18,7 @@ std::string MakeTempDir();
 
 class BridgeProcess {
  public:
-  // Path from $REFIR_BRIDGE_BINARY (set by CMake for integration tests).
+  // Path from $REFIR_TEST_BRIDGE_BINARY (set by CMake for integration tests).
   static std::string BinaryPath();
 
   explicit BridgeProcess(std::string data_dir, std::vector<std::string> extra_flags = {});
