@@ -108,7 +108,7 @@ absl::Status CheckFlags() {
 absl::StatusOr<std::vector<SourceConfig>> SourcesFromFlags() {
   const size_t max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
   const std::string file = absl::GetFlag(FLAGS_sources_file);
-  if (!file.empty()) return LoadSourcesFile(file, max_body_bytes, SystemSecretSources());
+  if (!file.empty()) return LoadSourcesFile(file, max_body_bytes);
   SourceConfig source;
   source.name = absl::GetFlag(FLAGS_source);
   source.path = absl::GetFlag(FLAGS_webhook_path);

@@ -1,7 +1,6 @@
 #include "bridge/sources/source_config.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -67,39 +66,29 @@ bool IsValidPath(absl::string_view path) {
 }
 
 absl::StatusOr<std::string> ResolveSecret(const pb::Secret& secret, absl::string_view field,
-                                          const SecretSources& sources,
+                                          const SecretLoader& load_secret,
                                           const SourceErrors& errors) {
+  SecretSource source;
   switch (secret.from_case()) {
-    case pb::Secret::kFile: {
+    case pb::Secret::kFile:
       if (secret.file().empty()) return errors.Error(field, "\"file\" is empty");
-      absl::StatusOr<std::string> content = sources.read_file(secret.file());
-      if (!content.ok()) {
-        return errors.Error(field, absl::StrCat("cannot read secret file \"", secret.file(),
-                                                "\": ", content.status().message()));
-      }
-      std::string value = *std::move(content);
-      while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-      if (value.empty()) {
-        return errors.Error(field, absl::StrCat("secret file \"", secret.file(), "\" is empty"));
-      }
-      return value;
-    }
-    case pb::Secret::kEnv: {
-      if (secret.env().empty()) return errors.Error(field, "\"env\" is empty");
-      std::optional<std::string> value = sources.get_env(secret.env());
-      if (!value.has_value() || value->empty()) {
-        return errors.Error(
-            field, absl::StrCat("environment variable ", secret.env(), " is not set or empty"));
-      }
-      return *std::move(value);
-    }
-    case pb::Secret::FROM_NOT_SET:
+      source.kind = SecretSource::Kind::kFile;
+      source.location = secret.file();
       break;
+    case pb::Secret::kEnv:
+      if (secret.env().empty()) return errors.Error(field, "\"env\" is empty");
+      source.kind = SecretSource::Kind::kEnv;
+      source.location = secret.env();
+      break;
+    case pb::Secret::FROM_NOT_SET:
+      return errors.Error(field, "give {\"file\": \"...\"} or {\"env\": \"...\"}");
   }
-  return errors.Error(field, "give {\"file\": \"...\"} or {\"env\": \"...\"}");
+  absl::StatusOr<std::string> value = load_secret(source);
+  if (!value.ok()) return errors.Error(field, value.status().message());
+  return value;
 }
 
-absl::Status ConvertVerification(const pb::Verification& in, const SecretSources& sources,
+absl::Status ConvertVerification(const pb::Verification& in, const SecretLoader& load_secret,
                                  const SourceErrors& errors, VerifierConfig* out) {
   const std::string& kind = in.kind();
   if (kind.empty() || kind == "none") {
@@ -127,7 +116,7 @@ absl::Status ConvertVerification(const pb::Verification& in, const SecretSources
   for (int i = 0; i < in.secrets_size(); ++i) {
     REFIR_ASSIGN_OR_RETURN(
         std::string secret,
-        ResolveSecret(in.secrets(i), absl::StrCat("verification.secrets[", i, "]"), sources,
+        ResolveSecret(in.secrets(i), absl::StrCat("verification.secrets[", i, "]"), load_secret,
                       errors));
     out->secrets.push_back(std::move(secret));
   }
@@ -262,7 +251,7 @@ absl::Status ConvertDedup(const pb::Dedup& in, const SourceErrors& errors, Sourc
 
 absl::StatusOr<SourceConfig> ConvertSource(const pb::Source& in, size_t index,
                                            size_t default_max_body_bytes,
-                                           const SecretSources& secrets) {
+                                           const SecretLoader& load_secret) {
   const SourceErrors errors(index, in.name());
   SourceConfig out;
   if (in.name().empty()) return errors.Error("name", "is required");
@@ -277,7 +266,8 @@ absl::StatusOr<SourceConfig> ConvertSource(const pb::Source& in, size_t index,
                         "use at most 256 letters, digits, '/', '_', '-', '.' or '~' (no query)");
   }
   out.path = in.path();
-  REFIR_RETURN_IF_ERROR(ConvertVerification(in.verification(), secrets, errors, &out.verification));
+  REFIR_RETURN_IF_ERROR(
+      ConvertVerification(in.verification(), load_secret, errors, &out.verification));
 
   const std::string& mapping = in.mapping().kind();
   if (mapping.empty() || mapping == "refir") {
@@ -307,27 +297,9 @@ absl::StatusOr<SourceConfig> ConvertSource(const pb::Source& in, size_t index,
 
 }  // namespace
 
-SecretSources SystemSecretSources() {
-  SecretSources sources;
-  sources.read_file = [](const std::string& path) -> absl::StatusOr<std::string> {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return absl::NotFoundError("cannot open it");
-    std::ostringstream content;
-    content << in.rdbuf();
-    if (in.bad()) return absl::DataLossError("read error");
-    return content.str();
-  };
-  sources.get_env = [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
-  return sources;
-}
-
 absl::StatusOr<std::vector<SourceConfig>> ParseSourcesJson(absl::string_view json,
                                                            size_t default_max_body_bytes,
-                                                           const SecretSources& secrets) {
+                                                           const SecretLoader& load_secret) {
   // nlohmann first, to split the document per source: protobuf's JSON
   // errors name the field but not which source it belongs to.
   nlohmann::json document = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
@@ -369,7 +341,7 @@ absl::StatusOr<std::vector<SourceConfig>> ParseSourcesJson(absl::string_view jso
                           absl::string_view(parsed.message().data(), parsed.message().size()));
     }
     REFIR_ASSIGN_OR_RETURN(SourceConfig config,
-                           ConvertSource(source, i, default_max_body_bytes, secrets));
+                           ConvertSource(source, i, default_max_body_bytes, load_secret));
     if (auto [it, inserted] = names.emplace(config.name, i); !inserted) {
       return errors.Error("name", absl::StrCat("is also used by sources[", it->second, "]"));
     }
@@ -384,7 +356,7 @@ absl::StatusOr<std::vector<SourceConfig>> ParseSourcesJson(absl::string_view jso
 
 absl::StatusOr<std::vector<SourceConfig>> LoadSourcesFile(const std::string& path,
                                                           size_t default_max_body_bytes,
-                                                          const SecretSources& secrets) {
+                                                          const SecretLoader& load_secret) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::InvalidArgumentError(absl::StrCat("sources file \"", path, "\": cannot open it"));
@@ -392,7 +364,7 @@ absl::StatusOr<std::vector<SourceConfig>> LoadSourcesFile(const std::string& pat
   std::ostringstream content;
   content << in.rdbuf();
   absl::StatusOr<std::vector<SourceConfig>> sources =
-      ParseSourcesJson(content.str(), default_max_body_bytes, secrets);
+      ParseSourcesJson(content.str(), default_max_body_bytes, load_secret);
   if (!sources.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("sources file \"", path, "\": ", sources.status().message()));

@@ -1,20 +1,20 @@
 // SourceConfig: one named webhook source (path, verification, mapping,
 // dedup, limits), and the --sources_file loader that parses the JSON file
 // strictly, validates it with errors naming the source and the field, and
-// resolves secrets from files or environment variables.
+// resolves secrets from files or environment variables (LoadSecret).
 #ifndef REFIR_BRIDGE_SOURCES_SOURCE_CONFIG_H_
 #define REFIR_BRIDGE_SOURCES_SOURCE_CONFIG_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "bridge/verify/secret_source.h"
 #include "bridge/verify/webhook_verifier.h"
 
 namespace refir::bridge {
@@ -63,28 +63,22 @@ struct SourceConfig {
   std::vector<std::string> allow_cidrs;
 };
 
-// Where secrets come from; tests inject fakes. Each returns NOT_FOUND (or
-// another error) with a message that never contains the secret.
-struct SecretSources {
-  std::function<absl::StatusOr<std::string>(const std::string& path)> read_file;
-  std::function<std::optional<std::string>(const std::string& name)> get_env;
-};
-
-// Reads files with std::ifstream and variables with getenv.
-SecretSources SystemSecretSources();
+// Reads one secret (bridge/verify/secret_source.h's LoadSecret; tests may
+// inject another). Errors name the file or variable, never the secret.
+using SecretLoader = std::function<absl::StatusOr<std::string>(const SecretSource&)>;
 
 // Parses and validates the JSON text of a sources file. Unknown fields,
 // duplicate names or paths, bad values and unreadable secrets are
 // INVALID_ARGUMENT naming the source and the field. `default_max_body_bytes`
 // applies where a source sets no limit.
-absl::StatusOr<std::vector<SourceConfig>> ParseSourcesJson(absl::string_view json,
-                                                           size_t default_max_body_bytes,
-                                                           const SecretSources& secrets);
+absl::StatusOr<std::vector<SourceConfig>> ParseSourcesJson(
+    absl::string_view json, size_t default_max_body_bytes,
+    const SecretLoader& load_secret = LoadSecret);
 
 // Reads `path` and parses it; errors are prefixed with the path.
-absl::StatusOr<std::vector<SourceConfig>> LoadSourcesFile(const std::string& path,
-                                                          size_t default_max_body_bytes,
-                                                          const SecretSources& secrets);
+absl::StatusOr<std::vector<SourceConfig>> LoadSourcesFile(
+    const std::string& path, size_t default_max_body_bytes,
+    const SecretLoader& load_secret = LoadSecret);
 
 }  // namespace refir::bridge
 

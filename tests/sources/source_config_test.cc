@@ -1,9 +1,10 @@
 #include "bridge/sources/source_config.h"
 
+#include <cstdlib>
 #include <fstream>
-#include <map>
 #include <string>
 
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -14,23 +15,24 @@ using ::testing::HasSubstr;
 
 constexpr size_t kDefaultMaxBody = 4096;
 
+std::string WriteTempFile(const std::string& name, const std::string& content) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream out(path, std::ios::trunc);
+  out << content;
+  return path;
+}
+
+// Secrets come from real files and variables through LoadSecret.
 class SourceConfigTest : public ::testing::Test {
  protected:
-  SourceConfigTest() {
-    secrets_.read_file = [this](const std::string& path) -> absl::StatusOr<std::string> {
-      auto it = files_.find(path);
-      if (it == files_.end()) return absl::NotFoundError("no such file");
-      return it->second;
-    };
-    secrets_.get_env = [this](const std::string& name) -> std::optional<std::string> {
-      auto it = env_.find(name);
-      if (it == env_.end()) return std::nullopt;
-      return it->second;
-    };
+  static void SetUpTestSuite() {
+    setenv("REFIR_TEST_SW_SECRET", kSwSecret, 1);
+    setenv("REFIR_TEST_EMPTY", "", 1);
+    unsetenv("REFIR_TEST_MISSING");
   }
 
   absl::StatusOr<std::vector<SourceConfig>> Parse(const std::string& json) {
-    return ParseSourcesJson(json, kDefaultMaxBody, secrets_);
+    return ParseSourcesJson(json, kDefaultMaxBody);
   }
 
   // The error message for a file with the one source `source_json`.
@@ -42,19 +44,18 @@ class SourceConfigTest : public ::testing::Test {
     return std::string(parsed.status().message());
   }
 
-  std::map<std::string, std::string> files_ = {{"/run/secrets/gh", "s3cret-file\n"},
-                                               {"/run/secrets/empty", "\n"}};
-  std::map<std::string, std::string> env_ = {
-      {"SW_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, {"EMPTY", ""}};
-  SecretSources secrets_;
+  static constexpr char kSwSecret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const std::string gh_secret_file_ = WriteTempFile("gh-secret", "s3cret-file\n");
+  const std::string empty_secret_file_ = WriteTempFile("empty-secret", "\n");
 };
 
 TEST_F(SourceConfigTest, ParsesAFullFile) {
-  absl::StatusOr<std::vector<SourceConfig>> sources = Parse(R"({
+  absl::StatusOr<std::vector<SourceConfig>> sources =
+      Parse(absl::StrReplaceAll(R"({
     "sources": [
       {"name": "refir", "path": "/webhook"},
       {"name": "github", "path": "/hooks/github",
-       "verification": {"kind": "hmac", "secrets": [{"file": "/run/secrets/gh"}],
+       "verification": {"kind": "hmac", "secrets": [{"file": "GH_FILE"}],
                         "signature_header": "X-Hub-Signature-256", "algorithm": "sha256",
                         "encoding": "hex", "signature_prefix": "sha256="},
        "mapping": {"kind": "generic", "type_field": "action"},
@@ -64,12 +65,13 @@ TEST_F(SourceConfigTest, ParsesAFullFile) {
                   "per_client_rate": {"per_second": 5}, "max_tracked_clients": 1000},
        "allow_cidrs": ["140.82.112.0/20", "2a0a:a440::/29"]},
       {"name": "billing", "path": "/hooks/billing",
-       "verification": {"kind": "standard_webhooks", "secrets": [{"env": "SW_SECRET"}],
+       "verification": {"kind": "standard_webhooks", "secrets": [{"env": "REFIR_TEST_SW_SECRET"}],
                         "tolerance_seconds": 60}},
       {"name": "ci", "path": "/hooks/ci",
-       "verification": {"kind": "token", "secrets": [{"env": "SW_SECRET"}],
+       "verification": {"kind": "token", "secrets": [{"env": "REFIR_TEST_SW_SECRET"}],
                         "token_header": "Authorization"}}
-    ]})");
+    ]})",
+                                {{"GH_FILE", gh_secret_file_}}));
   ASSERT_TRUE(sources.ok()) << sources.status();
   ASSERT_EQ(sources->size(), 4u);
 
@@ -104,7 +106,7 @@ TEST_F(SourceConfigTest, ParsesAFullFile) {
 
   const SourceConfig& billing = (*sources)[2];
   EXPECT_EQ(billing.verification.kind, VerificationKind::kStandardWebhooks);
-  EXPECT_EQ(billing.verification.secrets[0], env_["SW_SECRET"]);
+  EXPECT_EQ(billing.verification.secrets[0], kSwSecret);
   EXPECT_EQ(billing.verification.tolerance, absl::Seconds(60));
 
   const SourceConfig& ci = (*sources)[3];
@@ -166,56 +168,64 @@ TEST_F(SourceConfigTest, VerificationErrors) {
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac"}})"),
               HasSubstr("verification.secrets: at least one secret is required for kind hmac"));
   EXPECT_THAT(
-      ErrorFor(R"({"name":"a","path":"/a","verification":{"secrets":[{"env":"SW_SECRET"}]}})"),
+      ErrorFor(
+          R"({"name":"a","path":"/a","verification":{"secrets":[{"env":"REFIR_TEST_SW_SECRET"}]}})"),
       HasSubstr("verification.secrets: secrets are set but verification.kind is none"));
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac","secrets":[{}]}})"),
               HasSubstr("verification.secrets[0]: give {\"file\": \"...\"} or {\"env\": \"...\"}"));
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac",)"
-                       R"("secrets":[{"file":"/nope"}]}})"),
-              HasSubstr("verification.secrets[0]: cannot read secret file \"/nope\""));
-  EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac",)"
-                       R"("secrets":[{"file":"/run/secrets/empty"}]}})"),
-              HasSubstr("secret file \"/run/secrets/empty\" is empty"));
+                       R"("secrets":[{"file":"/nonexistent/secret"}]}})"),
+              HasSubstr("source \"a\" (sources[0]): verification.secrets[0]: cannot open secret "
+                        "file /nonexistent/secret"));
   EXPECT_THAT(
       ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac",)"
-               R"("secrets":[{"env":"MISSING"}]}})"),
-      HasSubstr("verification.secrets[0]: environment variable MISSING is not set or empty"));
+               R"("secrets":[{"file":")" +
+               empty_secret_file_ + R"("}]}})"),
+      HasSubstr("verification.secrets[0]: secret file " + empty_secret_file_ + " is empty"));
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac",)"
-                       R"("secrets":[{"env":"EMPTY"}]}})"),
-              HasSubstr("environment variable EMPTY is not set or empty"));
+                       R"("secrets":[{"env":"REFIR_TEST_MISSING"}]}})"),
+              HasSubstr("verification.secrets[0]: secret environment variable REFIR_TEST_MISSING "
+                        "is not set"));
+  EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac",)"
+                       R"("secrets":[{"env":"REFIR_TEST_EMPTY"}]}})"),
+              HasSubstr("secret environment variable REFIR_TEST_EMPTY is empty"));
+  EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac",)"
+                       R"("secrets":[{"env":""}]}})"),
+              HasSubstr("verification.secrets[0]: \"env\" is empty"));
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"token",)"
-                       R"("secrets":[{"env":"SW_SECRET"}]}})"),
+                       R"("secrets":[{"env":"REFIR_TEST_SW_SECRET"}]}})"),
               HasSubstr("verification.token_header: set exactly one of token_header and "
                         "token_query_parameter"));
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"token",)"
-                       R"("secrets":[{"env":"SW_SECRET"}],"token_header":"x",)"
+                       R"("secrets":[{"env":"REFIR_TEST_SW_SECRET"}],"token_header":"x",)"
                        R"("token_query_parameter":"t"}})"),
               HasSubstr("set exactly one of token_header and token_query_parameter"));
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac",)"
-                       R"("secrets":[{"env":"SW_SECRET"}],"token_header":"x"}})"),
+                       R"("secrets":[{"env":"REFIR_TEST_SW_SECRET"}],"token_header":"x"}})"),
               HasSubstr("verification.token_header: only applies to kind token"));
   EXPECT_THAT(
-      ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"token",)"
-               R"("secrets":[{"env":"SW_SECRET"}],"token_header":"x","algorithm":"sha256"}})"),
+      ErrorFor(
+          R"({"name":"a","path":"/a","verification":{"kind":"token",)"
+          R"("secrets":[{"env":"REFIR_TEST_SW_SECRET"}],"token_header":"x","algorithm":"sha256"}})"),
       HasSubstr("verification.algorithm: only applies to kind hmac"));
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac",)"
-                       R"("secrets":[{"env":"SW_SECRET"}],"algorithm":"md5"}})"),
+                       R"("secrets":[{"env":"REFIR_TEST_SW_SECRET"}],"algorithm":"md5"}})"),
               HasSubstr("verification.algorithm: must be one of sha256, sha512; got \"md5\""));
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac",)"
-                       R"("secrets":[{"env":"SW_SECRET"}],"encoding":"b32"}})"),
+                       R"("secrets":[{"env":"REFIR_TEST_SW_SECRET"}],"encoding":"b32"}})"),
               HasSubstr("verification.encoding: must be one of hex, base64; got \"b32\""));
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac",)"
-                       R"("secrets":[{"env":"SW_SECRET"}],"tolerance_seconds":5}})"),
+                       R"("secrets":[{"env":"REFIR_TEST_SW_SECRET"}],"tolerance_seconds":5}})"),
               HasSubstr("verification.tolerance_seconds: only applies to kind standard_webhooks"));
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"standard_webhooks",)"
-                       R"("secrets":[{"env":"SW_SECRET"}],"tolerance_seconds":0}})"),
+                       R"("secrets":[{"env":"REFIR_TEST_SW_SECRET"}],"tolerance_seconds":0}})"),
               HasSubstr("verification.tolerance_seconds: must be at least 1"));
 }
 
 TEST_F(SourceConfigTest, SecretsNeverAppearInErrors) {
   std::string error = ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac",)"
-                               R"("secrets":[{"env":"SW_SECRET"}],"algorithm":"md5"}})");
-  EXPECT_THAT(error, ::testing::Not(HasSubstr(env_["SW_SECRET"])));
+                               R"("secrets":[{"env":"REFIR_TEST_SW_SECRET"}],"algorithm":"md5"}})");
+  EXPECT_THAT(error, ::testing::Not(HasSubstr(kSwSecret)));
 }
 
 TEST_F(SourceConfigTest, MappingErrors) {
@@ -270,27 +280,11 @@ TEST_F(SourceConfigTest, LoadSourcesFileNamesTheFile) {
     std::ofstream out(path);
     out << R"({"sources":[{"name":"a","path":"a"}]})";
   }
-  absl::StatusOr<std::vector<SourceConfig>> loaded =
-      LoadSourcesFile(path, kDefaultMaxBody, secrets_);
+  absl::StatusOr<std::vector<SourceConfig>> loaded = LoadSourcesFile(path, kDefaultMaxBody);
   EXPECT_THAT(loaded.status().message(),
               HasSubstr("sources file \"" + path + "\": source \"a\" (sources[0]): path:"));
-  EXPECT_THAT(
-      LoadSourcesFile("/nonexistent/sources.json", kDefaultMaxBody, secrets_).status().message(),
-      HasSubstr("sources file \"/nonexistent/sources.json\": cannot open it"));
-}
-
-TEST(SystemSecretSourcesTest, ReadsFilesAndEnvironment) {
-  const std::string path = ::testing::TempDir() + "/secret.txt";
-  {
-    std::ofstream out(path);
-    out << "abc\n";
-  }
-  SecretSources sources = SystemSecretSources();
-  EXPECT_EQ(*sources.read_file(path), "abc\n");
-  EXPECT_FALSE(sources.read_file("/nonexistent/secret").ok());
-  setenv("REFIR_SOURCES_TEST_SECRET", "xyz", 1);
-  EXPECT_EQ(sources.get_env("REFIR_SOURCES_TEST_SECRET"), "xyz");
-  EXPECT_EQ(sources.get_env("REFIR_SOURCES_TEST_UNSET"), std::nullopt);
+  EXPECT_THAT(LoadSourcesFile("/nonexistent/sources.json", kDefaultMaxBody).status().message(),
+              HasSubstr("sources file \"/nonexistent/sources.json\": cannot open it"));
 }
 
 }  // namespace
