@@ -12,6 +12,7 @@
 #include "bridge/verify/webhook_verifier.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "tests/integration/bridge_process.h"
 #include "tests/integration/example_process.h"
 #include "tests/integration/test_clients.h"
@@ -29,7 +30,8 @@ constexpr char kSources[] = R"({
      "limits": {"max_json_depth": 4}},
     {"name": "internal", "path": "/hooks/internal", "allow_cidrs": ["10.0.0.0/8"]},
     {"name": "limited", "path": "/hooks/limited",
-     "limits": {"rate": {"per_second": 0.001, "burst": 2}}}
+     "limits": {"rate": {"per_second": 0.001, "burst": 2}}},
+    {"name": "small", "path": "/hooks/small", "limits": {"max_body_bytes": 16}}
   ]
 })";
 
@@ -103,6 +105,28 @@ TEST_F(SourcesE2ETest, BurstExceededIs429WithRetryAfter) {
   // The other sources are not limited.
   EXPECT_EQ(Post("/webhook", "{}").status, 200);
   EXPECT_EQ(ListAllEvents(*stub_).size(), 3u);
+}
+
+// Refused requests' bodies are drained, so the next request on the same
+// keep-alive connection is read correctly.
+TEST_F(SourcesE2ETest, KeepAliveConnectionSurvivesRefusalsWithBodies) {
+  httplib::Client client("127.0.0.1", bridge_->http_port());
+  client.set_keep_alive(true);
+  client.set_read_timeout(10);
+  const std::string big = R"({"pad":")" + std::string(4000, 'x') + R"("})";
+  auto status_of = [&](const std::string& path, const std::string& body) {
+    httplib::Result result = client.Post(path, body, "application/json");
+    return result ? result->status : 0;
+  };
+  EXPECT_EQ(status_of("/hooks/internal", big), 403);
+  EXPECT_EQ(status_of("/webhook", R"({"n":1})"), 200);
+  EXPECT_EQ(status_of("/hooks/small", big), 413);  // the source's own limit
+  EXPECT_EQ(status_of("/webhook", big), 200);      // under the default 1 MiB
+  EXPECT_EQ(status_of("/hooks/nope", big), 404);
+  EXPECT_EQ(status_of("/hooks/small", R"({"n":2})"), 200);
+  std::vector<v1::Event> events = ListAllEvents(*stub_);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].source(), "small");
 }
 
 TEST_F(SourcesE2ETest, TooDeepJsonIs400) {
