@@ -3,6 +3,8 @@
 # fresh data directory and free ports, drives it with wrk (POST of a ~300-byte
 # Refir body), prints wrk's summary, stops the bridge.
 #   bench/ingest.sh [seconds] [connections]      (defaults: 10 s, 32 connections)
+# REFIR_BENCH_SCRIPT picks another wrk script, e.g. bench/ingest_unique_ids.lua
+# (a distinct webhook-id per request, so every request takes the dedup path).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TO_RUN="${1:-10}"
@@ -23,5 +25,5 @@ for _ in $(seq 1 300); do
   sleep 0.05
 done
 HTTP_PORT="$(sed -n 's/^http_port=//p' "$WORK/ports")"
-wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_TO_RUN}s" --latency -s bench/ingest.lua \
+wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_TO_RUN}s" --latency -s "${REFIR_BENCH_SCRIPT:-bench/ingest.lua}" \
   "http://127.0.0.1:${HTTP_PORT}/webhook"

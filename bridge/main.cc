@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "bridge/common/log.h"
 #include "bridge/config/config_sources.h"
+#include "bridge/http_edge/dedup_key.h"
 #include "bridge/server/bridge_server.h"
 #include "bridge/sources/source_config.h"
 
@@ -51,18 +52,54 @@ ABSL_FLAG(absl::Duration, http_read_timeout, absl::Seconds(5), "HTTP read timeou
 ABSL_FLAG(absl::Duration, http_write_timeout, absl::Seconds(5), "HTTP write timeout");
 ABSL_FLAG(std::string, grpc_address, "127.0.0.1", "Address the gRPC listener binds");
 ABSL_FLAG(int, grpc_port, 50051, "gRPC port (0 picks a free port)");
+ABSL_FLAG(std::string, grpc_tls_cert_file, "",
+          "PEM certificate (chain) of the gRPC listener; with --grpc_tls_key_file turns on TLS");
+ABSL_FLAG(std::string, grpc_tls_key_file, "", "PEM private key of --grpc_tls_cert_file");
+ABSL_FLAG(std::string, grpc_tls_client_ca_file, "",
+          "PEM CA certificate(s); gRPC clients must present a certificate signed by one "
+          "(mutual TLS)");
+ABSL_FLAG(std::string, grpc_tokens_file, "",
+          "File of bearer tokens and the consumer groups each may use; when set, every "
+          "EventStream call needs \"authorization: Bearer <token>\" (see docs/operations.md)");
 ABSL_FLAG(std::string, admin_address, "127.0.0.1", "Address of the /healthz and /readyz listener");
 ABSL_FLAG(int, admin_port, 8081,
           "Port of the /healthz and /readyz listener (0 picks a free port, "
           "-1 disables it)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "How long shutdown waits for gRPC calls before cancelling them");
+ABSL_FLAG(std::string, dedup_by, "webhook_id",
+          "What makes a resent webhook a duplicate: webhook_id (the header; none when absent), "
+          "json_field (--dedup_json_field), body_sha256, or none");
+ABSL_FLAG(std::string, dedup_json_field, "",
+          "JSON pointer into the body used with --dedup_by=json_field, e.g. /event_id");
+ABSL_FLAG(absl::Duration, dedup_window, absl::Minutes(10),
+          "A resend received within this long of the first is answered as a duplicate");
 ABSL_FLAG(std::string, ports_file, "",
           "If set, write http_port=, grpc_port= and admin_port= lines here once the listeners "
           "are ready");
 
 namespace refir::bridge {
 namespace {
+
+// --dedup_by, --dedup_json_field and --dedup_window; errors name the flag.
+absl::StatusOr<DedupConfig> DedupFromFlags() {
+  DedupConfig dedup;
+  absl::StatusOr<DedupConfig::By> by = ParseDedupBy(absl::GetFlag(FLAGS_dedup_by));
+  if (!by.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--dedup_by: ", by.status().message()));
+  dedup.by = *by;
+  dedup.json_field = absl::GetFlag(FLAGS_dedup_json_field);
+  dedup.window = absl::GetFlag(FLAGS_dedup_window);
+  if (dedup.by != DedupConfig::By::kJsonField && !dedup.json_field.empty()) {
+    return absl::InvalidArgumentError("--dedup_json_field is set but --dedup_by is not json_field");
+  }
+  if (absl::Status valid = ValidateDedupConfig(dedup); !valid.ok()) {
+    const char* flag =
+        dedup.window <= absl::ZeroDuration() ? "--dedup_window" : "--dedup_json_field";
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", valid.message()));
+  }
+  return dedup;
+}
 
 absl::Status CheckFlags() {
   auto check_port = [](const char* name, int port) -> absl::Status {
@@ -86,6 +123,7 @@ absl::Status CheckFlags() {
   if (absl::GetFlag(FLAGS_http_keep_alive_max_requests) < 1) {
     return absl::InvalidArgumentError("--http_keep_alive_max_requests must be at least 1");
   }
+  if (absl::StatusOr<DedupConfig> dedup = DedupFromFlags(); !dedup.ok()) return dedup.status();
   const std::string path = absl::GetFlag(FLAGS_webhook_path);
   if (path.empty() || path[0] != '/') {
     return absl::InvalidArgumentError("--webhook_path must start with '/'");
@@ -104,16 +142,33 @@ absl::Status CheckFlags() {
   return absl::OkStatus();
 }
 
-// The sources from --sources_file, or the one default source.
+// The sources from --sources_file, or the one default source. The body limit
+// and dedup flags are the defaults of sources that set none.
 absl::StatusOr<std::vector<SourceConfig>> SourcesFromFlags() {
-  const size_t max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
+  SourceConfig defaults;
+  defaults.name = absl::GetFlag(FLAGS_source);
+  defaults.path = absl::GetFlag(FLAGS_webhook_path);
+  defaults.limits.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
+  const DedupConfig dedup = *DedupFromFlags();  // checked by CheckFlags
+  switch (dedup.by) {
+    case DedupConfig::By::kWebhookId:
+      defaults.dedup.by = DedupBy::kWebhookId;
+      break;
+    case DedupConfig::By::kJsonField:
+      defaults.dedup.by = DedupBy::kJsonField;
+      break;
+    case DedupConfig::By::kBodySha256:
+      defaults.dedup.by = DedupBy::kBodySha256;
+      break;
+    case DedupConfig::By::kNone:
+      defaults.dedup.by = DedupBy::kNone;
+      break;
+  }
+  defaults.dedup.json_field = dedup.json_field;
+  defaults.dedup.window = dedup.window;
   const std::string file = absl::GetFlag(FLAGS_sources_file);
-  if (!file.empty()) return LoadSourcesFile(file, max_body_bytes);
-  SourceConfig source;
-  source.name = absl::GetFlag(FLAGS_source);
-  source.path = absl::GetFlag(FLAGS_webhook_path);
-  source.limits.max_body_bytes = max_body_bytes;
-  return std::vector<SourceConfig>{source};
+  if (!file.empty()) return LoadSourcesFile(file, defaults);
+  return std::vector<SourceConfig>{defaults};
 }
 
 BridgeOptions OptionsFromFlags() {
@@ -132,6 +187,10 @@ BridgeOptions OptionsFromFlags() {
   options.http.write_timeout = absl::GetFlag(FLAGS_http_write_timeout);
   options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   options.grpc_port = absl::GetFlag(FLAGS_grpc_port);
+  options.grpc_security.tls_cert_file = absl::GetFlag(FLAGS_grpc_tls_cert_file);
+  options.grpc_security.tls_key_file = absl::GetFlag(FLAGS_grpc_tls_key_file);
+  options.grpc_security.tls_client_ca_file = absl::GetFlag(FLAGS_grpc_tls_client_ca_file);
+  options.grpc_security.tokens_file = absl::GetFlag(FLAGS_grpc_tokens_file);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.admin_enabled = absl::GetFlag(FLAGS_admin_port) != -1;
   options.admin.address = absl::GetFlag(FLAGS_admin_address);

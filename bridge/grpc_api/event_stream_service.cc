@@ -33,7 +33,7 @@ absl::StatusOr<int> InRange(const char* field, int value, int fallback, int max)
   return value;
 }
 
-// Finishes a unary call with the status of `status_or_ok`.
+// Finishes a unary call with `status`.
 grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
                                       const absl::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -44,12 +44,38 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
 }  // namespace
 
 EventStreamService::EventStreamService(Journal* journal, WakeupHub* hub, GroupRegistry* groups,
-                                       StreamLimits limits)
-    : journal_(journal), hub_(hub), groups_(groups), limits_(limits) {}
+                                       StreamLimits limits, const TokenAuthorizer* authorizer)
+    : journal_(journal), hub_(hub), groups_(groups), limits_(limits), authorizer_(authorizer) {}
+
+absl::StatusOr<Access> EventStreamService::Authenticate(
+    const grpc::CallbackServerContext& context) const {
+  if (authorizer_ == nullptr) return Access::Unrestricted();
+  std::vector<absl::string_view> values;
+  auto [begin, end] = context.client_metadata().equal_range("authorization");
+  for (auto it = begin; it != end; ++it) {
+    values.emplace_back(it->second.data(), it->second.size());
+  }
+  return authorizer_->Authenticate(values);
+}
+
+absl::Status EventStreamService::AuthorizeGroup(const grpc::CallbackServerContext& context,
+                                                const std::string& name) const {
+  REFIR_ASSIGN_OR_RETURN(Access access, Authenticate(context));
+  if (!access.restricted()) return absl::OkStatus();
+  // A malformed name is INVALID_ARGUMENT, as it is without tokens.
+  REFIR_RETURN_IF_ERROR(ValidateGroupName(name));
+  return access.CheckGroup(name);
+}
 
 absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& init,
-                                                       Wakeable* wakeable,
-                                                       const std::string& peer) {
+                                                       Wakeable* wakeable, const std::string& peer,
+                                                       const Access& access) {
+  // Reading events needs only a valid token (checked when the stream
+  // opened); a consumer group must be one of the token's.
+  if (!init.consumer_group().empty() && access.restricted()) {
+    REFIR_RETURN_IF_ERROR(ValidateGroupName(init.consumer_group()));
+    REFIR_RETURN_IF_ERROR(access.CheckGroup(init.consumer_group()));
+  }
   REFIR_ASSIGN_OR_RETURN(int max_batch, InRange("max_batch", init.max_batch(),
                                                 limits_.default_batch, limits_.max_batch));
   REFIR_ASSIGN_OR_RETURN(
@@ -129,6 +155,8 @@ size_t EventStreamService::open_streams() const {
 
 grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>* EventStreamService::Subscribe(
     grpc::CallbackServerContext* context) {
+  absl::StatusOr<Access> access = Authenticate(*context);
+  if (!access.ok()) return new RejectedStream(ToGrpcStatus(access.status()));
   absl::MutexLock lock(&mu_);
   if (shutting_down_.load()) {
     return new RejectedStream(
@@ -136,8 +164,9 @@ grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>* EventStrea
   }
   auto* stream = new SubscribeReactor(
       journal_, hub_,
-      [this](const v1::SubscribeInit& init, Wakeable* wakeable, const std::string& peer) {
-        return MakeFeed(init, wakeable, peer);
+      [this, access = *access](const v1::SubscribeInit& init, Wakeable* wakeable,
+                               const std::string& peer) {
+        return MakeFeed(init, wakeable, peer, access);
       },
       context->peer(),
       [this](SubscribeReactor* done) {
@@ -151,17 +180,20 @@ grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>* EventStrea
 grpc::ServerUnaryReactor* EventStreamService::ListEvents(grpc::CallbackServerContext* context,
                                                          const v1::ListEventsRequest* request,
                                                          v1::ListEventsResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(DoListEvents(*request, response)));
-  return reactor;
+  // Any valid token may read events (see docs/operations.md).
+  if (absl::Status auth = Authenticate(*context).status(); !auth.ok()) {
+    return FinishUnary(context, auth);
+  }
+  return FinishUnary(context, DoListEvents(*request, response));
 }
 
 grpc::ServerUnaryReactor* EventStreamService::GetEvent(grpc::CallbackServerContext* context,
                                                        const v1::GetEventRequest* request,
                                                        v1::Event* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(DoGetEvent(*request, response)));
-  return reactor;
+  if (absl::Status auth = Authenticate(*context).status(); !auth.ok()) {
+    return FinishUnary(context, auth);
+  }
+  return FinishUnary(context, DoGetEvent(*request, response));
 }
 
 absl::Status EventStreamService::DoListEvents(const v1::ListEventsRequest& request,
@@ -221,6 +253,9 @@ namespace refir::bridge {
 grpc::ServerUnaryReactor* EventStreamService::GetConsumerGroup(
     grpc::CallbackServerContext* context, const v1::GetConsumerGroupRequest* request,
     v1::ConsumerGroup* response) {
+  if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
+    return FinishUnary(context, auth);
+  }
   absl::StatusOr<v1::ConsumerGroup> group = groups_->Describe(request->name());
   if (group.ok()) *response = *std::move(group);
   return FinishUnary(context, group.status());
@@ -229,9 +264,14 @@ grpc::ServerUnaryReactor* EventStreamService::GetConsumerGroup(
 grpc::ServerUnaryReactor* EventStreamService::ListConsumerGroups(
     grpc::CallbackServerContext* context, const v1::ListConsumerGroupsRequest*,
     v1::ListConsumerGroupsResponse* response) {
+  absl::StatusOr<Access> access = Authenticate(*context);
+  if (!access.ok()) return FinishUnary(context, access.status());
   absl::StatusOr<std::vector<v1::ConsumerGroup>> groups = groups_->List();
   if (groups.ok()) {
-    for (v1::ConsumerGroup& group : *groups) *response->add_groups() = std::move(group);
+    // Only the groups the caller's token may use.
+    for (v1::ConsumerGroup& group : *groups) {
+      if (access->AllowsGroup(group.name())) *response->add_groups() = std::move(group);
+    }
   }
   return FinishUnary(context, groups.status());
 }
@@ -239,6 +279,9 @@ grpc::ServerUnaryReactor* EventStreamService::ListConsumerGroups(
 grpc::ServerUnaryReactor* EventStreamService::SeekConsumerGroup(
     grpc::CallbackServerContext* context, const v1::SeekConsumerGroupRequest* request,
     v1::SeekConsumerGroupResponse* response) {
+  if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
+    return FinishUnary(context, auth);
+  }
   absl::StatusOr<uint64_t> cursor = groups_->Seek(*request);
   if (cursor.ok()) response->set_cursor_sequence(*cursor);
   return FinishUnary(context, cursor.status());
@@ -247,6 +290,9 @@ grpc::ServerUnaryReactor* EventStreamService::SeekConsumerGroup(
 grpc::ServerUnaryReactor* EventStreamService::ListDeadLetters(
     grpc::CallbackServerContext* context, const v1::ListDeadLettersRequest* request,
     v1::ListDeadLettersResponse* response) {
+  if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
+    return FinishUnary(context, auth);
+  }
   absl::StatusOr<v1::ListDeadLettersResponse> page = groups_->ListDeadLetters(*request);
   if (page.ok()) *response = *std::move(page);
   return FinishUnary(context, page.status());
@@ -255,6 +301,9 @@ grpc::ServerUnaryReactor* EventStreamService::ListDeadLetters(
 grpc::ServerUnaryReactor* EventStreamService::RequeueDeadLetters(
     grpc::CallbackServerContext* context, const v1::RequeueDeadLettersRequest* request,
     v1::RequeueDeadLettersResponse* response) {
+  if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
+    return FinishUnary(context, auth);
+  }
   absl::StatusOr<int> requeued = groups_->Requeue(*request);
   if (requeued.ok()) response->set_requeued(*requeued);
   return FinishUnary(context, requeued.status());
@@ -263,6 +312,9 @@ grpc::ServerUnaryReactor* EventStreamService::RequeueDeadLetters(
 grpc::ServerUnaryReactor* EventStreamService::DeleteConsumerGroup(
     grpc::CallbackServerContext* context, const v1::DeleteConsumerGroupRequest* request,
     google::protobuf::Empty*) {
+  if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
+    return FinishUnary(context, auth);
+  }
   return FinishUnary(context, groups_->Delete(request->name()));
 }
 

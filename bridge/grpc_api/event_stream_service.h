@@ -1,6 +1,9 @@
 // EventStreamService: the refir.bridge.v1.EventStream gRPC service (callback
 // API): Subscribe streams (ephemeral or in a consumer group), ListEvents paged
-// replay, GetEvent lookups, and the consumer-group admin RPCs.
+// replay, GetEvent lookups, and the consumer-group admin RPCs. With a
+// TokenAuthorizer, every EventStream call needs a bearer token, and calls that
+// name a consumer group need a token allowed that group (health checking and
+// reflection are other services and stay open).
 #ifndef REFIR_BRIDGE_GRPC_API_EVENT_STREAM_SERVICE_H_
 #define REFIR_BRIDGE_GRPC_API_EVENT_STREAM_SERVICE_H_
 
@@ -13,6 +16,7 @@
 #include "bridge/delivery/wakeup_hub.h"
 #include "bridge/grpc_api/stream_limits.h"
 #include "bridge/grpc_api/subscribe_reactor.h"
+#include "bridge/grpc_api/token_authorizer.h"
 #include "bridge/journal/journal.h"
 #include "grpcpp/grpcpp.h"
 #include "refir/bridge/v1/event_stream.grpc.pb.h"
@@ -23,9 +27,10 @@ class SubscribeReactor;
 
 class EventStreamService final : public v1::EventStream::CallbackService {
  public:
-  // `journal`, `hub` and `groups` must outlive the service and every stream.
+  // `journal`, `hub`, `groups` and `authorizer` must outlive the service and
+  // every stream. A null `authorizer` means no tokens are required.
   EventStreamService(Journal* journal, WakeupHub* hub, GroupRegistry* groups,
-                     StreamLimits limits = {});
+                     StreamLimits limits = {}, const TokenAuthorizer* authorizer = nullptr);
 
   // Ends every open Subscribe stream with UNAVAILABLE so subscribers
   // reconnect (to another replica, or to this one after a restart), and
@@ -67,9 +72,16 @@ class EventStreamService final : public v1::EventStream::CallbackService {
                                                 google::protobuf::Empty* response) override;
 
  private:
-  // Validates an init and builds the feed of a new stream.
+  // Who is calling: UNAUTHENTICATED when tokens are required and the call has
+  // no valid one; unrestricted when tokens are off.
+  absl::StatusOr<Access> Authenticate(const grpc::CallbackServerContext& context) const;
+  // Authenticate, then check that the caller may use consumer group `name`
+  // (PERMISSION_DENIED otherwise).
+  absl::Status AuthorizeGroup(const grpc::CallbackServerContext& context,
+                              const std::string& name) const;
+  // Validates an init and builds the feed of a new stream for `access`.
   absl::StatusOr<FeedSetup> MakeFeed(const v1::SubscribeInit& init, Wakeable* wakeable,
-                                     const std::string& peer);
+                                     const std::string& peer, const Access& access);
   absl::Status DoListEvents(const v1::ListEventsRequest& request, v1::ListEventsResponse* response);
   absl::Status DoGetEvent(const v1::GetEventRequest& request, v1::Event* response);
 
@@ -77,6 +89,7 @@ class EventStreamService final : public v1::EventStream::CallbackService {
   WakeupHub* const hub_;
   GroupRegistry* const groups_;
   const StreamLimits limits_;
+  const TokenAuthorizer* const authorizer_;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_set<SubscribeReactor*> streams_ ABSL_GUARDED_BY(mu_);

@@ -169,7 +169,7 @@ void HttpEdge::ServeWithBody(const httplib::Request& req, httplib::Response& res
       return;
     }
   }
-  WriteReply(handler_->Process(request), res);
+  WriteReply(handler_->Process(std::move(request)), res);
 }
 
 void HttpEdge::InstallRoutes() {

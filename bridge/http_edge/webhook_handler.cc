@@ -20,6 +20,7 @@ struct WebhookHandler::Source {
   SourceConfig config;
   std::unique_ptr<WebhookVerifier> verifier;
   std::unique_ptr<WebhookConverter> converter;
+  DedupConfig dedup;
   IpAllowlist allowlist;
   // Null when the source sets no such limit.
   std::unique_ptr<RateLimiter> rate;
@@ -30,6 +31,20 @@ namespace {
 
 HttpReply PayloadTooLarge() {
   return JsonErrorReply(413, "payload_too_large", "request body exceeds the size limit");
+}
+
+DedupConfig::By DedupByOf(DedupBy by) {
+  switch (by) {
+    case DedupBy::kWebhookId:
+      return DedupConfig::By::kWebhookId;
+    case DedupBy::kJsonField:
+      return DedupConfig::By::kJsonField;
+    case DedupBy::kBodySha256:
+      return DedupConfig::By::kBodySha256;
+    case DedupBy::kNone:
+      break;
+  }
+  return DedupConfig::By::kNone;
 }
 
 HttpReply RateLimited(absl::Duration retry_after, absl::string_view what) {
@@ -68,6 +83,13 @@ absl::StatusOr<std::unique_ptr<WebhookHandler>> WebhookHandler::Create(
         config.mapping == MappingKind::kGeneric ? PayloadMapping::kGeneric : PayloadMapping::kRefir;
     converter_options.type_field = config.type_field;
     source->converter = std::make_unique<WebhookConverter>(std::move(converter_options));
+    source->dedup.by = DedupByOf(config.dedup.by);
+    source->dedup.json_field = config.dedup.json_field;
+    source->dedup.window = config.dedup.window;
+    if (absl::Status valid = ValidateDedupConfig(source->dedup); !valid.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("source \"", config.name, "\": dedup: ", valid.message()));
+    }
     absl::StatusOr<IpAllowlist> allowlist = IpAllowlist::Parse(config.allow_cidrs);
     if (!allowlist.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -163,12 +185,13 @@ std::optional<HttpReply> WebhookHandler::Admit(const WebhookRequest& request) {
   return std::nullopt;
 }
 
-HttpReply WebhookHandler::Process(const WebhookRequest& request) {
+HttpReply WebhookHandler::Process(WebhookRequest request) {
   const Source* source = Find(request.path);
   if (source == nullptr) {
     return JsonErrorReply(404, "not_found", absl::StrCat("no endpoint at ", request.path));
   }
   const SourceConfig& config = source->config;
+  request.source = config.name;
   if (request.body.size() > config.limits.max_body_bytes) return PayloadTooLarge();
 
   VerificationInput input;
@@ -189,9 +212,12 @@ HttpReply WebhookHandler::Process(const WebhookRequest& request) {
   }
   absl::StatusOr<v1::Event> event = source->converter->Convert(request);
   if (!event.ok()) return ReplyForError(event.status());
-  event->set_source(config.name);
 
-  absl::StatusOr<AppendResult> appended = journal_->Append(*std::move(event));
+  absl::StatusOr<DedupKey> dedup_key = DedupKeyFor(source->dedup, request);
+  if (!dedup_key.ok()) return ReplyForError(dedup_key.status());
+
+  absl::StatusOr<AppendResult> appended =
+      journal_->Append(*std::move(event), *std::move(dedup_key));
   if (!appended.ok()) return ReplyForError(appended.status());
 
   nlohmann::ordered_json body = {{"message", "Webhook received successfully"},

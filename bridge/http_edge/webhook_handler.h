@@ -2,8 +2,8 @@
 // Each configured source has its own path, IP allowlist, rate limits, body
 // and JSON-depth limits, verifier and mapping. Checks run in this order:
 // path/method, allowlist, rate limit, size, content type, verification,
-// JSON depth, conversion, durable append. Knows nothing of sockets or of the
-// HTTP library, so it is unit-testable.
+// JSON depth, conversion, durable append (deduplicated per source). Knows nothing of sockets or of
+// the HTTP library, so it is unit-testable.
 #ifndef REFIR_BRIDGE_HTTP_EDGE_WEBHOOK_HANDLER_H_
 #define REFIR_BRIDGE_HTTP_EDGE_WEBHOOK_HANDLER_H_
 
@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "bridge/convert/webhook_converter.h"
 #include "bridge/convert/webhook_request.h"
+#include "bridge/http_edge/dedup_key.h"
 #include "bridge/http_edge/http_reply.h"
 #include "bridge/journal/journal.h"
 #include "bridge/sources/ip_allowlist.h"
@@ -51,8 +52,8 @@ class WebhookHandler {
   std::optional<HttpReply> Admit(const WebhookRequest& request);
 
   // The rest, for a request Admit let through: body size, verification,
-  // JSON depth, conversion, append.
-  HttpReply Process(const WebhookRequest& request);
+  // JSON depth, conversion, dedup key, append. Stamps the source's name.
+  HttpReply Process(WebhookRequest request);
 
   // Body limit of the source at `path`; 0 when no source serves it.
   size_t BodyLimit(const std::string& path) const;

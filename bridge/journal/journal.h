@@ -6,8 +6,15 @@
 //  - Append returns only once the event is durable (on disk, or acknowledged
 //    by the cluster). Appends arriving together may share one commit.
 //  - Sequences start at 1, strictly increase, and are never reused.
-//  - An event id is stored once: appending an id that is already stored
-//    returns the stored event's sequence with duplicate = true.
+//  - Dedup is by DedupKey, not by event id: an append whose key was stored
+//    by an earlier append received less than `window` before it is a
+//    duplicate. It stores nothing and returns the ORIGINAL event's id and
+//    sequence with duplicate = true. Keys are stored in the same commit as
+//    their event, so they hold across restarts and crashes.
+//  - Event ids stay unique (GetById): when an appended event's id is already
+//    stored and its dedup key did not match (no key, another key, or the
+//    window has passed), the journal gives the new event a fresh UUIDv7 id
+//    and returns that id. The sender's webhook-id stays in Event.headers.
 //  - Reads see exactly the events whose Append has returned or is about to.
 #ifndef REFIR_BRIDGE_JOURNAL_JOURNAL_H_
 #define REFIR_BRIDGE_JOURNAL_JOURNAL_H_
@@ -26,11 +33,22 @@
 
 namespace refir::bridge {
 
+// What makes two appends the same webhook. An empty key disables dedup for
+// that append.
+struct DedupKey {
+  std::string key;
+  // An append is a duplicate when an earlier one with the same key was
+  // received (Event.received_at) less than `window` before it. A stored key
+  // is kept (and then purged) for the window it was stored with.
+  absl::Duration window = absl::Minutes(10);
+};
+
 struct AppendResult {
   uint64_t sequence = 0;
-  // The stored event's id.
+  // The stored event's id: the appended id, a fresh UUIDv7 when that id was
+  // taken, or for a duplicate the original event's id.
   std::string id;
-  // True when the id was already stored and nothing new was written.
+  // True when the dedup key matched and nothing new was written.
   bool duplicate = false;
 };
 
@@ -43,11 +61,14 @@ class Journal {
 
   virtual ~Journal() = default;
 
-  // Stores `event` durably and returns its sequence. `event.id` must be set;
-  // `event.sequence` is ignored. Blocks the caller until durable.
-  // UNAVAILABLE (reason "journal_unavailable") when the journal cannot write
-  // or is closing; the event may then not be stored and the sender must retry.
-  virtual absl::StatusOr<AppendResult> Append(v1::Event event) = 0;
+  // Stores `event` durably and returns its sequence, unless `dedup` marks it
+  // a duplicate (see the contract above). `event.id` must be set;
+  // `event.sequence` is ignored; the dedup window is measured on
+  // `event.received_at` (the journal's clock when unset). Blocks the caller
+  // until durable. UNAVAILABLE (reason "journal_unavailable") when the
+  // journal cannot write or is closing; the event may then not be stored and
+  // the sender must retry.
+  virtual absl::StatusOr<AppendResult> Append(v1::Event event, DedupKey dedup) = 0;
 
   // Up to `max_events` stored events with sequence >= `from_sequence`, in
   // ascending order, stopping early once `max_bytes` of serialized events

@@ -32,6 +32,7 @@ struct BridgeServer::Parts {
   std::unique_ptr<WebhookHandler> handler;
   std::unique_ptr<HttpEdge> http;
   std::unique_ptr<AdminServer> admin;
+  std::unique_ptr<TokenAuthorizer> authorizer;
   std::unique_ptr<EventStreamService> service;
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
@@ -58,6 +59,10 @@ absl::Status EnsureDirectory(const std::string& path) {
 absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOptions& options) {
   auto parts = std::make_unique<Parts>();
   parts->options = options;
+  // Certificates, keys and tokens first: a bad file stops startup before anything is opened.
+  REFIR_ASSIGN_OR_RETURN(GrpcSecurity security,
+                         LoadGrpcSecurity(options.grpc_security, options.grpc_address));
+  parts->authorizer = std::move(security.authorizer);
   REFIR_RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
 
   SqliteJournalOptions journal_options;
@@ -75,15 +80,15 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   if (sources.empty()) sources.emplace_back();
   REFIR_ASSIGN_OR_RETURN(parts->handler, WebhookHandler::Create(sources, parts->journal.get()));
 
-  parts->service =
-      std::make_unique<EventStreamService>(parts->journal.get(), hub, parts->groups.get());
+  parts->service = std::make_unique<EventStreamService>(
+      parts->journal.get(), hub, parts->groups.get(), StreamLimits{}, parts->authorizer.get());
   // grpc.health.v1.Health (SERVING until shutdown starts) and server
   // reflection, so grpcurl and grpc_cli can list and call the API.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat(options.grpc_address, ":", options.grpc_port),
-                           grpc::InsecureServerCredentials(), &parts->grpc_port);
+                           security.credentials, &parts->grpc_port);
   builder.RegisterService(parts->service.get());
   // Subscribers are long-lived: ping idle connections so dead peers are found.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
@@ -122,8 +127,8 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   LogInfo(absl::StrCat(
       "refir-bridge ready: webhooks on ", parts->http->tls() ? "https://" : "http://",
       options.http.address, ":", parts->http->port(), " at ", absl::StrJoin(endpoints, ", "),
-      ", gRPC on ", options.grpc_address, ":", parts->grpc_port, ", journal ", journal_options.path,
-      " (head sequence ", parts->journal->HeadSequence(), ")",
+      ", gRPC on ", options.grpc_address, ":", parts->grpc_port, " (", security.description, ")",
+      ", journal ", journal_options.path, " (head sequence ", parts->journal->HeadSequence(), ")",
       parts->admin == nullptr ? std::string()
                               : absl::StrCat(", probes on http://", options.admin.address, ":",
                                              parts->admin->port(), "/healthz and /readyz")));

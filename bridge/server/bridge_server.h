@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bridge/grpc_api/grpc_security.h"
 #include "bridge/http_edge/admin_server.h"
 #include "bridge/http_edge/http_edge.h"
 #include "bridge/sources/source_config.h"
@@ -30,6 +31,9 @@ struct BridgeOptions {
   std::string grpc_address = "127.0.0.1";
   // 0 picks a free port; see BridgeServer::grpc_port().
   int grpc_port = 50051;
+  // TLS / mutual TLS and bearer tokens of the gRPC listener; plaintext and
+  // open by default.
+  GrpcSecurityOptions grpc_security;
   // How long Shutdown waits for gRPC calls to end before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(5);
 };

@@ -235,6 +235,9 @@ absl::Status ConvertDedup(const pb::Dedup& in, const SourceErrors& errors, Sourc
   if (out->by == DedupBy::kJsonField && in.json_field().empty()) {
     return errors.Error("dedup.json_field", "is required when dedup.by is json_field");
   }
+  if (out->by == DedupBy::kJsonField && in.json_field()[0] != '/') {
+    return errors.Error("dedup.json_field", "must be a JSON pointer starting with \"/\"");
+  }
   if (out->by != DedupBy::kJsonField && !in.json_field().empty()) {
     return errors.Error("dedup.json_field", "only applies when dedup.by is json_field");
   }
@@ -250,7 +253,7 @@ absl::Status ConvertDedup(const pb::Dedup& in, const SourceErrors& errors, Sourc
 }
 
 absl::StatusOr<SourceConfig> ConvertSource(const pb::Source& in, size_t index,
-                                           size_t default_max_body_bytes,
+                                           const SourceConfig& defaults,
                                            const SecretLoader& load_secret) {
   const SourceErrors errors(index, in.name());
   SourceConfig out;
@@ -282,8 +285,9 @@ absl::StatusOr<SourceConfig> ConvertSource(const pb::Source& in, size_t index,
   }
   out.type_field = in.mapping().type_field();
 
-  REFIR_RETURN_IF_ERROR(ConvertDedup(in.dedup(), errors, &out.dedup));
-  out.limits.max_body_bytes = default_max_body_bytes;
+  out.dedup = defaults.dedup;
+  if (in.has_dedup()) REFIR_RETURN_IF_ERROR(ConvertDedup(in.dedup(), errors, &out.dedup));
+  out.limits.max_body_bytes = defaults.limits.max_body_bytes;
   REFIR_RETURN_IF_ERROR(ConvertLimits(in.limits(), errors, &out.limits));
   for (int i = 0; i < in.allow_cidrs_size(); ++i) {
     absl::StatusOr<CidrRange> range = ParseCidr(in.allow_cidrs(i));
@@ -298,7 +302,7 @@ absl::StatusOr<SourceConfig> ConvertSource(const pb::Source& in, size_t index,
 }  // namespace
 
 absl::StatusOr<std::vector<SourceConfig>> ParseSourcesJson(absl::string_view json,
-                                                           size_t default_max_body_bytes,
+                                                           const SourceConfig& defaults,
                                                            const SecretLoader& load_secret) {
   // nlohmann first, to split the document per source: protobuf's JSON
   // errors name the field but not which source it belongs to.
@@ -340,8 +344,7 @@ absl::StatusOr<std::vector<SourceConfig>> ParseSourcesJson(absl::string_view jso
       return errors.Error("schema",
                           absl::string_view(parsed.message().data(), parsed.message().size()));
     }
-    REFIR_ASSIGN_OR_RETURN(SourceConfig config,
-                           ConvertSource(source, i, default_max_body_bytes, load_secret));
+    REFIR_ASSIGN_OR_RETURN(SourceConfig config, ConvertSource(source, i, defaults, load_secret));
     if (auto [it, inserted] = names.emplace(config.name, i); !inserted) {
       return errors.Error("name", absl::StrCat("is also used by sources[", it->second, "]"));
     }
@@ -355,7 +358,7 @@ absl::StatusOr<std::vector<SourceConfig>> ParseSourcesJson(absl::string_view jso
 }
 
 absl::StatusOr<std::vector<SourceConfig>> LoadSourcesFile(const std::string& path,
-                                                          size_t default_max_body_bytes,
+                                                          const SourceConfig& defaults,
                                                           const SecretLoader& load_secret) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -364,7 +367,7 @@ absl::StatusOr<std::vector<SourceConfig>> LoadSourcesFile(const std::string& pat
   std::ostringstream content;
   content << in.rdbuf();
   absl::StatusOr<std::vector<SourceConfig>> sources =
-      ParseSourcesJson(content.str(), default_max_body_bytes, load_secret);
+      ParseSourcesJson(content.str(), defaults, load_secret);
   if (!sources.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("sources file \"", path, "\": ", sources.status().message()));

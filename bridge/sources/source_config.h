@@ -28,11 +28,13 @@ enum class MappingKind {
 
 enum class DedupBy { kWebhookId, kJsonField, kBodySha256, kNone };
 
+// Which resends of a webhook are answered as duplicates of the first (see
+// bridge/http_edge/dedup_key.h, which applies it).
 struct SourceDedup {
   DedupBy by = DedupBy::kWebhookId;
-  // by kJsonField: a top-level key or a JSON pointer.
+  // by kJsonField: a JSON pointer (RFC 6901) into the body, e.g. "/id".
   std::string json_field;
-  absl::Duration window = absl::Hours(24);
+  absl::Duration window = absl::Minutes(10);
 };
 
 struct RateLimitConfig {
@@ -69,15 +71,15 @@ using SecretLoader = std::function<absl::StatusOr<std::string>(const SecretSourc
 
 // Parses and validates the JSON text of a sources file. Unknown fields,
 // duplicate names or paths, bad values and unreadable secrets are
-// INVALID_ARGUMENT naming the source and the field. `default_max_body_bytes`
-// applies where a source sets no limit.
+// INVALID_ARGUMENT naming the source and the field. `defaults` gives
+// limits.max_body_bytes and dedup where a source sets none (the flags).
 absl::StatusOr<std::vector<SourceConfig>> ParseSourcesJson(
-    absl::string_view json, size_t default_max_body_bytes,
+    absl::string_view json, const SourceConfig& defaults,
     const SecretLoader& load_secret = LoadSecret);
 
 // Reads `path` and parses it; errors are prefixed with the path.
 absl::StatusOr<std::vector<SourceConfig>> LoadSourcesFile(
-    const std::string& path, size_t default_max_body_bytes,
+    const std::string& path, const SourceConfig& defaults,
     const SecretLoader& load_secret = LoadSecret);
 
 }  // namespace refir::bridge

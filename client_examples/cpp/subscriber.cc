@@ -11,10 +11,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -23,6 +26,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "refir/bridge/v1/event_stream.grpc.pb.h"
@@ -33,6 +37,14 @@ ABSL_FLAG(std::string, client_id, "cpp-example", "Name of this consumer, sent in
 ABSL_FLAG(std::string, start, "earliest",
           "Where a new group starts: earliest or latest (ignored when the group exists)");
 ABSL_FLAG(int64_t, max_events, 0, "Exit 0 once this many distinct sequences were acked; 0: never");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM CA certificate(s) to trust; when set, connect with TLS (else plaintext)");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM client certificate, for a bridge that requires mutual TLS (with --tls_key_file)");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file");
+ABSL_FLAG(std::string, token_file, "",
+          "File holding the bearer token (surrounding whitespace ignored); when not set, the "
+          "token is taken from $REFIR_SUBSCRIBER_TOKEN, if set. Never pass a token as a flag");
 ABSL_FLAG(std::vector<std::string>, fail_sequences, {},
           "Comma-separated sequences whose first delivery fails (and is nacked for a retry)");
 
@@ -157,10 +169,67 @@ class StopState {
 
 enum class StreamEnd { kDone, kReconnect, kFailed };
 
+// How to reach the bridge: channel credentials and the bearer token, if any.
+struct Connection {
+  std::string target;
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  std::string token;  // Sent as "authorization: Bearer <token>" when not empty.
+};
+
+// The whole of `path` into `contents`; false with a message on stderr.
+bool ReadFile(const std::string& flag, const std::string& path, std::string* contents) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (!in) {
+    std::cerr << "cannot read --" << flag << "=" << path << "\n";
+    return false;
+  }
+  *contents = buffer.str();
+  return true;
+}
+
+// Builds the connection from the flags; false with a message on stderr.
+bool MakeConnection(Connection* connection) {
+  connection->target = absl::GetFlag(FLAGS_target);
+  const std::string ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  const std::string cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  const std::string key_file = absl::GetFlag(FLAGS_tls_key_file);
+  if (cert_file.empty() != key_file.empty() || (!cert_file.empty() && ca_file.empty())) {
+    std::cerr << "--tls_cert_file and --tls_key_file go together, and need --tls_ca_file\n";
+    return false;
+  }
+  if (ca_file.empty()) {
+    connection->credentials = grpc::InsecureChannelCredentials();
+  } else {
+    grpc::SslCredentialsOptions tls;
+    if (!ReadFile("tls_ca_file", ca_file, &tls.pem_root_certs)) return false;
+    if (!cert_file.empty() && (!ReadFile("tls_cert_file", cert_file, &tls.pem_cert_chain) ||
+                               !ReadFile("tls_key_file", key_file, &tls.pem_private_key))) {
+      return false;
+    }
+    connection->credentials = grpc::SslCredentials(tls);
+  }
+  const std::string token_file = absl::GetFlag(FLAGS_token_file);
+  if (!token_file.empty()) {
+    if (!ReadFile("token_file", token_file, &connection->token)) return false;
+  } else if (const char* token = std::getenv("REFIR_SUBSCRIBER_TOKEN"); token != nullptr) {
+    connection->token = token;
+  }
+  connection->token = std::string(absl::StripAsciiWhitespace(connection->token));
+  if (!token_file.empty() && connection->token.empty()) {
+    std::cerr << "--token_file=" << token_file << " is empty\n";
+    return false;
+  }
+  return true;
+}
+
 class Subscriber {
  public:
-  Subscriber(std::string target, std::set<uint64_t> fail_sequences, StopState* stop)
-      : target_(std::move(target)), fail_sequences_(std::move(fail_sequences)), stop_(stop) {}
+  Subscriber(Connection connection, std::set<uint64_t> fail_sequences, StopState* stop)
+      : connection_(std::move(connection)),
+        fail_sequences_(std::move(fail_sequences)),
+        stop_(stop) {}
 
   // Subscribes until done, reconnecting when the bridge goes away. Returns the
   // process exit code.
@@ -187,6 +256,9 @@ class Subscriber {
   // One Subscribe stream, from open to end.
   StreamEnd RunStream(bool* confirmed, grpc::Status* status) {
     grpc::ClientContext context;
+    if (!connection_.token.empty()) {
+      context.AddMetadata("authorization", "Bearer " + connection_.token);
+    }
     if (!stop_->SetContext(&context)) return StreamEnd::kDone;
     // A new channel for each stream, so that each attempt really connects: a
     // channel whose connection failed fails new calls at once until its own
@@ -198,7 +270,7 @@ class Subscriber {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
     std::unique_ptr<v1::EventStream::Stub> stub = v1::EventStream::NewStub(
-        grpc::CreateCustomChannel(target_, grpc::InsecureChannelCredentials(), args));
+        grpc::CreateCustomChannel(connection_.target, connection_.credentials, args));
     std::unique_ptr<Stream> stream = stub->Subscribe(&context);
 
     v1::SubscribeRequest request;
@@ -293,7 +365,7 @@ class Subscriber {
              fail_sequences_.count(delivery.event().sequence()) > 0);
   }
 
-  const std::string target_;
+  const Connection connection_;
   const std::set<uint64_t> fail_sequences_;
   const int64_t max_events_ = absl::GetFlag(FLAGS_max_events);
   StopState* stop_;
@@ -330,6 +402,9 @@ int main(int argc, char** argv) {
     std::cerr << "pthread_sigmask failed: " << rc << "\n";
     return 1;
   }
+  // Credentials start gRPC (and its threads): only now that signals are blocked.
+  Connection connection;
+  if (!MakeConnection(&connection)) return 2;
   StopState stop;
   std::mutex exit_mu;
   bool exiting = false;
@@ -343,7 +418,7 @@ int main(int argc, char** argv) {
     }
   });
 
-  Subscriber subscriber(absl::GetFlag(FLAGS_target), std::move(fail_sequences), &stop);
+  Subscriber subscriber(std::move(connection), std::move(fail_sequences), &stop);
   const int exit_code = subscriber.Run();
 
   {

@@ -23,7 +23,7 @@ class FakeJournal : public Journal {
     return event.sequence();
   }
 
-  absl::StatusOr<AppendResult> Append(v1::Event event) override {
+  absl::StatusOr<AppendResult> Append(v1::Event event, DedupKey) override {
     const uint64_t sequence = Add(event.type());
     return AppendResult{sequence, events_.back().id(), false};
   }

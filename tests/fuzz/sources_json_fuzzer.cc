@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   // Secrets resolve to a fixed value: no file or environment access.
   auto sources = refir::bridge::ParseSourcesJson(
-      text, 1024, [](const refir::bridge::SecretSource&) -> absl::StatusOr<std::string> {
+      text, refir::bridge::SourceConfig(),
+      [](const refir::bridge::SecretSource&) -> absl::StatusOr<std::string> {
         return std::string("secret");
       });
   if (!sources.ok()) {

@@ -1,5 +1,5 @@
-// An in-memory Journal for the webhook handler tests: records appends, or
-// fails them with a chosen status.
+// An in-memory Journal for the webhook handler tests: records appends and
+// their dedup keys, or fails them with a chosen status.
 #ifndef REFIR_BRIDGE_TESTS_HTTP_EDGE_FAKE_JOURNAL_H_
 #define REFIR_BRIDGE_TESTS_HTTP_EDGE_FAKE_JOURNAL_H_
 
@@ -11,9 +11,11 @@ namespace refir::bridge {
 
 class FakeJournal : public Journal {
  public:
-  absl::StatusOr<AppendResult> Append(v1::Event event) override {
+  absl::StatusOr<AppendResult> Append(v1::Event event, DedupKey dedup) override {
     if (!append_status.ok()) return append_status;
     appended.push_back(event);
+    keys.push_back(dedup);
+    if (duplicate_of.duplicate) return duplicate_of;
     return AppendResult{appended.size(), event.id(), false};
   }
   absl::StatusOr<std::vector<v1::Event>> Read(uint64_t, size_t, size_t) override {
@@ -32,6 +34,9 @@ class FakeJournal : public Journal {
 
   absl::Status append_status;
   std::vector<v1::Event> appended;
+  std::vector<DedupKey> keys;
+  // Answered to every append when its `duplicate` is set.
+  AppendResult duplicate_of;
 };
 
 }  // namespace refir::bridge

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "bridge/common/error_reason.h"
 #include "gtest/gtest.h"
@@ -86,6 +87,74 @@ TEST_F(WebhookHandlerTest, InvalidJsonIs400WithDetail) {
   EXPECT_EQ(body["error"], "invalid_json");
   EXPECT_FALSE(body["detail"].get<std::string>().empty());
   EXPECT_TRUE(journal_.appended.empty());
+}
+
+TEST_F(WebhookHandlerTest, PassesTheWebhookIdDedupKeyToTheJournal) {
+  WebhookRequest request = Request("{}");
+  request.headers.emplace_back("webhook-id", "wh_7");
+  ASSERT_EQ(handler_->Handle(request).status, 200);
+  ASSERT_EQ(journal_.keys.size(), 1u);
+  EXPECT_EQ(journal_.keys[0].key, "refir|webhook_id|wh_7");
+  EXPECT_EQ(journal_.keys[0].window, absl::Minutes(10));
+}
+
+TEST_F(WebhookHandlerTest, BadDedupFieldIs400AndStoresNothing) {
+  SourceConfig source;
+  source.dedup.by = DedupBy::kJsonField;
+  source.dedup.json_field = "/event_id";
+  absl::StatusOr<std::unique_ptr<WebhookHandler>> handler =
+      WebhookHandler::Create({source}, &journal_);
+  ASSERT_TRUE(handler.ok()) << handler.status();
+  HttpReply reply = (*handler)->Handle(Request(R"({"event_id":{"nested":true}})"));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(reply.body)["error"], "invalid_dedup_field");
+  EXPECT_TRUE(journal_.appended.empty());
+}
+
+TEST_F(WebhookHandlerTest, DuplicateAnswerCarriesTheOriginal) {
+  journal_.duplicate_of = AppendResult{3, "first-id", true};
+  HttpReply reply = handler_->Handle(Request("{}"));
+  EXPECT_EQ(reply.status, 200);
+  nlohmann::json body = nlohmann::json::parse(reply.body);
+  EXPECT_EQ(body["sequence"], 3);
+  EXPECT_EQ(body["id"], "first-id");
+  EXPECT_EQ(body["duplicate"], true);
+}
+
+// Each source dedups with its own settings, keyed by its own name.
+TEST_F(WebhookHandlerTest, EachSourceHasItsOwnDedupSettings) {
+  SourceConfig by_id;
+  SourceConfig by_body;
+  by_body.name = "shop";
+  by_body.path = "/shop";
+  by_body.dedup.by = DedupBy::kBodySha256;
+  by_body.dedup.window = absl::Hours(1);
+  absl::StatusOr<std::unique_ptr<WebhookHandler>> handler =
+      WebhookHandler::Create({by_id, by_body}, &journal_);
+  ASSERT_TRUE(handler.ok()) << handler.status();
+  WebhookRequest request = Request("{}");
+  request.headers.emplace_back("webhook-id", "wh_1");
+  ASSERT_EQ((*handler)->Handle(request).status, 200);
+  request.path = "/shop";
+  ASSERT_EQ((*handler)->Handle(request).status, 200);
+  ASSERT_EQ(journal_.keys.size(), 2u);
+  EXPECT_EQ(journal_.keys[0].key, "refir|webhook_id|wh_1");
+  EXPECT_EQ(journal_.keys[0].window, absl::Minutes(10));
+  EXPECT_TRUE(absl::StartsWith(journal_.keys[1].key, "shop|body_sha256|")) << journal_.keys[1].key;
+  EXPECT_EQ(journal_.keys[1].window, absl::Hours(1));
+  EXPECT_EQ(journal_.appended[1].source(), "shop");
+}
+
+TEST_F(WebhookHandlerTest, UnusableDedupSettingsStopCreateNamingTheSource) {
+  SourceConfig source;
+  source.name = "shop";
+  source.dedup.by = DedupBy::kJsonField;
+  source.dedup.json_field = "/a/~2";
+  absl::StatusOr<std::unique_ptr<WebhookHandler>> handler =
+      WebhookHandler::Create({source}, &journal_);
+  ASSERT_FALSE(handler.ok());
+  EXPECT_TRUE(absl::StartsWith(handler.status().message(), "source \"shop\": dedup: "))
+      << handler.status();
 }
 
 TEST(IsJsonContentTypeTest, AcceptsJsonMediaTypes) {

@@ -1,5 +1,6 @@
 #include "tests/integration/bridge_process.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -58,6 +59,10 @@ absl::Status BridgeProcess::Start() {
   pid_ = fork();
   if (pid_ < 0) return absl::InternalError("fork failed");
   if (pid_ == 0) {
+    if (!stderr_file_.empty()) {
+      const int fd = open(stderr_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) _exit(126);
+    }
     execv(argv[0], argv.data());
     _exit(127);
   }
@@ -66,6 +71,10 @@ absl::Status BridgeProcess::Start() {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      if (WIFEXITED(status)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("bridge exited during startup with code ", WEXITSTATUS(status)));
+      }
       return absl::InternalError(absl::StrCat("bridge exited during startup, status ", status));
     }
     std::ifstream in(ports_file);

@@ -27,7 +27,13 @@ class BridgeProcess {
   BridgeProcess(const BridgeProcess&) = delete;
   BridgeProcess& operator=(const BridgeProcess&) = delete;
 
+  // Sends the binary's stderr to `path` (truncated) instead of the test's.
+  // Call before Start().
+  void set_stderr_file(std::string path) { stderr_file_ = std::move(path); }
+
   // Starts the binary and waits (up to 30 s) until it wrote its ports file.
+  // When it exits first: FAILED_PRECONDITION "bridge exited during startup
+  // with code N".
   absl::Status Start();
   // SIGTERM, then waits for exit; returns the exit status (0 expected).
   absl::StatusOr<int> Stop();
@@ -46,6 +52,7 @@ class BridgeProcess {
 
   std::string data_dir_;
   std::vector<std::string> extra_flags_;
+  std::string stderr_file_;
   pid_t pid_ = -1;
   int http_port_ = 0;
   int grpc_port_ = 0;

@@ -17,6 +17,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/integration/bridge_process.h"
 #include "tests/integration/example_process.h"
+#include "tests/integration/test_certs.h"
 #include "tests/integration/test_clients.h"
 
 #ifndef REFIR_SUBSCRIBER_BINARY
@@ -89,6 +90,55 @@ TEST(CppSubscriberE2ETest, ExitsOneWithoutRetryingOnInvalidArgument) {
   ASSERT_TRUE(exit_code.ok()) << exit_code.status();
   EXPECT_EQ(*exit_code, 1);
   EXPECT_TRUE(lines.empty()) << absl::StrJoin(lines, "\n");
+}
+
+TEST(CppSubscriberE2ETest, MutualTlsAndATokenFromAFileOrTheEnvironment) {
+  const std::string dir = MakeTempDir();
+  absl::StatusOr<TestPki> pki = MakeTestPki(dir);
+  ASSERT_TRUE(pki.ok()) << pki.status();
+  const std::string tokens = dir + "/tokens";
+  ASSERT_TRUE(WriteTestFile(tokens, "alpha alpha-token-0123456789 group-a\n"));
+  const std::string token_file = dir + "/alpha.token";
+  ASSERT_TRUE(WriteTestFile(token_file, "alpha-token-0123456789\n"));
+  BridgeProcess bridge(
+      MakeTempDir(),
+      {"--grpc_tls_cert_file=" + pki->server.cert, "--grpc_tls_key_file=" + pki->server.key,
+       "--grpc_tls_client_ca_file=" + pki->ca_cert, "--grpc_tokens_file=" + tokens});
+  ASSERT_TRUE(bridge.Start().ok());
+  const std::vector<std::string> tls_flags = {
+      REFIR_SUBSCRIBER_BINARY, absl::StrCat("--target=", bridge.grpc_target()),
+      "--tls_ca_file=" + pki->ca_cert, "--tls_cert_file=" + pki->client.cert,
+      "--tls_key_file=" + pki->client.key};
+
+  std::vector<std::string> argv = tls_flags;
+  argv.push_back("--group=group-a");
+  argv.push_back("--token_file=" + token_file);
+  argv.push_back("--max_events=1");
+  ExampleProcess subscriber(argv);
+  ASSERT_TRUE(subscriber.Start().ok());
+  std::vector<std::string> lines;
+  ASSERT_TRUE(ReadUntil(subscriber, "ready ", &lines));
+  ASSERT_EQ(PostWebhook(bridge.http_port(), R"({"event":"referral_created"})").status, 200);
+  absl::StatusOr<int> exit_code = subscriber.WaitForExit(absl::Now() + kWaitLimit, &lines);
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  EXPECT_EQ(*exit_code, 0);
+  EXPECT_EQ(lines.back(), "ack sequence=1") << absl::StrJoin(lines, "\n");
+
+  // Not retried: a group the token may not use (token from the environment),
+  // and no token at all.
+  for (const bool with_token : {true, false}) {
+    SCOPED_TRACE(with_token ? "group-b" : "no token");
+    std::vector<std::string> denied_argv = tls_flags;
+    denied_argv.push_back("--group=group-b");
+    ExampleProcess denied(denied_argv,
+                          {{"REFIR_SUBSCRIBER_TOKEN", with_token ? "alpha-token-0123456789" : ""}});
+    ASSERT_TRUE(denied.Start().ok());
+    std::vector<std::string> denied_lines;
+    exit_code = denied.WaitForExit(absl::Now() + kWaitLimit, &denied_lines);
+    ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+    EXPECT_EQ(*exit_code, 1);
+    EXPECT_TRUE(denied_lines.empty()) << absl::StrJoin(denied_lines, "\n");
+  }
 }
 
 TEST(CppSubscriberE2ETest, RejectsABadStartFlag) {

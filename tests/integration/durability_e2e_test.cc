@@ -25,7 +25,8 @@ TEST(DurabilityE2ETest, RestartKeepsEveryEventAndContinuesSequences) {
     ASSERT_TRUE(bridge.Start().ok());
     for (int i = 0; i < 50; ++i) {
       HttpResult result =
-          PostWebhook(bridge.http_port(), absl::StrCat(R"({"message":"m)", i, R"("})"));
+          PostWebhook(bridge.http_port(), absl::StrCat(R"({"message":"m)", i, R"("})"),
+                      {{"webhook-id", absl::StrCat("wh-", i)}});
       ASSERT_EQ(result.status, 200);
       stored[result.json["id"]] = result.json["sequence"];
     }
@@ -45,7 +46,7 @@ TEST(DurabilityE2ETest, RestartKeepsEveryEventAndContinuesSequences) {
   HttpResult next = PostWebhook(bridge.http_port(), "{}");
   ASSERT_EQ(next.status, 200);
   EXPECT_EQ(next.json["sequence"], 51);
-  // A duplicate of an id stored before the restart is still recognised.
+  // A resend of a webhook-id stored before the restart is still a duplicate.
   const std::string old_id = stored.begin()->first;
   HttpResult dup = PostWebhook(bridge.http_port(), "{}", {{"webhook-id", old_id}});
   ASSERT_EQ(dup.status, 200);

@@ -27,6 +27,7 @@ constexpr char kSources[] = R"({
     {"name": "refir", "path": "/webhook"},
     {"name": "shop", "path": "/hooks/shop",
      "mapping": {"kind": "generic", "type_field": "/meta/topic"},
+     "dedup": {"by": "json_field", "json_field": "/meta/id", "window_seconds": 600},
      "limits": {"max_json_depth": 4}},
     {"name": "internal", "path": "/hooks/internal", "allow_cidrs": ["10.0.0.0/8"]},
     {"name": "limited", "path": "/hooks/limited",
@@ -105,6 +106,37 @@ TEST_F(SourcesE2ETest, BurstExceededIs429WithRetryAfter) {
   // The other sources are not limited.
   EXPECT_EQ(Post("/webhook", "{}").status, 200);
   EXPECT_EQ(ListAllEvents(*stub_).size(), 3u);
+}
+
+TEST_F(SourcesE2ETest, EachSourceDedupsItsOwnWay) {
+  auto post_with_id = [&](const std::string& path, const std::string& body) {
+    return SendHttp(bridge_->http_port(), "POST", path, body, "application/json",
+                    {{"webhook-id", "wh_same"}});
+  };
+  // /webhook dedups by the webhook-id header (the default).
+  HttpResult first = post_with_id("/webhook", R"({"n":1})");
+  ASSERT_EQ(first.status, 200) << first.body;
+  HttpResult resent = post_with_id("/webhook", R"({"n":2})");
+  ASSERT_EQ(resent.status, 200);
+  EXPECT_EQ(resent.json["duplicate"], true);
+  EXPECT_EQ(resent.json["sequence"], first.json["sequence"]);
+  // /hooks/shop dedups by /meta/id: the same webhook-id with another
+  // meta.id is new, the same meta.id is a duplicate.
+  HttpResult shop_a = post_with_id("/hooks/shop", R"({"meta":{"id":"a"}})");
+  ASSERT_EQ(shop_a.status, 200) << shop_a.body;
+  EXPECT_FALSE(shop_a.json.contains("duplicate"));
+  HttpResult shop_b = post_with_id("/hooks/shop", R"({"meta":{"id":"b"}})");
+  ASSERT_EQ(shop_b.status, 200);
+  EXPECT_FALSE(shop_b.json.contains("duplicate"));
+  HttpResult shop_a_again = Post("/hooks/shop", R"({"meta":{"id":"a"},"retry":1})");
+  ASSERT_EQ(shop_a_again.status, 200);
+  EXPECT_EQ(shop_a_again.json["duplicate"], true);
+  EXPECT_EQ(shop_a_again.json["sequence"], shop_a.json["sequence"]);
+
+  std::vector<v1::Event> events = ListAllEvents(*stub_);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[1].source(), "shop");
+  EXPECT_EQ(events[2].source(), "shop");
 }
 
 // Refused requests' bodies are drained, so the next request on the same

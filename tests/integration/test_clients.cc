@@ -1,6 +1,7 @@
 #include "tests/integration/test_clients.h"
 
 #include "absl/time/clock.h"
+#include "grpcpp/support/client_interceptor.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 
@@ -42,8 +43,58 @@ HttpResult PostWebhook(int port, const std::string& body,
   return SendHttp(port, "POST", "/webhook", body, "application/json", headers);
 }
 
+namespace {
+
+// Adds "authorization: <value>" to every call's initial metadata.
+class AuthorizationInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit AuthorizationInterceptor(const std::string& value) : value_(value) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->emplace("authorization", value_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string value_;
+};
+
+class AuthorizationInterceptorFactory final
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit AuthorizationInterceptorFactory(std::string value) : value_(std::move(value)) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new AuthorizationInterceptor(value_);
+  }
+
+ private:
+  const std::string value_;
+};
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                           const ChannelOptions& options) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      options.credentials != nullptr ? options.credentials : grpc::InsecureChannelCredentials();
+  if (options.bearer_token.empty()) return grpc::CreateChannel(target, credentials);
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
+  factories.push_back(
+      std::make_unique<AuthorizationInterceptorFactory>("Bearer " + options.bearer_token));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      target, credentials, grpc::ChannelArguments(), std::move(factories));
+}
+
 std::unique_ptr<v1::EventStream::Stub> MakeStub(const std::string& target) {
-  return v1::EventStream::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  return MakeStub(target, ChannelOptions());
+}
+
+std::unique_ptr<v1::EventStream::Stub> MakeStub(const std::string& target,
+                                                const ChannelOptions& options) {
+  return v1::EventStream::NewStub(MakeChannel(target, options));
 }
 
 Subscription::Subscription(v1::EventStream::Stub& stub, const v1::SubscribeInit& init,

@@ -34,7 +34,21 @@ HttpResult SendHttp(int port, const std::string& method, const std::string& path
 HttpResult PostWebhook(int port, const std::string& body,
                        const std::vector<std::pair<std::string, std::string>>& headers = {});
 
+// How a test channel connects. The default is what MakeStub(target) uses:
+// plaintext, no token.
+struct ChannelOptions {
+  // Null: plaintext (grpc::InsecureChannelCredentials()).
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // When not empty, every call carries "authorization: Bearer <token>" (sent
+  // by a client interceptor, so it works over plaintext too).
+  std::string bearer_token;
+};
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                           const ChannelOptions& options = {});
 std::unique_ptr<v1::EventStream::Stub> MakeStub(const std::string& target);
+std::unique_ptr<v1::EventStream::Stub> MakeStub(const std::string& target,
+                                                const ChannelOptions& options);
 
 // A synchronous Subscribe stream.
 class Subscription {

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -19,6 +20,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bridge/common/error_reason.h"
 #include "gmock/gmock.h"
@@ -62,6 +65,13 @@ v1::Event MakeEvent(const std::string& id, int64_t seconds = kBaseSeconds,
   return event;
 }
 
+// Appends with the event id as the dedup key, the way the edge keys by
+// webhook-id (10 minute window; MakeEvent's events share one received_at).
+absl::StatusOr<AppendResult> AppendById(Journal& journal, v1::Event event) {
+  DedupKey key{event.id()};
+  return journal.Append(std::move(event), std::move(key));
+}
+
 v1::Event WithSequence(v1::Event event, uint64_t sequence) {
   event.set_sequence(sequence);
   return event;
@@ -92,7 +102,7 @@ TEST_F(SqliteJournalTest, AppendThenReadBackIdentical) {
   for (size_t i = 0; i < sent.size(); ++i) {
     v1::Event event = sent[i];
     event.set_sequence(999);  // ignored
-    absl::StatusOr<AppendResult> result = journal->Append(event);
+    absl::StatusOr<AppendResult> result = AppendById(*journal, event);
     ASSERT_TRUE(result.ok()) << result.status();
     EXPECT_EQ(result->sequence, i + 1);
     EXPECT_EQ(result->id, sent[i].id());
@@ -116,11 +126,11 @@ TEST_F(SqliteJournalTest, DuplicateIdReturnsOriginalSequenceAndStoresOnce) {
   {
     std::unique_ptr<Journal> journal = Open();
     ASSERT_NE(journal, nullptr);
-    ASSERT_EQ(journal->Append(MakeEvent("a")).value().sequence, 1u);
-    ASSERT_EQ(journal->Append(MakeEvent("b")).value().sequence, 2u);
+    ASSERT_EQ(AppendById(*journal, MakeEvent("a")).value().sequence, 1u);
+    ASSERT_EQ(AppendById(*journal, MakeEvent("b")).value().sequence, 2u);
     v1::Event again = MakeEvent("a");
     again.set_body("a different body");
-    absl::StatusOr<AppendResult> dup = journal->Append(again);
+    absl::StatusOr<AppendResult> dup = AppendById(*journal, again);
     ASSERT_TRUE(dup.ok()) << dup.status();
     EXPECT_EQ(dup->sequence, 1u);
     EXPECT_TRUE(dup->duplicate);
@@ -133,15 +143,188 @@ TEST_F(SqliteJournalTest, DuplicateIdReturnsOriginalSequenceAndStoresOnce) {
   }
   std::unique_ptr<Journal> journal = Open();
   ASSERT_NE(journal, nullptr);
-  absl::StatusOr<AppendResult> dup = journal->Append(MakeEvent("a"));
+  absl::StatusOr<AppendResult> dup = AppendById(*journal, MakeEvent("a"));
   ASSERT_TRUE(dup.ok()) << dup.status();
   EXPECT_EQ(dup->sequence, 1u);
   EXPECT_TRUE(dup->duplicate);
-  absl::StatusOr<AppendResult> fresh = journal->Append(MakeEvent("c"));
+  absl::StatusOr<AppendResult> fresh = AppendById(*journal, MakeEvent("c"));
   ASSERT_TRUE(fresh.ok());
   EXPECT_EQ(fresh->sequence, 3u);
   EXPECT_FALSE(fresh->duplicate);
   EXPECT_EQ(journal->Read(1, 100, 1 << 20).value().size(), 3u);
+}
+
+DedupKey Key(std::string key, absl::Duration window = absl::Minutes(10)) {
+  return DedupKey{std::move(key), window};
+}
+
+TEST_F(SqliteJournalTest, SameKeyWithinWindowIsDuplicateOfTheOriginal) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  absl::StatusOr<AppendResult> first = journal->Append(MakeEvent("x", kBaseSeconds), Key("k"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->duplicate);
+  // Another id, 9 minutes later: still within the 10-minute window.
+  absl::StatusOr<AppendResult> again =
+      journal->Append(MakeEvent("y", kBaseSeconds + 9 * 60), Key("k"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->sequence, first->sequence);
+  EXPECT_EQ(again->id, "x");
+  EXPECT_EQ(journal->HeadSequence(), 1u);
+  EXPECT_EQ(journal->GetById("y").status().code(), absl::StatusCode::kNotFound);
+  // Another key is no duplicate.
+  absl::StatusOr<AppendResult> other = journal->Append(MakeEvent("z"), Key("other"));
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_FALSE(other->duplicate);
+  EXPECT_EQ(other->sequence, 2u);
+}
+
+TEST_F(SqliteJournalTest, AfterTheWindowStoredAgainUnderAFreshId) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  ASSERT_EQ(journal->Append(MakeEvent("x", kBaseSeconds), Key("k", absl::Minutes(1)))->sequence,
+            1u);
+  // Exactly one window later the key no longer matches.
+  absl::StatusOr<AppendResult> later =
+      journal->Append(MakeEvent("x", kBaseSeconds + 60), Key("k", absl::Minutes(1)));
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_FALSE(later->duplicate);
+  EXPECT_EQ(later->sequence, 2u);
+  EXPECT_NE(later->id, "x");
+  EXPECT_EQ(later->id.size(), 36u) << later->id;  // a UUIDv7
+  absl::StatusOr<v1::Event> stored = journal->GetById(later->id);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->sequence(), 2u);
+  EXPECT_EQ(stored->headers().at("webhook-id"), "x");  // the sender's id is kept
+  EXPECT_EQ(stored->body(), MakeEvent("x").body());
+  EXPECT_EQ(journal->GetById("x")->sequence(), 1u);
+  // A resend now is a duplicate of the second, under its fresh id.
+  absl::StatusOr<AppendResult> dup =
+      journal->Append(MakeEvent("x", kBaseSeconds + 70), Key("k", absl::Minutes(1)));
+  ASSERT_TRUE(dup.ok()) << dup.status();
+  EXPECT_TRUE(dup->duplicate);
+  EXPECT_EQ(dup->sequence, 2u);
+  EXPECT_EQ(dup->id, later->id);
+}
+
+TEST_F(SqliteJournalTest, TakenIdWithoutMatchingKeyGetsAFreshId) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  ASSERT_TRUE(journal->Append(MakeEvent("x"), Key("k1")).ok());
+  absl::StatusOr<AppendResult> other_key = journal->Append(MakeEvent("x"), Key("k2"));
+  absl::StatusOr<AppendResult> no_key = journal->Append(MakeEvent("x"), DedupKey{});
+  ASSERT_TRUE(other_key.ok()) << other_key.status();
+  ASSERT_TRUE(no_key.ok()) << no_key.status();
+  EXPECT_FALSE(other_key->duplicate);
+  EXPECT_FALSE(no_key->duplicate);
+  EXPECT_EQ(other_key->sequence, 2u);
+  EXPECT_EQ(no_key->sequence, 3u);
+  std::set<std::string> ids = {"x", other_key->id, no_key->id};
+  EXPECT_EQ(ids.size(), 3u);
+  for (const std::string& id : ids) EXPECT_TRUE(journal->GetById(id).ok()) << id;
+}
+
+TEST_F(SqliteJournalTest, DedupSurvivesReopen) {
+  {
+    std::unique_ptr<Journal> journal = Open();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_TRUE(journal->Append(MakeEvent("x"), Key("k")).ok());
+    ASSERT_TRUE(journal->Append(MakeEvent("y"), Key("k2")).ok());
+  }
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  absl::StatusOr<AppendResult> dup = journal->Append(MakeEvent("x2", kBaseSeconds + 1), Key("k"));
+  ASSERT_TRUE(dup.ok()) << dup.status();
+  EXPECT_TRUE(dup->duplicate);
+  EXPECT_EQ(dup->sequence, 1u);
+  EXPECT_EQ(dup->id, "x");
+}
+
+// The committer is held inside the listener of a first commit while two
+// appends of one key queue up, so that (all but certainly) both land in the
+// next group commit: the second must see the first's key.
+TEST_F(SqliteJournalTest, SameKeyTwiceInOneGroupCommit) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  absl::Notification in_listener;
+  absl::Notification release;
+  std::atomic<bool> first_call{true};
+  journal->AddAppendListener([&](uint64_t) {
+    if (first_call.exchange(false)) {
+      in_listener.Notify();
+      release.WaitForNotification();
+    }
+  });
+  std::thread warm([&] { ASSERT_TRUE(journal->Append(MakeEvent("warm"), DedupKey{}).ok()); });
+  in_listener.WaitForNotification();
+  std::atomic<int> entered{0};
+  std::vector<absl::StatusOr<AppendResult>> results(2, absl::UnknownError("not run"));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      entered.fetch_add(1);
+      results[i] = journal->Append(MakeEvent(absl::StrCat("same-", i)), Key("k"));
+    });
+  }
+  while (entered.load() < 2) std::this_thread::yield();
+  release.Notify();
+  warm.join();
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_TRUE(results[0].ok()) << results[0].status();
+  ASSERT_TRUE(results[1].ok()) << results[1].status();
+  EXPECT_NE(results[0]->duplicate, results[1]->duplicate);
+  EXPECT_EQ(results[0]->sequence, results[1]->sequence);
+  EXPECT_EQ(results[0]->id, results[1]->id);
+  EXPECT_EQ(journal->HeadSequence(), 2u);
+}
+
+TEST_F(SqliteJournalTest, ExpiredKeysArePurgedInSmallBatches) {
+  SqliteJournalOptions options = Options();
+  options.dedup_purge_interval = absl::ZeroDuration();
+  options.dedup_purge_batch = 2;
+  absl::StatusOr<std::unique_ptr<Journal>> opened = OpenSqliteJournal(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Journal& journal = **opened;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        journal
+            .Append(MakeEvent(absl::StrCat("old-", i)), Key(absl::StrCat("k", i), absl::Minutes(1)))
+            .ok());
+  }
+  // Still within their window: nothing is purged.
+  ASSERT_TRUE(journal.Append(MakeEvent("mid", kBaseSeconds + 30), Key("mid")).ok());
+  EXPECT_EQ(testing::RawQueryInt64(path_, "SELECT COUNT(*) FROM dedup"), 6);
+  // Two minutes later the first five have expired; "mid" (10 minutes) and
+  // "new" have not. The purge runs in batches of two until done.
+  ASSERT_TRUE(journal.Append(MakeEvent("new", kBaseSeconds + 120), Key("new")).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (testing::RawQueryInt64(path_, "SELECT COUNT(*) FROM dedup") != 2 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(testing::RawQueryInt64(path_, "SELECT COUNT(*) FROM dedup"), 2);
+  EXPECT_EQ(testing::RawQueryInt64(path_, "SELECT COUNT(*) FROM dedup WHERE key IN ('mid', 'new')"),
+            2);
+  EXPECT_EQ(journal.HeadSequence(), 7u) << "purging keys deletes no events";
+}
+
+TEST_F(SqliteJournalTest, NewFilesUseIncrementalAutoVacuum) {
+  ASSERT_NE(Open(), nullptr);
+  EXPECT_EQ(testing::RawQueryInt64(path_, "PRAGMA auto_vacuum"), 2);
+  EXPECT_EQ(testing::RawQueryInt64(path_, "PRAGMA user_version"), 2);
+}
+
+TEST_F(SqliteJournalTest, VersionOneFileIsUpgraded) {
+  RawExec(path_,
+          "CREATE TABLE events (sequence INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL "
+          "UNIQUE, received_at_us INTEGER NOT NULL, type TEXT NOT NULL, event BLOB NOT NULL);"
+          "PRAGMA user_version = 1;");
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  EXPECT_EQ(testing::RawQueryInt64(path_, "PRAGMA user_version"), 2);
+  ASSERT_TRUE(journal->Append(MakeEvent("x"), Key("k")).ok());
+  EXPECT_TRUE(journal->Append(MakeEvent("x"), Key("k"))->duplicate);
 }
 
 TEST_F(SqliteJournalTest, ManyThreadsGetDistinctReadableSequences) {
@@ -155,7 +338,7 @@ TEST_F(SqliteJournalTest, ManyThreadsGetDistinctReadableSequences) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         std::string id = absl::StrCat("t", t, "-", i);
-        results[t].emplace_back(id, journal->Append(MakeEvent(id)));
+        results[t].emplace_back(id, AppendById(*journal, MakeEvent(id)));
       }
     });
   }
@@ -203,7 +386,8 @@ TEST_F(SqliteJournalTest, ConcurrentDuplicatesStoredOnceWithOneSequence) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kIds; ++i) {
-        absl::StatusOr<AppendResult> result = journal->Append(MakeEvent(absl::StrCat("id-", i)));
+        absl::StatusOr<AppendResult> result =
+            AppendById(*journal, MakeEvent(absl::StrCat("id-", i)));
         if (result.ok()) results[t].push_back(*result);
       }
     });
@@ -230,7 +414,8 @@ TEST_F(SqliteJournalTest, ReopenKeepsEverythingAndContinuesSequences) {
   {
     std::unique_ptr<Journal> journal = Open();
     ASSERT_NE(journal, nullptr);
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(journal->Append(MakeEvent(absl::StrCat("e", i))).ok());
+    for (int i = 0; i < 5; ++i)
+      ASSERT_TRUE(AppendById(*journal, MakeEvent(absl::StrCat("e", i))).ok());
     journal->Close();
   }
   std::unique_ptr<Journal> journal = Open();
@@ -242,21 +427,22 @@ TEST_F(SqliteJournalTest, ReopenKeepsEverythingAndContinuesSequences) {
   for (int i = 0; i < 5; ++i) {
     EXPECT_THAT((*read)[i], EqualsProto(WithSequence(MakeEvent(absl::StrCat("e", i)), i + 1)));
   }
-  EXPECT_EQ(journal->Append(MakeEvent("e5")).value().sequence, 6u);
+  EXPECT_EQ(AppendById(*journal, MakeEvent("e5")).value().sequence, 6u);
 }
 
 TEST_F(SqliteJournalTest, SequencesNotReusedAfterAllRowsDeleted) {
   {
     std::unique_ptr<Journal> journal = Open();
     ASSERT_NE(journal, nullptr);
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(journal->Append(MakeEvent(absl::StrCat("e", i))).ok());
+    for (int i = 0; i < 3; ++i)
+      ASSERT_TRUE(AppendById(*journal, MakeEvent(absl::StrCat("e", i))).ok());
   }
   RawExec(path_, "DELETE FROM events");
   std::unique_ptr<Journal> journal = Open();
   ASSERT_NE(journal, nullptr);
   EXPECT_EQ(journal->HeadSequence(), 3u);
   EXPECT_EQ(journal->FirstSequence().value(), 4u);
-  EXPECT_EQ(journal->Append(MakeEvent("new")).value().sequence, 4u);
+  EXPECT_EQ(AppendById(*journal, MakeEvent("new")).value().sequence, 4u);
   EXPECT_EQ(journal->FirstSequence().value(), 4u);
 }
 
@@ -264,7 +450,7 @@ TEST_F(SqliteJournalTest, ReadHonoursFromMaxEventsAndMaxBytes) {
   std::unique_ptr<Journal> journal = Open();
   ASSERT_NE(journal, nullptr);
   for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE(journal->Append(MakeEvent(absl::StrCat("e-", i))).ok());
+    ASSERT_TRUE(AppendById(*journal, MakeEvent(absl::StrCat("e-", i))).ok());
   }
   // Every stored blob has the same size (ids of equal length).
   const size_t blob = MakeEvent("e-0").ByteSizeLong();
@@ -293,8 +479,8 @@ TEST_F(SqliteJournalTest, ReadHonoursFromMaxEventsAndMaxBytes) {
 TEST_F(SqliteJournalTest, GetByIdAndBySequence) {
   std::unique_ptr<Journal> journal = Open();
   ASSERT_NE(journal, nullptr);
-  ASSERT_TRUE(journal->Append(MakeEvent("first")).ok());
-  ASSERT_TRUE(journal->Append(MakeEvent("second")).ok());
+  ASSERT_TRUE(AppendById(*journal, MakeEvent("first")).ok());
+  ASSERT_TRUE(AppendById(*journal, MakeEvent("second")).ok());
 
   absl::StatusOr<v1::Event> by_id = journal->GetById("second");
   ASSERT_TRUE(by_id.ok()) << by_id.status();
@@ -318,9 +504,9 @@ TEST_F(SqliteJournalTest, FirstSequenceAndFirstSequenceAtOrAfter) {
   ASSERT_NE(journal, nullptr);
   EXPECT_EQ(journal->FirstSequence().value(), 1u);
   EXPECT_EQ(journal->FirstSequenceAtOrAfter(absl::UnixEpoch()).value(), 1u);
-  ASSERT_TRUE(journal->Append(MakeEvent("t0", kBaseSeconds)).ok());
-  ASSERT_TRUE(journal->Append(MakeEvent("t10", kBaseSeconds + 10)).ok());
-  ASSERT_TRUE(journal->Append(MakeEvent("t20", kBaseSeconds + 20)).ok());
+  ASSERT_TRUE(AppendById(*journal, MakeEvent("t0", kBaseSeconds)).ok());
+  ASSERT_TRUE(AppendById(*journal, MakeEvent("t10", kBaseSeconds + 10)).ok());
+  ASSERT_TRUE(AppendById(*journal, MakeEvent("t20", kBaseSeconds + 20)).ok());
   const absl::Time base = absl::FromUnixSeconds(kBaseSeconds) + absl::Nanoseconds(123'456'789);
   EXPECT_EQ(journal->FirstSequence().value(), 1u);
   EXPECT_EQ(journal->FirstSequenceAtOrAfter(base - absl::Seconds(1)).value(), 1u);
@@ -350,7 +536,7 @@ TEST_F(SqliteJournalTest, ListenerSeesIncreasingHeadsCoveringEveryAppend) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         absl::StatusOr<AppendResult> result =
-            journal->Append(MakeEvent(absl::StrCat("t", t, "-", i)));
+            AppendById(*journal, MakeEvent(absl::StrCat("t", t, "-", i)));
         ASSERT_TRUE(result.ok()) << result.status();
         // Listeners run before Append returns.
         absl::MutexLock lock(&mu);
@@ -366,7 +552,7 @@ TEST_F(SqliteJournalTest, ListenerSeesIncreasingHeadsCoveringEveryAppend) {
     calls = heads.size();
   }
   // A duplicate does not advance the head, so no listener call.
-  ASSERT_TRUE(journal->Append(MakeEvent("t0-0")).value().duplicate);
+  ASSERT_TRUE(AppendById(*journal, MakeEvent("t0-0")).value().duplicate);
   absl::MutexLock lock(&mu);
   EXPECT_EQ(heads.size(), calls);
   for (size_t i = 1; i < heads.size(); ++i) EXPECT_LT(heads[i - 1], heads[i]);
@@ -376,12 +562,12 @@ TEST_F(SqliteJournalTest, ListenerSeesIncreasingHeadsCoveringEveryAppend) {
 TEST_F(SqliteJournalTest, AppendAfterCloseIsUnavailableButReadsWork) {
   std::unique_ptr<Journal> journal = Open();
   ASSERT_NE(journal, nullptr);
-  ASSERT_TRUE(journal->Append(MakeEvent("a")).ok());
+  ASSERT_TRUE(AppendById(*journal, MakeEvent("a")).ok());
   EXPECT_TRUE(journal->Writable());
   journal->Close();
   EXPECT_FALSE(journal->Writable());
   journal->Close();  // idempotent
-  absl::StatusOr<AppendResult> result = journal->Append(MakeEvent("b"));
+  absl::StatusOr<AppendResult> result = AppendById(*journal, MakeEvent("b"));
   EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(ReasonOf(result.status()), "journal_unavailable");
   EXPECT_EQ(journal->Read(1, 10, 1 << 20).value().size(), 1u);
@@ -400,7 +586,7 @@ TEST_F(SqliteJournalTest, CloseDrainsQueuedAppendsAndRefusesLaterOnes) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         std::string id = absl::StrCat("t", t, "-", i);
-        results[t].emplace_back(id, journal->Append(MakeEvent(id)));
+        results[t].emplace_back(id, AppendById(*journal, MakeEvent(id)));
         absl::MutexLock lock(&mu);
         ++appended;
       }
@@ -442,7 +628,8 @@ TEST_F(SqliteJournalTest, CloseDrainsQueuedAppendsAndRefusesLaterOnes) {
 TEST_F(SqliteJournalTest, EmptyIdIsInvalidArgument) {
   std::unique_ptr<Journal> journal = Open();
   ASSERT_NE(journal, nullptr);
-  EXPECT_EQ(journal->Append(MakeEvent("")).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(AppendById(*journal, MakeEvent("")).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(journal->HeadSequence(), 0u);
 }
 
@@ -480,11 +667,12 @@ TEST_F(SqliteJournalTest, NotADatabaseIsRefused) {
 TEST_F(SqliteJournalTest, CommitFailureFailsAppendAndJournalRecovers) {
   std::unique_ptr<Journal> journal = Open();
   ASSERT_NE(journal, nullptr);
-  ASSERT_EQ(journal->Append(MakeEvent("before")).value().sequence, 1u);
+  ASSERT_EQ(AppendById(*journal, MakeEvent("before")).value().sequence, 1u);
   RawExec(path_,
           "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.type = 'poison' "
           "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
-  absl::StatusOr<AppendResult> failed = journal->Append(MakeEvent("bad", kBaseSeconds, "poison"));
+  absl::StatusOr<AppendResult> failed =
+      AppendById(*journal, MakeEvent("bad", kBaseSeconds, "poison"));
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(ReasonOf(failed.status()), "journal_unavailable");
@@ -493,7 +681,7 @@ TEST_F(SqliteJournalTest, CommitFailureFailsAppendAndJournalRecovers) {
   EXPECT_EQ(journal->HeadSequence(), 1u);
   EXPECT_FALSE(journal->Writable()) << "readiness reports the failed commit";
 
-  absl::StatusOr<AppendResult> after = journal->Append(MakeEvent("after"));
+  absl::StatusOr<AppendResult> after = AppendById(*journal, MakeEvent("after"));
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->sequence, 2u);
   EXPECT_TRUE(journal->GetById("after").ok());
@@ -524,7 +712,7 @@ TEST_F(SqliteJournalTest, ReturnedAppendsSurviveKillDashNine) {
       writers.emplace_back([&, w] {
         for (uint64_t i = w;; i += kWriters) {
           absl::StatusOr<AppendResult> result =
-              (*journal)->Append(MakeEvent(absl::StrCat("kill-", i)));
+              AppendById(**journal, MakeEvent(absl::StrCat("kill-", i)));
           if (!result.ok()) _exit(3);
           const Report report{result->sequence, i};
           // Reports are smaller than PIPE_BUF, so each write is atomic.
@@ -575,7 +763,7 @@ TEST_F(SqliteJournalTest, ReturnedAppendsSurviveKillDashNine) {
   }
   EXPECT_GE(journal->HeadSequence(), *sequences.rbegin());
   // The journal continues after the crash.
-  absl::StatusOr<AppendResult> next = journal->Append(MakeEvent("after-crash"));
+  absl::StatusOr<AppendResult> next = AppendById(*journal, MakeEvent("after-crash"));
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_GT(next->sequence, *sequences.rbegin());
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -44,6 +45,23 @@ inline void RawExec(const std::string& path, const std::string& sql) {
   sqlite3_free(error);
   sqlite3_close_v2(db);
   ASSERT_EQ(rc, SQLITE_OK) << message;
+}
+
+// Runs a query returning one integer on the database file through a
+// separate read-only connection; -1 on any error.
+inline int64_t RawQueryInt64(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int64_t value = -1;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      value = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close_v2(db);
+  return value;
 }
 
 // A fixture with a fresh temp directory `dir_` (removed after the test) and

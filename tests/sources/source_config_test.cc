@@ -15,6 +15,14 @@ using ::testing::HasSubstr;
 
 constexpr size_t kDefaultMaxBody = 4096;
 
+// What the flags give sources that set no limit or dedup of their own.
+SourceConfig Defaults() {
+  SourceConfig defaults;
+  defaults.limits.max_body_bytes = kDefaultMaxBody;
+  defaults.dedup.window = absl::Minutes(3);
+  return defaults;
+}
+
 std::string WriteTempFile(const std::string& name, const std::string& content) {
   const std::string path = ::testing::TempDir() + "/" + name;
   std::ofstream out(path, std::ios::trunc);
@@ -32,7 +40,7 @@ class SourceConfigTest : public ::testing::Test {
   }
 
   absl::StatusOr<std::vector<SourceConfig>> Parse(const std::string& json) {
-    return ParseSourcesJson(json, kDefaultMaxBody);
+    return ParseSourcesJson(json, Defaults());
   }
 
   // The error message for a file with the one source `source_json`.
@@ -80,6 +88,7 @@ TEST_F(SourceConfigTest, ParsesAFullFile) {
   EXPECT_EQ(refir.verification.kind, VerificationKind::kNone);
   EXPECT_EQ(refir.mapping, MappingKind::kRefir);
   EXPECT_EQ(refir.dedup.by, DedupBy::kWebhookId);
+  EXPECT_EQ(refir.dedup.window, absl::Minutes(3));  // from the defaults
   EXPECT_EQ(refir.limits.max_body_bytes, kDefaultMaxBody);
   EXPECT_EQ(refir.limits.max_json_depth, 64u);
   EXPECT_FALSE(refir.limits.rate.enabled());
@@ -240,7 +249,9 @@ TEST_F(SourceConfigTest, DedupErrors) {
               HasSubstr("dedup.by: must be one of webhook_id, json_field, body_sha256, none"));
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","dedup":{"by":"json_field"}})"),
               HasSubstr("dedup.json_field: is required when dedup.by is json_field"));
-  EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","dedup":{"json_field":"id"}})"),
+  EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","dedup":{"by":"json_field","json_field":"id"}})"),
+              HasSubstr("dedup.json_field: must be a JSON pointer starting with \"/\""));
+  EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","dedup":{"json_field":"/id"}})"),
               HasSubstr("dedup.json_field: only applies when dedup.by is json_field"));
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","dedup":{"window_seconds":0}})"),
               HasSubstr("dedup.window_seconds: must be at least 1"));
@@ -280,10 +291,10 @@ TEST_F(SourceConfigTest, LoadSourcesFileNamesTheFile) {
     std::ofstream out(path);
     out << R"({"sources":[{"name":"a","path":"a"}]})";
   }
-  absl::StatusOr<std::vector<SourceConfig>> loaded = LoadSourcesFile(path, kDefaultMaxBody);
+  absl::StatusOr<std::vector<SourceConfig>> loaded = LoadSourcesFile(path, Defaults());
   EXPECT_THAT(loaded.status().message(),
               HasSubstr("sources file \"" + path + "\": source \"a\" (sources[0]): path:"));
-  EXPECT_THAT(LoadSourcesFile("/nonexistent/sources.json", kDefaultMaxBody).status().message(),
+  EXPECT_THAT(LoadSourcesFile("/nonexistent/sources.json", Defaults()).status().message(),
               HasSubstr("sources file \"/nonexistent/sources.json\": cannot open it"));
 }
 

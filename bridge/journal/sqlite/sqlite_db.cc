@@ -30,7 +30,10 @@ absl::Status CreateSchemaInTransaction(sqlite3* db, const WalDatabaseOptions& op
   REFIR_ASSIGN_OR_RETURN(int64_t version, QueryInt64(db, "PRAGMA user_version", 0));
   REFIR_RETURN_IF_ERROR(
       CheckSchemaVersion(options.name, options.path, version, options.schema_version));
-  if (version == 0) REFIR_RETURN_IF_ERROR(options.create_schema(db));
+  if (version == 0) return options.create_schema(db);
+  if (version < options.schema_version && options.upgrade_schema) {
+    return options.upgrade_schema(db, version);
+  }
   return absl::OkStatus();
 }
 
@@ -174,6 +177,11 @@ absl::StatusOr<DbPtr> OpenWalDatabase(const WalDatabaseOptions& options) {
   REFIR_RETURN_IF_ERROR(
       CheckSchemaVersion(options.name, options.path, version, options.schema_version));
 
+  // auto_vacuum takes effect only before the first table is created (and
+  // before WAL mode writes the file header).
+  if (options.incremental_auto_vacuum) {
+    REFIR_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA auto_vacuum = INCREMENTAL"));
+  }
   REFIR_ASSIGN_OR_RETURN(std::string mode, QueryText(db.get(), "PRAGMA journal_mode = WAL"));
   if (mode != "wal") {
     return absl::FailedPreconditionError(

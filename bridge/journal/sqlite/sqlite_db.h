@@ -105,6 +105,13 @@ struct WalDatabaseOptions {
   // 0), and must set PRAGMA user_version. Runs inside the BEGIN IMMEDIATE transaction
   // that OpenWalDatabase commits (or rolls back when this fails).
   std::function<absl::Status(sqlite3* db)> create_schema;
+  // Upgrades a file whose schema is older (0 < user_version <
+  // schema_version) and must set PRAGMA user_version; runs inside the same
+  // transaction. Unset: older files are used as they are.
+  std::function<absl::Status(sqlite3* db, int64_t from_version)> upgrade_schema;
+  // Sets PRAGMA auto_vacuum = INCREMENTAL before anything is written to a
+  // new file (SQLite ignores it for a file that already has tables).
+  bool incremental_auto_vacuum = false;
 };
 
 // Opens (creating if needed) a read-write connection to the database at

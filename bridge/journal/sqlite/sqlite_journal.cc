@@ -21,7 +21,9 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "bridge/common/error_reason.h"
+#include "bridge/common/log.h"
 #include "bridge/common/status_macros.h"
+#include "bridge/common/uuid7.h"
 #include "bridge/journal/sqlite/sqlite_db.h"
 
 namespace refir::bridge {
@@ -42,16 +44,43 @@ using sqlite::StmtPtr;
 // events.event is the serialized v1::Event with `sequence` cleared; the
 // sequence lives only in the row key and is set again on read.
 // AUTOINCREMENT keeps sequences from ever being reused, even after deletes.
-constexpr int64_t kSchemaVersion = 1;
-constexpr char kCreateSchemaSql[] =
+//
+// dedup holds the dedup key of each stored event (the newest one per key),
+// written in the same transaction as the event; rows whose expires_at_us
+// has passed are purged in small batches. `id` is the event's id, kept here
+// so a duplicate is answered even if its event was deleted by retention.
+//
+// Version history: 1 events only; 2 adds dedup (and new files use
+// auto_vacuum = INCREMENTAL).
+constexpr int64_t kSchemaVersion = 2;
+constexpr char kCreateEventsSql[] =
     "CREATE TABLE IF NOT EXISTS events ("
     "  sequence INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  id TEXT NOT NULL UNIQUE,"
     "  received_at_us INTEGER NOT NULL,"
     "  type TEXT NOT NULL,"
     "  event BLOB NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS events_received_at ON events(received_at_us);"
-    "PRAGMA user_version = 1;";
+    "CREATE INDEX IF NOT EXISTS events_received_at ON events(received_at_us);";
+constexpr char kCreateDedupSql[] =
+    "CREATE TABLE IF NOT EXISTS dedup ("
+    "  key TEXT PRIMARY KEY,"
+    "  sequence INTEGER NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  received_at_us INTEGER NOT NULL,"
+    "  expires_at_us INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS dedup_expires_at ON dedup(expires_at_us);"
+    "PRAGMA user_version = 2;";
+
+absl::Status CreateSchema(sqlite3* db) {
+  REFIR_RETURN_IF_ERROR(sqlite::Exec(db, kCreateEventsSql));
+  return sqlite::Exec(db, kCreateDedupSql);
+}
+
+// Version 1 files dedup'ed on events.id; their events get no dedup rows
+// (a resend of one of them is stored again, under a fresh id).
+absl::Status UpgradeSchema(sqlite3* db, int64_t /*from_version*/) {
+  return sqlite::Exec(db, kCreateDedupSql);
+}
 
 constexpr int kBusyTimeoutMs = 5000;
 constexpr char kUnavailableReason[] = "journal_unavailable";
@@ -85,10 +114,13 @@ absl::StatusOr<v1::Event> EventFromRow(sqlite3_stmt* stmt, int col, uint64_t seq
 // committer fills in `status`/`result` and then notifies `done`, after which
 // it never touches the record again.
 struct PendingAppend {
-  absl::string_view id;
-  absl::string_view type;
+  // The caller's event (without sequence). The committer changes its id (and
+  // `blob`) only when the id is taken.
+  v1::Event* event = nullptr;
   int64_t received_at_us = 0;
-  std::string blob;  // serialized v1::Event without sequence
+  std::string blob;             // serialized *event
+  absl::string_view dedup_key;  // empty: no dedup
+  int64_t dedup_window_us = 0;
   absl::Status status;
   AppendResult result;
   absl::Notification done;
@@ -128,7 +160,9 @@ class SqliteJournal final : public Journal {
   explicit SqliteJournal(const SqliteJournalOptions& options)
       : path_(options.path),
         max_batch_(std::max<size_t>(options.max_batch, 1)),
-        max_pending_(std::max<size_t>(options.max_pending, 1)) {}
+        max_pending_(std::max<size_t>(options.max_pending, 1)),
+        dedup_purge_interval_(options.dedup_purge_interval),
+        dedup_purge_batch_(std::max<size_t>(options.dedup_purge_batch, 1)) {}
 
   ~SqliteJournal() override { Close(); }
 
@@ -144,7 +178,9 @@ class SqliteJournal final : public Journal {
     options.synchronous = sqlite::Synchronous::kFull;
     options.busy_timeout_ms = kBusyTimeoutMs;
     options.schema_version = kSchemaVersion;
-    options.create_schema = [](sqlite3* db) { return sqlite::Exec(db, kCreateSchemaSql); };
+    options.create_schema = CreateSchema;
+    options.upgrade_schema = UpgradeSchema;
+    options.incremental_auto_vacuum = true;
     REFIR_ASSIGN_OR_RETURN(writer_, sqlite::OpenWalDatabase(options));
     sqlite3* db = writer_.get();
 
@@ -155,6 +191,22 @@ class SqliteJournal final : public Journal {
                                                     "ON CONFLICT(id) DO NOTHING"));
     REFIR_ASSIGN_OR_RETURN(sequence_by_id_,
                            sqlite::Prepare(db, "SELECT sequence FROM events WHERE id = ?1"));
+    REFIR_ASSIGN_OR_RETURN(
+        dedup_lookup_,
+        sqlite::Prepare(db, "SELECT sequence, id, received_at_us FROM dedup WHERE key = ?1"));
+    REFIR_ASSIGN_OR_RETURN(
+        dedup_upsert_,
+        sqlite::Prepare(db,
+                        "INSERT INTO dedup (key, sequence, id, received_at_us, expires_at_us) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(key) DO UPDATE SET "
+                        "sequence = excluded.sequence, id = excluded.id, "
+                        "received_at_us = excluded.received_at_us, "
+                        "expires_at_us = excluded.expires_at_us"));
+    REFIR_ASSIGN_OR_RETURN(
+        dedup_purge_,
+        sqlite::Prepare(db,
+                        "DELETE FROM dedup WHERE rowid IN (SELECT rowid FROM dedup "
+                        "WHERE expires_at_us <= ?1 ORDER BY expires_at_us LIMIT ?2)"));
 
     // With AUTOINCREMENT, sqlite_sequence remembers the largest sequence ever
     // used, even when every row has since been deleted.
@@ -183,13 +235,15 @@ class SqliteJournal final : public Journal {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<AppendResult> Append(v1::Event event) override {
+  absl::StatusOr<AppendResult> Append(v1::Event event, DedupKey dedup) override {
     if (event.id().empty()) return absl::InvalidArgumentError("event id is empty");
     event.clear_sequence();
     PendingAppend record;
-    record.id = event.id();
-    record.type = event.type();
-    record.received_at_us = ReceivedAtMicros(event);
+    record.event = &event;
+    record.received_at_us =
+        event.has_received_at() ? ReceivedAtMicros(event) : absl::ToUnixMicros(absl::Now());
+    record.dedup_key = dedup.key;
+    record.dedup_window_us = std::max<int64_t>(absl::ToInt64Microseconds(dedup.window), 0);
     // Serialize here, on the caller's thread: the committer only binds.
     if (!event.SerializeToString(&record.blob)) {
       return absl::InternalError(absl::StrCat("cannot serialize event '", event.id(), "'"));
@@ -202,7 +256,7 @@ class SqliteJournal final : public Journal {
     }
     record.done.WaitForNotification();
     if (!record.status.ok()) return std::move(record.status);
-    record.result.id = std::move(*event.mutable_id());
+    if (!record.result.duplicate) record.result.id = std::move(*event.mutable_id());
     return std::move(record.result);
   }
 
@@ -365,34 +419,52 @@ class SqliteJournal final : public Journal {
   void CommitterLoop() {
     std::vector<PendingAppend*> batch;
     batch.reserve(max_pending_);
+    bool purge_more = false;  // the last purge was a full batch
     for (;;) {
       batch.clear();
       {
         absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(this, &SqliteJournal::HasWorkOrClosing));
-        if (queue_.empty()) return;  // closing, and everything queued is done
+        const absl::Condition has_work(this, &SqliteJournal::HasWorkOrClosing);
+        // While expired keys remain, wake up for them even when idle.
+        if (purge_more) {
+          mu_.AwaitWithDeadline(has_work, next_purge_);
+        } else {
+          mu_.Await(has_work);
+        }
+        if (closing_ && queue_.empty()) return;  // everything queued is done
         TakeBatch(&batch);
       }
-      uint64_t max_inserted = 0;
-      const absl::Status status = WriteBatch(batch, &max_inserted);
-      last_commit_ok_.store(status.ok(), std::memory_order_release);
-      if (!status.ok()) {
-        // If even ROLLBACK fails, the next batch retries it first.
-        transactions_.RollbackIfOpen();
-        const absl::Status failure =
-            ErrorWithReason(absl::StatusCode::kUnavailable, kUnavailableReason,
-                            absl::StrCat("journal commit failed: ", status.message()));
-        for (PendingAppend* record : batch) record->status = failure;
-      } else if (max_inserted > head_.load(std::memory_order_relaxed)) {
-        head_.store(max_inserted, std::memory_order_release);
-        // Before releasing the callers: once Append returns, every listener
-        // has seen a head at least as large as its sequence.
-        absl::ReaderMutexLock lock(&listeners_mu_);
-        for (const AppendListener& listener : listeners_) listener(max_inserted);
+      if (!batch.empty()) CommitBatch(batch);
+      const absl::Time now = absl::Now();
+      if (now >= next_purge_) {
+        purge_more = PurgeExpiredDedupKeys();
+        // After a full batch go on soon, letting waiting appends go first.
+        next_purge_ = now + (purge_more ? absl::Milliseconds(1) : dedup_purge_interval_);
       }
-      // After Notify a record may be gone: touch nothing afterwards.
-      for (PendingAppend* record : batch) record->done.Notify();
     }
+  }
+
+  // Writes `batch` (not empty) in one transaction and releases its callers.
+  void CommitBatch(const std::vector<PendingAppend*>& batch) {
+    uint64_t max_inserted = 0;
+    const absl::Status status = WriteBatch(batch, &max_inserted);
+    last_commit_ok_.store(status.ok(), std::memory_order_release);
+    if (!status.ok()) {
+      // If even ROLLBACK fails, the next batch retries it first.
+      transactions_.RollbackIfOpen();
+      const absl::Status failure =
+          ErrorWithReason(absl::StatusCode::kUnavailable, kUnavailableReason,
+                          absl::StrCat("journal commit failed: ", status.message()));
+      for (PendingAppend* record : batch) record->status = failure;
+    } else if (max_inserted > head_.load(std::memory_order_relaxed)) {
+      head_.store(max_inserted, std::memory_order_release);
+      // Before releasing the callers: once Append returns, every listener
+      // has seen a head at least as large as its sequence.
+      absl::ReaderMutexLock lock(&listeners_mu_);
+      for (const AppendListener& listener : listeners_) listener(max_inserted);
+    }
+    // After Notify a record may be gone: touch nothing afterwards.
+    for (PendingAppend* record : batch) record->done.Notify();
   }
 
   // Writes `batch` in one transaction, filling in each record's result.
@@ -404,51 +476,140 @@ class SqliteJournal final : public Journal {
     return transactions_.Commit();
   }
 
-  // Looks the id up first and inserts only when it is new. (INSERT ... ON
-  // CONFLICT DO NOTHING alone would do, but with AUTOINCREMENT SQLite burns a
-  // sequence number on every ignored duplicate, leaving gaps and a
-  // sqlite_sequence ahead of the newest event.) The committer is the only
-  // writer and holds the write lock, so nothing can slip in between.
+  // Stores one record, or finds it a duplicate by its dedup key. The
+  // committer is the only writer and holds the write lock, so nothing can
+  // slip in between the lookups and the inserts; an earlier record of the
+  // same batch is already visible.
   absl::Status InsertOne(PendingAppend* record, uint64_t* max_inserted) {
     sqlite3* db = writer_.get();
-    {
-      sqlite3_stmt* stmt = sequence_by_id_.get();
-      ScopedReset reset(stmt);
-      REFIR_RETURN_IF_ERROR(BindText(db, stmt, 1, record->id));
-      const int rc = sqlite3_step(stmt);
-      if (rc == SQLITE_ROW) {  // stored already, maybe earlier in this batch
-        record->result.sequence = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
-        record->result.duplicate = true;
-        return absl::OkStatus();
-      }
-      if (rc != SQLITE_DONE) {
-        return SqliteError(db, rc, absl::StrCat("looking up event id '", record->id, "'"));
-      }
+    dedup_clock_us_ = std::max(dedup_clock_us_, record->received_at_us);
+    if (!record->dedup_key.empty()) {
+      REFIR_ASSIGN_OR_RETURN(bool duplicate, MatchDedupKey(record));
+      if (duplicate) return absl::OkStatus();
     }
+    // Looked up first rather than relying on ON CONFLICT alone: with
+    // AUTOINCREMENT SQLite burns a sequence number on every ignored insert.
+    REFIR_ASSIGN_OR_RETURN(bool taken, IdTaken(record->event->id()));
+    if (taken) REFIR_RETURN_IF_ERROR(GiveFreshId(record));
+
+    const v1::Event& event = *record->event;
     sqlite3_stmt* stmt = insert_.get();
     ScopedReset reset(stmt);
-    REFIR_RETURN_IF_ERROR(BindText(db, stmt, 1, record->id));
+    REFIR_RETURN_IF_ERROR(BindText(db, stmt, 1, event.id()));
     REFIR_RETURN_IF_ERROR(BindInt64(db, stmt, 2, record->received_at_us));
-    REFIR_RETURN_IF_ERROR(BindText(db, stmt, 3, record->type));
+    REFIR_RETURN_IF_ERROR(BindText(db, stmt, 3, event.type()));
     REFIR_RETURN_IF_ERROR(BindBlob(db, stmt, 4, record->blob));
     const int rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE) {
-      return SqliteError(db, rc, absl::StrCat("inserting event '", record->id, "'"));
+      return SqliteError(db, rc, absl::StrCat("inserting event '", event.id(), "'"));
     }
     if (sqlite3_changes(db) != 1) {
       return absl::InternalError(
-          absl::StrCat("event '", record->id, "' was not inserted although its id was new"));
+          absl::StrCat("event '", event.id(), "' was not inserted although its id was new"));
     }
     const auto sequence = static_cast<uint64_t>(sqlite3_last_insert_rowid(db));
     record->result.sequence = sequence;
     record->result.duplicate = false;
     *max_inserted = std::max(*max_inserted, sequence);
+    if (!record->dedup_key.empty()) REFIR_RETURN_IF_ERROR(StoreDedupKey(*record, sequence));
     return absl::OkStatus();
+  }
+
+  // True (and the record's result filled in) when the record's key was
+  // stored by an append received less than the record's window before it.
+  absl::StatusOr<bool> MatchDedupKey(PendingAppend* record) {
+    sqlite3* db = writer_.get();
+    sqlite3_stmt* stmt = dedup_lookup_.get();
+    ScopedReset reset(stmt);
+    REFIR_RETURN_IF_ERROR(BindText(db, stmt, 1, record->dedup_key));
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) return false;
+    if (rc != SQLITE_ROW) return SqliteError(db, rc, "looking up a dedup key");
+    const int64_t original_us = sqlite3_column_int64(stmt, 2);
+    // Overflow-safe form of original_us + window > received_at_us.
+    if (original_us <= record->received_at_us &&
+        record->received_at_us - original_us >= record->dedup_window_us) {
+      return false;
+    }
+    record->result.sequence = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
+    const unsigned char* id = sqlite3_column_text(stmt, 1);
+    record->result.id = id == nullptr ? std::string() : reinterpret_cast<const char*>(id);
+    record->result.duplicate = true;
+    return true;
+  }
+
+  absl::StatusOr<bool> IdTaken(absl::string_view id) {
+    sqlite3* db = writer_.get();
+    sqlite3_stmt* stmt = sequence_by_id_.get();
+    ScopedReset reset(stmt);
+    REFIR_RETURN_IF_ERROR(BindText(db, stmt, 1, id));
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) return true;
+    if (rc != SQLITE_DONE)
+      return SqliteError(db, rc, absl::StrCat("looking up event id '", id, "'"));
+    return false;
+  }
+
+  // Renames the record's event to a fresh UUIDv7 (its id is stored already
+  // and its dedup key did not match) and serializes it again.
+  absl::Status GiveFreshId(PendingAppend* record) {
+    v1::Event& event = *record->event;
+    std::string taken = event.id();
+    event.set_id(NewUuidV7(absl::FromUnixMicros(record->received_at_us)));
+    record->blob.clear();
+    if (!event.SerializeToString(&record->blob)) {
+      return absl::InternalError(absl::StrCat("cannot serialize event '", event.id(), "'"));
+    }
+    LogInfo(absl::StrCat("journal: event id '", taken, "' is taken and its dedup key did not ",
+                         "match; storing the event as '", event.id(), "'"));
+    return absl::OkStatus();
+  }
+
+  absl::Status StoreDedupKey(const PendingAppend& record, uint64_t sequence) {
+    sqlite3* db = writer_.get();
+    sqlite3_stmt* stmt = dedup_upsert_.get();
+    ScopedReset reset(stmt);
+    const int64_t expires_us =
+        record.received_at_us > std::numeric_limits<int64_t>::max() - record.dedup_window_us
+            ? std::numeric_limits<int64_t>::max()
+            : record.received_at_us + record.dedup_window_us;
+    REFIR_RETURN_IF_ERROR(BindText(db, stmt, 1, record.dedup_key));
+    REFIR_RETURN_IF_ERROR(BindInt64(db, stmt, 2, ToSqliteInt(sequence)));
+    REFIR_RETURN_IF_ERROR(BindText(db, stmt, 3, record.event->id()));
+    REFIR_RETURN_IF_ERROR(BindInt64(db, stmt, 4, record.received_at_us));
+    REFIR_RETURN_IF_ERROR(BindInt64(db, stmt, 5, expires_us));
+    return sqlite::StepDone(db, stmt, "storing a dedup key");
+  }
+
+  // Deletes up to dedup_purge_batch_ dedup keys that expired before the
+  // newest received_at seen (the dedup clock), in a short transaction of its
+  // own. Returns true when there may be more to purge.
+  bool PurgeExpiredDedupKeys() {
+    if (dedup_clock_us_ == 0) return false;
+    sqlite3* db = writer_.get();
+    absl::Status status = transactions_.Begin();
+    int deleted = 0;
+    if (status.ok()) {
+      sqlite3_stmt* stmt = dedup_purge_.get();
+      status = BindInt64(db, stmt, 1, dedup_clock_us_);
+      if (status.ok()) status = BindInt64(db, stmt, 2, ToSqliteInt(dedup_purge_batch_));
+      if (status.ok()) status = sqlite::StepDone(db, stmt, "purging expired dedup keys");
+      deleted = sqlite3_changes(db);
+    }
+    if (status.ok()) status = transactions_.Commit();
+    if (!status.ok()) {
+      transactions_.RollbackIfOpen();
+      LogWarning(absl::StrCat("journal: ", status.message()));
+      return false;
+    }
+    return static_cast<size_t>(deleted) >= dedup_purge_batch_;
   }
 
   const std::string path_;
   const size_t max_batch_;
   const size_t max_pending_;
+  const absl::Duration dedup_purge_interval_;
+  const size_t dedup_purge_batch_;
 
   // The writer connection and its statements: used by Init, then only by
   // the committer thread. Statements are declared after the connection so
@@ -457,6 +618,13 @@ class SqliteJournal final : public Journal {
   sqlite::WriteTransactions transactions_;
   StmtPtr insert_;
   StmtPtr sequence_by_id_;
+  StmtPtr dedup_lookup_;
+  StmtPtr dedup_upsert_;
+  StmtPtr dedup_purge_;
+  // Committer only: the newest received_at seen, in Unix microseconds; keys
+  // that expired before it are purged. When the next purge is due.
+  int64_t dedup_clock_us_ = 0;
+  absl::Time next_purge_ = absl::InfinitePast();
 
   std::atomic<uint64_t> head_{0};
   std::atomic<bool> last_commit_ok_{true};

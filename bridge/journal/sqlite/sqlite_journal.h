@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "bridge/journal/journal.h"
 
 namespace refir::bridge {
@@ -25,6 +26,10 @@ struct SqliteJournalOptions {
   size_t max_pending = 4096;
   // Read connections kept open.
   size_t reader_connections = 4;
+  // Expired dedup keys are purged at most this often, at most
+  // dedup_purge_batch per short transaction (between group commits).
+  absl::Duration dedup_purge_interval = absl::Seconds(1);
+  size_t dedup_purge_batch = 256;
 };
 
 // Opens (creating if needed) the journal at options.path and starts its

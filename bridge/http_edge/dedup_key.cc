@@ -1,0 +1,118 @@
+#include "bridge/http_edge/dedup_key.h"
+
+#include <openssl/evp.h>
+
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "bridge/common/error_reason.h"
+#include "nlohmann/json.hpp"
+
+namespace refir::bridge {
+namespace {
+
+constexpr absl::string_view kIdHeader = "webhook-id";
+
+DedupKey KeyOf(const DedupConfig& config, const WebhookRequest& request, absl::string_view value) {
+  DedupKey key;
+  key.key = absl::StrCat(request.source, "|", DedupByName(config.by), "|", value);
+  key.window = config.window;
+  return key;
+}
+
+absl::StatusOr<std::string> Sha256Hex(absl::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
+    return absl::InternalError("SHA-256 of the body failed");
+  }
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), static_cast<size_t>(size)));
+}
+
+// The key from the JSON field at config.json_field; empty when absent.
+// Library exceptions are caught here and never leave.
+absl::StatusOr<DedupKey> JsonFieldKey(const DedupConfig& config, const WebhookRequest& request) {
+  try {
+    const nlohmann::json::json_pointer pointer(config.json_field);
+    const nlohmann::json body = nlohmann::json::parse(request.body);
+    if (!body.contains(pointer)) return DedupKey{"", config.window};
+    const nlohmann::json& value = body.at(pointer);
+    if (value.is_string()) return KeyOf(config, request, value.get<std::string>());
+    if (value.is_number()) return KeyOf(config, request, value.dump());
+    return ErrorWithReason(absl::StatusCode::kInvalidArgument, "invalid_dedup_field",
+                           absl::StrCat("dedup field ", config.json_field,
+                                        " must be a string or a number, got ", value.type_name()));
+  } catch (const nlohmann::json::exception& e) {
+    return ErrorWithReason(absl::StatusCode::kInvalidArgument, "invalid_json", e.what());
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<DedupKey> DedupKeyFor(const DedupConfig& config, const WebhookRequest& request) {
+  switch (config.by) {
+    case DedupConfig::By::kNone:
+      return DedupKey{"", config.window};
+    case DedupConfig::By::kWebhookId:
+      for (const auto& [name, value] : request.headers) {
+        if (absl::EqualsIgnoreCase(name, kIdHeader) && !value.empty()) {
+          return KeyOf(config, request, value);
+        }
+      }
+      return DedupKey{"", config.window};
+    case DedupConfig::By::kJsonField:
+      return JsonFieldKey(config, request);
+    case DedupConfig::By::kBodySha256: {
+      absl::StatusOr<std::string> digest = Sha256Hex(request.body);
+      if (!digest.ok()) return digest.status();
+      return KeyOf(config, request, *digest);
+    }
+  }
+  return absl::InternalError("unknown dedup kind");
+}
+
+absl::Status ValidateDedupConfig(const DedupConfig& config) {
+  if (config.window <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dedup window must be positive, got ", absl::FormatDuration(config.window)));
+  }
+  if (config.by != DedupConfig::By::kJsonField) return absl::OkStatus();
+  if (config.json_field.empty()) {
+    return absl::InvalidArgumentError("dedup by json_field needs a JSON pointer, e.g. /event_id");
+  }
+  try {
+    nlohmann::json::json_pointer pointer(config.json_field);
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dedup JSON pointer \"", config.json_field, "\" is not valid: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DedupConfig::By> ParseDedupBy(absl::string_view text) {
+  for (DedupConfig::By by : {DedupConfig::By::kNone, DedupConfig::By::kWebhookId,
+                             DedupConfig::By::kJsonField, DedupConfig::By::kBodySha256}) {
+    if (text == DedupByName(by)) return by;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", text, "\" is not one of webhook_id, json_field, body_sha256, none"));
+}
+
+absl::string_view DedupByName(DedupConfig::By by) {
+  switch (by) {
+    case DedupConfig::By::kNone:
+      return "none";
+    case DedupConfig::By::kWebhookId:
+      return "webhook_id";
+    case DedupConfig::By::kJsonField:
+      return "json_field";
+    case DedupConfig::By::kBodySha256:
+      return "body_sha256";
+  }
+  return "unknown";
+}
+
+}  // namespace refir::bridge

@@ -1,0 +1,129 @@
+// Unit tests of dedup key derivation (webhook-id, JSON field, body SHA-256).
+#include "bridge/http_edge/dedup_key.h"
+
+#include <string>
+#include <utility>
+
+#include "bridge/common/error_reason.h"
+#include "gtest/gtest.h"
+
+namespace refir::bridge {
+namespace {
+
+WebhookRequest Request(std::string body,
+                       std::vector<std::pair<std::string, std::string>> headers = {},
+                       std::string source = "refir") {
+  WebhookRequest request;
+  request.source = std::move(source);
+  request.body = std::move(body);
+  request.content_type = "application/json";
+  request.headers = std::move(headers);
+  return request;
+}
+
+DedupConfig By(DedupConfig::By by, std::string json_field = "") {
+  DedupConfig config;
+  config.by = by;
+  config.json_field = std::move(json_field);
+  config.window = absl::Minutes(3);
+  return config;
+}
+
+TEST(DedupKeyTest, WebhookIdHeaderMatchedCaseInsensitively) {
+  absl::StatusOr<DedupKey> key =
+      DedupKeyFor(By(DedupConfig::By::kWebhookId), Request("{}", {{"Webhook-ID", "wh_1"}}));
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->key, "refir|webhook_id|wh_1");
+  EXPECT_EQ(key->window, absl::Minutes(3));
+}
+
+TEST(DedupKeyTest, NoWebhookIdMeansNoDedup) {
+  absl::StatusOr<DedupKey> key =
+      DedupKeyFor(By(DedupConfig::By::kWebhookId), Request("{}", {{"X-Other", "wh_1"}}));
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->key, "");
+}
+
+TEST(DedupKeyTest, NoneNeverDedups) {
+  absl::StatusOr<DedupKey> key =
+      DedupKeyFor(By(DedupConfig::By::kNone), Request("{}", {{"webhook-id", "wh_1"}}));
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->key, "");
+}
+
+TEST(DedupKeyTest, SourceAndKindSeparateKeys) {
+  const DedupConfig config = By(DedupConfig::By::kWebhookId);
+  const std::string a = DedupKeyFor(config, Request("{}", {{"webhook-id", "x"}}, "a"))->key;
+  const std::string b = DedupKeyFor(config, Request("{}", {{"webhook-id", "x"}}, "b"))->key;
+  EXPECT_NE(a, b);
+  const std::string by_field =
+      DedupKeyFor(By(DedupConfig::By::kJsonField, "/id"), Request(R"({"id":"x"})", {}, "a"))->key;
+  EXPECT_NE(a, by_field);
+}
+
+TEST(DedupKeyTest, BodySha256IsHexOfTheExactBytes) {
+  const DedupConfig config = By(DedupConfig::By::kBodySha256);
+  absl::StatusOr<DedupKey> key = DedupKeyFor(config, Request("abc"));
+  ASSERT_TRUE(key.ok()) << key.status();
+  // SHA-256("abc") from FIPS 180-2.
+  EXPECT_EQ(key->key,
+            "refir|body_sha256|ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_NE(DedupKeyFor(config, Request("abc "))->key, key->key);
+}
+
+TEST(DedupKeyTest, JsonFieldStringOrNumber) {
+  const DedupConfig config = By(DedupConfig::By::kJsonField, "/meta/event_id");
+  EXPECT_EQ(DedupKeyFor(config, Request(R"({"meta":{"event_id":"e-1"}})"))->key,
+            "refir|json_field|e-1");
+  EXPECT_EQ(DedupKeyFor(config, Request(R"({"meta":{"event_id":42}})"))->key,
+            "refir|json_field|42");
+}
+
+TEST(DedupKeyTest, JsonFieldAbsentMeansNoDedup) {
+  const DedupConfig config = By(DedupConfig::By::kJsonField, "/event_id");
+  absl::StatusOr<DedupKey> key = DedupKeyFor(config, Request(R"({"other":"x"})"));
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->key, "");
+}
+
+TEST(DedupKeyTest, JsonFieldOfAnotherTypeIsInvalidDedupField) {
+  const DedupConfig config = By(DedupConfig::By::kJsonField, "/event_id");
+  for (const char* body : {R"({"event_id":null})", R"({"event_id":{"a":1}})", R"({"event_id":[1]})",
+                           R"({"event_id":true})"}) {
+    absl::StatusOr<DedupKey> key = DedupKeyFor(config, Request(body));
+    ASSERT_FALSE(key.ok()) << body;
+    EXPECT_EQ(key.status().code(), absl::StatusCode::kInvalidArgument) << body;
+    EXPECT_EQ(ReasonOf(key.status()), "invalid_dedup_field") << body;
+  }
+}
+
+TEST(DedupKeyTest, JsonFieldOfUnparsableBodyIsInvalidJson) {
+  absl::StatusOr<DedupKey> key =
+      DedupKeyFor(By(DedupConfig::By::kJsonField, "/event_id"), Request("{"));
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(ReasonOf(key.status()), "invalid_json");
+}
+
+TEST(DedupKeyTest, ValidateConfig) {
+  EXPECT_TRUE(ValidateDedupConfig(By(DedupConfig::By::kWebhookId)).ok());
+  EXPECT_TRUE(ValidateDedupConfig(By(DedupConfig::By::kJsonField, "/a/0/b")).ok());
+  EXPECT_FALSE(ValidateDedupConfig(By(DedupConfig::By::kJsonField, "")).ok());
+  EXPECT_FALSE(ValidateDedupConfig(By(DedupConfig::By::kJsonField, "event_id")).ok());
+  EXPECT_FALSE(ValidateDedupConfig(By(DedupConfig::By::kJsonField, "/a~2")).ok());
+  DedupConfig zero = By(DedupConfig::By::kWebhookId);
+  zero.window = absl::ZeroDuration();
+  EXPECT_FALSE(ValidateDedupConfig(zero).ok());
+}
+
+TEST(DedupKeyTest, ParseDedupByRoundTrips) {
+  for (const char* name : {"none", "webhook_id", "json_field", "body_sha256"}) {
+    absl::StatusOr<DedupConfig::By> by = ParseDedupBy(name);
+    ASSERT_TRUE(by.ok()) << name;
+    EXPECT_EQ(DedupByName(*by), name);
+  }
+  EXPECT_FALSE(ParseDedupBy("webhook-id").ok());
+  EXPECT_FALSE(ParseDedupBy("").ok());
+}
+
+}  // namespace
+}  // namespace refir::bridge
