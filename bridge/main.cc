@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -18,7 +20,9 @@
 #include "bridge/common/log.h"
 #include "bridge/config/config_sources.h"
 #include "bridge/common/log_setup.h"
+#include "bridge/http_edge/dedup_key.h"
 #include "bridge/server/bridge_server.h"
+#include "bridge/sources/source_config.h"
 
 ABSL_FLAG(std::string, config, "",
           "Config file of `name = value` lines (see docs/configuration.md); also "
@@ -26,9 +30,20 @@ ABSL_FLAG(std::string, config, "",
 ABSL_FLAG(std::string, data_dir, "./data", "Directory for the SQLite journal (created if missing)");
 ABSL_FLAG(std::string, http_address, "127.0.0.1", "Address the webhook HTTP listener binds");
 ABSL_FLAG(int, http_port, 8080, "Webhook HTTP port (0 picks a free port)");
-ABSL_FLAG(std::string, webhook_path, "/webhook", "Path that accepts webhook POSTs");
-ABSL_FLAG(std::string, source, "refir", "Source name stamped on events from the webhook path");
-ABSL_FLAG(int64_t, max_body_bytes, 1024 * 1024, "Largest accepted webhook body; larger gets 413");
+ABSL_FLAG(std::string, webhook_path, "/webhook",
+          "Path that accepts webhook POSTs (without --sources_file)");
+ABSL_FLAG(std::string, source, "refir",
+          "Source name stamped on events from the webhook path (without --sources_file)");
+ABSL_FLAG(int64_t, max_body_bytes, 1024 * 1024,
+          "Largest accepted webhook body; larger gets 413. The default for sources that set no "
+          "limits.max_body_bytes");
+ABSL_FLAG(std::string, sources_file, "",
+          "JSON file configuring the webhook sources (paths, verification, mapping, limits); "
+          "see docs/configuration.md. Replaces --webhook_path and --source");
+ABSL_FLAG(std::string, http_tls_cert_file, "",
+          "PEM certificate chain: serve the webhook listener over HTTPS (needs "
+          "--http_tls_key_file)");
+ABSL_FLAG(std::string, http_tls_key_file, "", "PEM private key for --http_tls_cert_file");
 ABSL_FLAG(int, http_threads, 32, "HTTP worker threads; each open keep-alive connection holds one");
 ABSL_FLAG(int, http_max_queued, 256, "Accepted connections waiting for a worker");
 ABSL_FLAG(absl::Duration, http_keep_alive_timeout, absl::Seconds(5),
@@ -139,6 +154,17 @@ absl::Status CheckFlags() {
   if (path.empty() || path[0] != '/') {
     return absl::InvalidArgumentError("--webhook_path must start with '/'");
   }
+  if (!absl::GetFlag(FLAGS_sources_file).empty() &&
+      (path != "/webhook" || absl::GetFlag(FLAGS_source) != "refir")) {
+    return absl::InvalidArgumentError(
+        "--webhook_path and --source do not apply with --sources_file; set each source's path "
+        "and name in the file");
+  }
+  if (absl::GetFlag(FLAGS_http_tls_cert_file).empty() !=
+      absl::GetFlag(FLAGS_http_tls_key_file).empty()) {
+    return absl::InvalidArgumentError(
+        "--http_tls_cert_file and --http_tls_key_file must be given together");
+  }
   return absl::OkStatus();
 }
 
@@ -159,19 +185,46 @@ absl::Status SetUpLogging() {
   return absl::OkStatus();
 }
 
+// The sources from --sources_file, or the one default source. The body limit
+// and dedup flags are the defaults of sources that set none.
+absl::StatusOr<std::vector<SourceConfig>> SourcesFromFlags() {
+  SourceConfig defaults;
+  defaults.name = absl::GetFlag(FLAGS_source);
+  defaults.path = absl::GetFlag(FLAGS_webhook_path);
+  defaults.limits.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
+  const DedupConfig dedup = *DedupFromFlags();  // checked by CheckFlags
+  switch (dedup.by) {
+    case DedupConfig::By::kWebhookId:
+      defaults.dedup.by = DedupBy::kWebhookId;
+      break;
+    case DedupConfig::By::kJsonField:
+      defaults.dedup.by = DedupBy::kJsonField;
+      break;
+    case DedupConfig::By::kBodySha256:
+      defaults.dedup.by = DedupBy::kBodySha256;
+      break;
+    case DedupConfig::By::kNone:
+      defaults.dedup.by = DedupBy::kNone;
+      break;
+  }
+  defaults.dedup.json_field = dedup.json_field;
+  defaults.dedup.window = dedup.window;
+  const std::string file = absl::GetFlag(FLAGS_sources_file);
+  if (!file.empty()) return LoadSourcesFile(file, defaults);
+  return std::vector<SourceConfig>{defaults};
+}
+
 BridgeOptions OptionsFromFlags() {
   BridgeOptions options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.http.address = absl::GetFlag(FLAGS_http_address);
   options.http.port = absl::GetFlag(FLAGS_http_port);
-  options.http.webhook_path = absl::GetFlag(FLAGS_webhook_path);
-  options.http.source = absl::GetFlag(FLAGS_source);
-  options.dedup = *DedupFromFlags();  // checked by CheckFlags
   options.retention.retention = absl::GetFlag(FLAGS_retention);
   options.retention.max_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_journal_bytes));
   options.retention.check_interval = absl::GetFlag(FLAGS_retention_check_interval);
   options.retention.ignore_pending = absl::GetFlag(FLAGS_retention_ignore_pending);
-  options.http.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
+  options.http.tls_cert_file = absl::GetFlag(FLAGS_http_tls_cert_file);
+  options.http.tls_key_file = absl::GetFlag(FLAGS_http_tls_key_file);
   options.http.worker_threads = static_cast<size_t>(absl::GetFlag(FLAGS_http_threads));
   options.http.max_queued_connections = static_cast<size_t>(absl::GetFlag(FLAGS_http_max_queued));
   options.http.keep_alive_timeout = absl::GetFlag(FLAGS_http_keep_alive_timeout);
@@ -227,7 +280,14 @@ int Run() {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  absl::StatusOr<std::unique_ptr<BridgeServer>> server = BridgeServer::Start(OptionsFromFlags());
+  absl::StatusOr<std::vector<SourceConfig>> sources = SourcesFromFlags();
+  if (!sources.ok()) {
+    LogError(absl::StrCat("bad --sources_file: ", sources.status().message()));
+    return 2;
+  }
+  BridgeOptions options = OptionsFromFlags();
+  options.sources = *std::move(sources);
+  absl::StatusOr<std::unique_ptr<BridgeServer>> server = BridgeServer::Start(options);
   if (!server.ok()) {
     LogError(absl::StrCat("cannot start: ", server.status().ToString()));
     return 1;

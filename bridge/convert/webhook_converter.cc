@@ -133,6 +133,28 @@ std::string ToValidUtf8(absl::string_view s) {
   return out;
 }
 
+// Event.type for the generic mapping.
+std::string GenericEventType(const nlohmann::json& object, const std::string& type_field) {
+  constexpr char kUnknown[] = "unknown";
+  if (type_field.empty()) return kUnknown;
+  const nlohmann::json* value = nullptr;
+  if (type_field[0] == '/') {
+    try {
+      const nlohmann::json::json_pointer pointer(type_field);
+      if (object.contains(pointer)) value = &object.at(pointer);
+    } catch (const nlohmann::json::exception&) {
+      return kUnknown;
+    }
+  } else {
+    auto it = object.find(type_field);
+    if (it != object.end()) value = &*it;
+  }
+  if (value == nullptr || !value->is_string() || value->get_ref<const std::string&>().empty()) {
+    return kUnknown;
+  }
+  return value->get<std::string>();
+}
+
 absl::Status SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
   if (!InProtoTimestampRange(t)) {
     return absl::InvalidArgumentError(
@@ -160,8 +182,12 @@ absl::StatusOr<v1::Event> WebhookConverter::Convert(const WebhookRequest& reques
   }
   event.set_id(id->has_value() ? **id : NewUuidV7(request.received_at));
   event.set_source(ToValidUtf8(request.source));
-  *event.mutable_refir() = ExtractRefirPayload(*object);
-  event.set_type(ResolveEventType(event.refir()));
+  if (options_.mapping == PayloadMapping::kRefir) {
+    *event.mutable_refir() = ExtractRefirPayload(*object);
+    event.set_type(ResolveEventType(event.refir()));
+  } else {
+    event.set_type(GenericEventType(*object, options_.type_field));
+  }
   event.set_body(request.body);
   event.set_content_type(ToValidUtf8(request.content_type));
   event.set_remote_addr(ToValidUtf8(request.remote_addr));

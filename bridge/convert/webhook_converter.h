@@ -13,13 +13,25 @@
 
 namespace refir::bridge {
 
+// How the JSON body becomes the event's typed fields.
+enum class PayloadMapping {
+  // Event.refir filled from the body, Event.type by the Refir rules.
+  kRefir,
+  // Event.refir left empty; Event.type read from `type_field`.
+  kGeneric,
+};
+
 struct ConverterOptions {
+  PayloadMapping mapping = PayloadMapping::kRefir;
+  // kGeneric: a top-level key ("event") or a JSON pointer ("/meta/type")
+  // naming a string field. Empty, missing or not a non-empty string: the
+  // type is "unknown".
+  std::string type_field;
   // Header names (lower case) copied into Event.headers. Credentials,
   // signatures and cookies must never be listed here.
   std::vector<std::string> header_allowlist = {
-      "content-type", "user-agent",     "webhook-id",   "webhook-timestamp",
-      "x-request-id", "x-forwarded-for", "x-real-ip",   "traceparent",
-      "tracestate"};
+      "content-type",    "user-agent", "webhook-id",  "webhook-timestamp", "x-request-id",
+      "x-forwarded-for", "x-real-ip",  "traceparent", "tracestate"};
   // Longest accepted webhook-id header value.
   size_t max_id_length = 256;
 };

@@ -3,6 +3,8 @@
 #ifndef REFIR_BRIDGE_CONVERT_WEBHOOK_REQUEST_H_
 #define REFIR_BRIDGE_CONVERT_WEBHOOK_REQUEST_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,7 +14,20 @@
 namespace refir::bridge {
 
 struct WebhookRequest {
-  // Configured source name the request arrived on, e.g. "refir".
+  // Request method, e.g. "POST".
+  std::string method = "POST";
+  // URL path without the query, decoded.
+  std::string path;
+  // Query parameters, decoded, in arrival order.
+  std::vector<std::pair<std::string, std::string>> query_parameters;
+  // The Content-Length header, when the request has one (known before the
+  // body is read).
+  std::optional<uint64_t> content_length;
+  // The client address used for allowlists and rate limits: the TCP peer's
+  // IP, without port.
+  std::string client_ip;
+  // Source name the converter stamps on the event. The webhook handler
+  // stamps the name of the source it routed the path to instead.
   std::string source;
   // The body, byte-exact.
   std::string body;

@@ -1,7 +1,9 @@
 #include "bridge/http_edge/http_edge.h"
 
+#include <optional>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bridge/common/log.h"
@@ -25,8 +27,8 @@ void WriteReply(const HttpReply& reply, httplib::Response& res) {
   res.set_content(reply.body, "application/json");
 }
 
-// JSON bodies for the answers httplib makes itself (no route, body too
-// large, malformed request line, ...).
+// JSON bodies for the answers httplib makes itself (body too large,
+// malformed request line, ...).
 HttpReply ReplyForLibraryStatus(int status, const httplib::Request& req) {
   switch (status) {
     case 400:
@@ -42,14 +44,73 @@ HttpReply ReplyForLibraryStatus(int status, const httplib::Request& req) {
   }
 }
 
+// Everything of the request but its body.
+WebhookRequest RequestHead(const httplib::Request& req) {
+  WebhookRequest request;
+  request.received_at = absl::Now();
+  request.method = req.method;
+  request.path = req.path;
+  for (const auto& [name, value] : req.params) request.query_parameters.emplace_back(name, value);
+  request.content_type = req.get_header_value("Content-Type");
+  request.headers.reserve(req.headers.size());
+  for (const auto& [name, value] : req.headers) request.headers.emplace_back(name, value);
+  if (req.has_header("Content-Length")) {
+    uint64_t length = 0;
+    // An unparsable value is refused by httplib when it reads the body.
+    if (absl::SimpleAtoi(req.get_header_value("Content-Length"), &length)) {
+      request.content_length = length;
+    }
+  }
+  request.client_ip = req.remote_addr;
+  request.remote_addr = absl::StrCat(req.remote_addr, ":", req.remote_port);
+  return request;
+}
+
+// RFC 9112: a request has a body only with Content-Length or chunked
+// Transfer-Encoding. (httplib would otherwise read until the peer closes.)
+bool HasBody(const httplib::Request& req) {
+  if (req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos) return true;
+  if (!req.has_header("Content-Length")) return false;
+  uint64_t length = 0;
+  // An unparsable length is left to httplib, which refuses it with 400.
+  return !absl::SimpleAtoi(req.get_header_value("Content-Length"), &length) || length > 0;
+}
+
+// Reads and drops the body of a refused request without buffering it, so
+// the keep-alive connection stays in step (as httplib does for its own 413).
+// False when the body could not be read to its end.
+bool DiscardBody(const httplib::Request& req, const httplib::ContentReader& content_reader) {
+  if (!HasBody(req)) return true;
+  auto drop = [](const char*, size_t) { return true; };
+  if (req.is_multipart_form_data()) {
+    return content_reader([](const httplib::MultipartFormData&) { return true; }, drop);
+  }
+  return content_reader(drop);
+}
+
+std::unique_ptr<httplib::Server> MakeServer(const HttpEdgeOptions& options) {
+  if (options.tls_cert_file.empty()) return std::make_unique<httplib::Server>();
+  return std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(),
+                                              options.tls_key_file.c_str());
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HttpEdge>> HttpEdge::Start(const HttpEdgeOptions& options,
                                                           WebhookHandler* handler) {
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both a certificate file and a key file");
+  }
   std::unique_ptr<HttpEdge> edge(new HttpEdge(options, handler));
+  if (!edge->server_->is_valid()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot load the TLS certificate \"", options.tls_cert_file, "\" and key \"",
+                     options.tls_key_file, "\" (unreadable, not PEM, or the key does not match)"));
+  }
   edge->InstallRoutes();
   httplib::Server& server = *edge->server_;
-  REFIR_ASSIGN_OR_RETURN(edge->port_, BindListener(server, options.address, options.port, "HTTP"));
+  REFIR_ASSIGN_OR_RETURN(edge->port_, BindListener(server, options.address, options.port,
+                                                   edge->tls() ? "HTTPS" : "HTTP"));
   edge->thread_ = std::thread([server_ptr = edge->server_.get()] {
     if (!server_ptr->listen_after_bind()) LogError("HTTP listener stopped with an error");
   });
@@ -59,9 +120,13 @@ absl::StatusOr<std::unique_ptr<HttpEdge>> HttpEdge::Start(const HttpEdgeOptions&
 HttpEdge::HttpEdge(const HttpEdgeOptions& options, WebhookHandler* handler)
     : options_(options),
       handler_(handler),
-      observer_(options.access_log,
-                options.metrics == nullptr ? nullptr : options.metrics->ForSource(options.source)),
-      server_(std::make_unique<httplib::Server>()) {}
+      server_(MakeServer(options)),
+      unmatched_observer_(options.access_log, nullptr) {
+  for (const std::string& name : handler->SourceNames()) {
+    observers_[name] = std::make_unique<WebhookObserver>(
+        options.access_log, options.metrics == nullptr ? nullptr : options.metrics->ForSource(name));
+  }
+}
 
 HttpEdge::~HttpEdge() { Stop(); }
 
@@ -69,6 +134,60 @@ void HttpEdge::Stop() {
   if (server_ == nullptr) return;
   server_->stop();
   if (thread_.joinable()) thread_.join();
+}
+
+void HttpEdge::Answer(const WebhookRequest& request, const HttpReply& reply,
+                      httplib::Response& res) const {
+  WriteReply(reply, res);
+  auto it = observers_.find(request.source);
+  const WebhookObserver& observer = it == observers_.end() ? unmatched_observer_ : *it->second;
+  observer.Observe(request, reply, absl::Now());
+}
+
+void HttpEdge::ServeWithBody(const httplib::Request& req, httplib::Response& res,
+                             const httplib::ContentReader& content_reader) {
+  WebhookRequest request = RequestHead(req);
+  if (std::optional<HttpReply> refused = handler_->Admit(&request)) {
+    const bool drained = DiscardBody(req, content_reader);
+    Answer(request, *refused, res);
+    // Whatever is left of the body must not be read as the next request.
+    if (!drained) res.set_header("Connection", "close");
+    return;
+  }
+  // Capped at the source's limit as it arrives (a chunked or compressed
+  // body has no Content-Length to check up front).
+  const size_t limit = handler_->BodyLimit(request.path);
+  bool too_large = false;
+  if (HasBody(req)) {
+    // Admit checked Content-Length against `limit`.
+    if (request.content_length.has_value()) request.body.reserve(*request.content_length);
+    const bool read = content_reader([&](const char* data, size_t length) {
+      if (request.body.size() + length > limit) {
+        too_large = true;
+        return false;
+      }
+      request.body.append(data, length);
+      return true;
+    });
+    if (too_large) {
+      // The rest of the body is still unread: end the connection.
+      Answer(request,
+             JsonErrorReply(413, "payload_too_large", "request body exceeds the size limit"), res);
+      res.set_header("Connection", "close");
+      return;
+    }
+    if (!read) {
+      // httplib set 413 or 400 when it refused the body itself.
+      Answer(request,
+             res.status == 413
+                 ? ReplyForLibraryStatus(413, req)
+                 : JsonErrorReply(400, "bad_request", "the request body could not be read"),
+             res);
+      return;
+    }
+  }
+  const HttpReply reply = handler_->Process(&request);
+  Answer(request, reply, res);
 }
 
 void HttpEdge::InstallRoutes() {
@@ -91,36 +210,29 @@ void HttpEdge::InstallRoutes() {
   server.set_read_timeout(seconds, micros);
   SetTimeout(options_.write_timeout, &seconds, &micros);
   server.set_write_timeout(seconds, micros);
-  server.set_payload_max_length(options_.max_body_bytes);
+  // httplib's one global cap: the largest source limit. Each source's own
+  // limit is checked by the handler (Content-Length) and while reading.
+  server.set_payload_max_length(handler_->MaxBodyLimit());
 
-  const std::string source = options_.source;
-  server.Post(options_.webhook_path,
-              [this, source](const httplib::Request& req, httplib::Response& res) {
-                WebhookRequest request;
-                request.received_at = absl::Now();
-                request.source = source;
-                request.body = req.body;
-                request.content_type = req.get_header_value("Content-Type");
-                request.headers.reserve(req.headers.size());
-                for (const auto& [name, value] : req.headers)
-                  request.headers.emplace_back(name, value);
-                request.remote_addr = absl::StrCat(req.remote_addr, ":", req.remote_port);
-                const HttpReply reply = handler_->Handle(request);
-                WriteReply(reply, res);
-                observer_.Observe(request, reply, absl::Now());
-              });
-
-  auto method_not_allowed = [](const httplib::Request& req, httplib::Response& res) {
-    HttpReply reply = JsonErrorReply(405, "method_not_allowed",
-                                     absl::StrCat(req.method, " is not allowed; use POST"));
-    reply.headers.emplace_back("Allow", "POST");
-    WriteReply(reply, res);
+  // Every path and method goes to the handler, which routes by path and
+  // answers 404/405 itself; methods that may carry a body use a content
+  // reader so Admit runs before the body is read.
+  constexpr char kAnyPath[] = ".*";
+  auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& content_reader) {
+    ServeWithBody(req, res, content_reader);
   };
-  server.Get(options_.webhook_path, method_not_allowed);
-  server.Put(options_.webhook_path, method_not_allowed);
-  server.Patch(options_.webhook_path, method_not_allowed);
-  server.Delete(options_.webhook_path, method_not_allowed);
-  server.Options(options_.webhook_path, method_not_allowed);
+  server.Post(kAnyPath, with_body);
+  server.Put(kAnyPath, with_body);
+  server.Patch(kAnyPath, with_body);
+  server.Delete(kAnyPath, with_body);
+  auto without_body = [this](const httplib::Request& req, httplib::Response& res) {
+    WebhookRequest request = RequestHead(req);
+    std::optional<HttpReply> refused = handler_->Admit(&request);
+    Answer(request, refused.has_value() ? *refused : handler_->Process(&request), res);
+  };
+  server.Get(kAnyPath, without_body);
+  server.Options(kAnyPath, without_body);
 
   httplib::Server::HandlerWithResponse error_handler = [](const httplib::Request& req,
                                                           httplib::Response& res) {

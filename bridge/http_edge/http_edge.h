@@ -1,7 +1,9 @@
-// HttpEdge: the webhook listener. Wires cpp-httplib (TCP_NODELAY, a bounded
-// worker pool, keep-alive limits, timeouts, body limit) to a WebhookHandler,
-// and answers every other case (unknown path, wrong method, body too large,
-// malformed request) with a JSON error. Only this folder sees httplib.
+// HttpEdge: the webhook listener, plain HTTP or HTTPS. Wires cpp-httplib
+// (TCP_NODELAY, a bounded worker pool, keep-alive limits, timeouts, body
+// limit) to a WebhookHandler: the handler's Admit runs before a body is
+// read, so refused requests are never buffered. Answers what httplib
+// refuses itself (malformed request, URI too long) with a JSON error. Only
+// this folder sees httplib.
 #ifndef REFIR_BRIDGE_HTTP_EDGE_HTTP_EDGE_H_
 #define REFIR_BRIDGE_HTTP_EDGE_HTTP_EDGE_H_
 
@@ -9,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bridge/http_edge/webhook_handler.h"
@@ -17,6 +20,9 @@
 
 namespace httplib {
 class Server;
+class ContentReader;
+struct Request;
+struct Response;
 }  // namespace httplib
 
 namespace refir::bridge {
@@ -25,12 +31,9 @@ struct HttpEdgeOptions {
   std::string address = "127.0.0.1";
   // 0 picks a free port; see HttpEdge::port().
   int port = 8080;
-  // The POST endpoint.
-  std::string webhook_path = "/webhook";
-  // Source name stamped on events from this endpoint.
-  std::string source = "refir";
-  // Larger bodies get 413, refused from Content-Length before being read.
-  size_t max_body_bytes = 1024 * 1024;
+  // HTTPS when both are set: PEM certificate chain and private key files.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Worker threads. Each keep-alive connection holds one while it is open.
   size_t worker_threads = 32;
   // Accepted connections waiting for a worker before accept() pauses.
@@ -50,8 +53,9 @@ struct HttpEdgeOptions {
 
 class HttpEdge {
  public:
-  // Binds and starts serving on a thread of its own. `handler` must outlive
-  // the edge. Fails if the address cannot be bound.
+  // Binds and starts serving every path of `handler` on a thread of its
+  // own. `handler` must outlive the edge. Fails if the address cannot be
+  // bound or the TLS certificate or key cannot be loaded.
   static absl::StatusOr<std::unique_ptr<HttpEdge>> Start(const HttpEdgeOptions& options,
                                                          WebhookHandler* handler);
   ~HttpEdge();
@@ -61,6 +65,7 @@ class HttpEdge {
 
   // The bound port.
   int port() const { return port_; }
+  bool tls() const { return !options_.tls_cert_file.empty(); }
 
   // Stops accepting, finishes the requests in progress, and joins. Idempotent.
   void Stop();
@@ -68,10 +73,20 @@ class HttpEdge {
  private:
   HttpEdge(const HttpEdgeOptions& options, WebhookHandler* handler);
   void InstallRoutes();
+  // POST/PUT/PATCH/DELETE: Admit, then read the body (capped at the
+  // source's limit), then Process.
+  void ServeWithBody(const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& content_reader);
 
   const HttpEdgeOptions options_;
   WebhookHandler* const handler_;
-  const WebhookObserver observer_;
+  // Writes `reply` and hands both to the observer of the request's source.
+  void Answer(const WebhookRequest& request, const HttpReply& reply, httplib::Response& res) const;
+
+  // One per source (metrics labelled with its name), and one without
+  // metrics for requests no source serves; all write the access log.
+  absl::flat_hash_map<std::string, std::unique_ptr<WebhookObserver>> observers_;
+  WebhookObserver unmatched_observer_;
   std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
   std::thread thread_;

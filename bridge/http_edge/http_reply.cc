@@ -26,7 +26,7 @@ HttpReply ReplyForError(const absl::Status& status) {
       return JsonErrorReply(400, reason_or("bad_request"), status.message());
     case absl::StatusCode::kUnauthenticated:
       // Never tell the sender why verification failed.
-      return JsonErrorReply(401, "unauthorized", "");
+      return JsonErrorReply(401, "unauthenticated", "");
     case absl::StatusCode::kPermissionDenied:
       return JsonErrorReply(403, reason_or("forbidden"), status.message());
     case absl::StatusCode::kNotFound:

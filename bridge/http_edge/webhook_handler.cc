@@ -1,5 +1,7 @@
 #include "bridge/http_edge/webhook_handler.h"
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -8,9 +10,51 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "bridge/common/error_reason.h"
+#include "bridge/common/log.h"
+#include "bridge/convert/json_depth.h"
 #include "nlohmann/json.hpp"
 
 namespace refir::bridge {
+
+struct WebhookHandler::Source {
+  SourceConfig config;
+  std::unique_ptr<WebhookVerifier> verifier;
+  std::unique_ptr<WebhookConverter> converter;
+  DedupConfig dedup;
+  IpAllowlist allowlist;
+  // Null when the source sets no such limit.
+  std::unique_ptr<RateLimiter> rate;
+  std::unique_ptr<ClientRateLimiter> per_client_rate;
+};
+
+namespace {
+
+HttpReply PayloadTooLarge() {
+  return JsonErrorReply(413, "payload_too_large", "request body exceeds the size limit");
+}
+
+DedupConfig::By DedupByOf(DedupBy by) {
+  switch (by) {
+    case DedupBy::kWebhookId:
+      return DedupConfig::By::kWebhookId;
+    case DedupBy::kJsonField:
+      return DedupConfig::By::kJsonField;
+    case DedupBy::kBodySha256:
+      return DedupConfig::By::kBodySha256;
+    case DedupBy::kNone:
+      break;
+  }
+  return DedupConfig::By::kNone;
+}
+
+HttpReply RateLimited(absl::Duration retry_after, absl::string_view what) {
+  HttpReply reply = JsonErrorReply(429, "rate_limited", absl::StrCat(what, " rate limit exceeded"));
+  const auto seconds = static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(retry_after)));
+  reply.headers.emplace_back("Retry-After", absl::StrCat(std::max<int64_t>(1, seconds)));
+  return reply;
+}
+
+}  // namespace
 
 bool IsJsonContentType(absl::string_view content_type) {
   absl::string_view media_type = content_type.substr(0, content_type.find(';'));
@@ -20,14 +64,125 @@ bool IsJsonContentType(absl::string_view content_type) {
   return absl::StartsWith(lower, "application/") && absl::EndsWith(lower, "+json");
 }
 
-WebhookHandler::WebhookHandler(const WebhookConverter* converter, Journal* journal,
-                               DedupConfig dedup)
-    : converter_(converter), journal_(journal), dedup_(std::move(dedup)) {}
+absl::StatusOr<std::unique_ptr<WebhookHandler>> WebhookHandler::Create(
+    const std::vector<SourceConfig>& sources, Journal* journal,
+    const VerifierFactory& make_verifier) {
+  if (sources.empty()) return absl::InvalidArgumentError("no webhook sources configured");
+  std::unique_ptr<WebhookHandler> handler(new WebhookHandler(journal));
+  for (const SourceConfig& config : sources) {
+    auto source = std::make_unique<Source>();
+    source->config = config;
+    absl::StatusOr<std::unique_ptr<WebhookVerifier>> verifier = make_verifier(config.verification);
+    if (!verifier.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "source \"", config.name, "\": verification: ", verifier.status().message()));
+    }
+    source->verifier = *std::move(verifier);
+    ConverterOptions converter_options;
+    converter_options.mapping =
+        config.mapping == MappingKind::kGeneric ? PayloadMapping::kGeneric : PayloadMapping::kRefir;
+    converter_options.type_field = config.type_field;
+    source->converter = std::make_unique<WebhookConverter>(std::move(converter_options));
+    source->dedup.by = DedupByOf(config.dedup.by);
+    source->dedup.json_field = config.dedup.json_field;
+    source->dedup.window = config.dedup.window;
+    if (absl::Status valid = ValidateDedupConfig(source->dedup); !valid.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("source \"", config.name, "\": dedup: ", valid.message()));
+    }
+    absl::StatusOr<IpAllowlist> allowlist = IpAllowlist::Parse(config.allow_cidrs);
+    if (!allowlist.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "source \"", config.name, "\": allow_cidrs: ", allowlist.status().message()));
+    }
+    source->allowlist = *std::move(allowlist);
+    if (config.limits.rate.enabled()) {
+      source->rate = std::make_unique<RateLimiter>(config.limits.rate);
+    }
+    if (config.limits.per_client_rate.enabled()) {
+      source->per_client_rate = std::make_unique<ClientRateLimiter>(
+          config.limits.per_client_rate, config.limits.max_tracked_clients);
+    }
+    if (!handler->by_path_.emplace(config.path, source.get()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("source \"", config.name, "\": path ", config.path, " is used twice"));
+    }
+    handler->sources_.push_back(std::move(source));
+  }
+  return handler;
+}
+
+WebhookHandler::WebhookHandler(Journal* journal) : journal_(journal) {}
+WebhookHandler::~WebhookHandler() = default;
+
+const WebhookHandler::Source* WebhookHandler::Find(const std::string& path) const {
+  auto it = by_path_.find(path);
+  return it == by_path_.end() ? nullptr : it->second;
+}
+
+size_t WebhookHandler::BodyLimit(const std::string& path) const {
+  const Source* source = Find(path);
+  return source == nullptr ? 0 : source->config.limits.max_body_bytes;
+}
+
+size_t WebhookHandler::MaxBodyLimit() const {
+  size_t largest = 0;
+  for (const auto& source : sources_) {
+    largest = std::max(largest, source->config.limits.max_body_bytes);
+  }
+  return largest;
+}
+
+std::vector<std::string> WebhookHandler::Paths() const {
+  std::vector<std::string> paths;
+  for (const auto& source : sources_) paths.push_back(source->config.path);
+  return paths;
+}
+
+std::vector<std::string> WebhookHandler::SourceNames() const {
+  std::vector<std::string> names;
+  for (const auto& source : sources_) names.push_back(source->config.name);
+  return names;
+}
 
 HttpReply WebhookHandler::Handle(const WebhookRequest& request) {
+  WebhookRequest stamped = request;
+  if (std::optional<HttpReply> refused = Admit(&stamped)) return *std::move(refused);
+  return Process(&stamped);
+}
+
+std::optional<HttpReply> WebhookHandler::Admit(WebhookRequest* request_ptr) {
+  WebhookRequest& request = *request_ptr;
   if (draining_.load()) {
     return ReplyForError(ErrorWithReason(absl::StatusCode::kUnavailable, "shutting_down",
                                          "the bridge is shutting down; retry"));
+  }
+  const Source* source = Find(request.path);
+  if (source == nullptr) {
+    return JsonErrorReply(404, "not_found", absl::StrCat("no endpoint at ", request.path));
+  }
+  request.source = source->config.name;
+  if (request.method != "POST") {
+    HttpReply reply = JsonErrorReply(405, "method_not_allowed",
+                                     absl::StrCat(request.method, " is not allowed; use POST"));
+    reply.headers.emplace_back("Allow", "POST");
+    return reply;
+  }
+  if (!source->allowlist.Allows(request.client_ip)) return JsonErrorReply(403, "forbidden", "");
+  // The client's own bucket first, so one noisy client cannot drain the
+  // source's bucket with requests that would be refused anyway.
+  if (source->per_client_rate != nullptr) {
+    const absl::Duration wait =
+        source->per_client_rate->TryTake(request.client_ip, request.received_at);
+    if (wait > absl::ZeroDuration()) return RateLimited(wait, "per-client");
+  }
+  if (source->rate != nullptr) {
+    const absl::Duration wait = source->rate->TryTake(request.received_at);
+    if (wait > absl::ZeroDuration()) return RateLimited(wait, "source");
+  }
+  if (request.content_length.has_value() &&
+      *request.content_length > source->config.limits.max_body_bytes) {
+    return PayloadTooLarge();
   }
   if (!IsJsonContentType(request.content_type)) {
     return JsonErrorReply(415, "unsupported_media_type",
@@ -36,10 +191,39 @@ HttpReply WebhookHandler::Handle(const WebhookRequest& request) {
                               : absl::StrCat("Content-Type must be application/json, got \"",
                                              request.content_type, "\""));
   }
-  absl::StatusOr<v1::Event> event = converter_->Convert(request);
+  return std::nullopt;
+}
+
+HttpReply WebhookHandler::Process(WebhookRequest* request_ptr) {
+  WebhookRequest& request = *request_ptr;
+  const Source* source = Find(request.path);
+  if (source == nullptr) {
+    return JsonErrorReply(404, "not_found", absl::StrCat("no endpoint at ", request.path));
+  }
+  const SourceConfig& config = source->config;
+  request.source = config.name;
+  if (request.body.size() > config.limits.max_body_bytes) return PayloadTooLarge();
+
+  VerificationInput input;
+  input.body = request.body;
+  input.headers = &request.headers;
+  input.query_parameters = &request.query_parameters;
+  input.now = request.received_at;
+  if (absl::Status verified = source->verifier->Verify(input); !verified.ok()) {
+    // The reason goes to the log only; the sender learns nothing.
+    LogWarning(absl::StrCat("source \"", config.name, "\": refused a webhook from ",
+                            request.client_ip, ": ", verified.message()));
+    return ReplyForError(absl::UnauthenticatedError("verification failed"));
+  }
+  if (JsonDepthExceeds(request.body, config.limits.max_json_depth)) {
+    return JsonErrorReply(
+        400, "json_too_deep",
+        absl::StrCat("JSON nesting is deeper than ", config.limits.max_json_depth, " levels"));
+  }
+  absl::StatusOr<v1::Event> event = source->converter->Convert(request);
   if (!event.ok()) return ReplyForError(event.status());
 
-  absl::StatusOr<DedupKey> dedup_key = DedupKeyFor(dedup_, request);
+  absl::StatusOr<DedupKey> dedup_key = DedupKeyFor(source->dedup, request);
   if (!dedup_key.ok()) return ReplyForError(dedup_key.status());
 
   absl::StatusOr<AppendResult> appended =

@@ -1,36 +1,83 @@
-// WebhookHandler: the pure request -> reply logic of the webhook endpoint:
-// content-type check, conversion, durable append, and the JSON answer. Knows
-// nothing of sockets or of the HTTP library, so it is unit-testable.
+// WebhookHandler: the pure request -> reply logic of the webhook sources.
+// Each configured source has its own path, IP allowlist, rate limits, body
+// and JSON-depth limits, verifier and mapping. Checks run in this order:
+// path/method, allowlist, rate limit, size, content type, verification,
+// JSON depth, conversion, durable append (deduplicated per source). Knows nothing of sockets or of
+// the HTTP library, so it is unit-testable.
 #ifndef REFIR_BRIDGE_HTTP_EDGE_WEBHOOK_HANDLER_H_
 #define REFIR_BRIDGE_HTTP_EDGE_WEBHOOK_HANDLER_H_
 
 #include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "bridge/convert/webhook_converter.h"
 #include "bridge/convert/webhook_request.h"
 #include "bridge/http_edge/dedup_key.h"
 #include "bridge/http_edge/http_reply.h"
 #include "bridge/journal/journal.h"
+#include "bridge/sources/ip_allowlist.h"
+#include "bridge/sources/rate_limiter.h"
+#include "bridge/sources/source_config.h"
+#include "bridge/verify/webhook_verifier.h"
 
 namespace refir::bridge {
 
+using VerifierFactory =
+    std::function<absl::StatusOr<std::unique_ptr<WebhookVerifier>>(const VerifierConfig&)>;
+
 class WebhookHandler {
  public:
-  // `converter` and `journal` must outlive the handler. `dedup` says which
-  // resends are answered as duplicates of the first (ValidateDedupConfig).
-  WebhookHandler(const WebhookConverter* converter, Journal* journal, DedupConfig dedup = {});
+  // Builds one verifier per source with `make_verifier` (tests inject
+  // fakes). Fails naming the source when a verifier or allowlist cannot be
+  // built, or when there are no sources. `journal` must outlive the handler.
+  static absl::StatusOr<std::unique_ptr<WebhookHandler>> Create(
+      const std::vector<SourceConfig>& sources, Journal* journal,
+      const VerifierFactory& make_verifier = MakeWebhookVerifier);
+  ~WebhookHandler();
 
-  // Handles one POST. 200 only once the event is durable in the journal.
+  // Handles one request whose body has been read: Admit, then Process.
+  // 200 only once the event is durable in the journal.
   HttpReply Handle(const WebhookRequest& request);
+
+  // The checks that need no body (path/method, allowlist, rate limits,
+  // Content-Length against the source's limit, content type), so the edge
+  // can refuse a request before reading its body. A reply means refused;
+  // nullopt means go on with Process. Takes rate-limit tokens. Stamps the
+  // name of the source serving the path on `request`.
+  std::optional<HttpReply> Admit(WebhookRequest* request);
+
+  // The rest, for a request Admit let through: body size, verification,
+  // JSON depth, conversion, dedup key, append. Stamps the source's name on
+  // `request` (which is left intact for the access log).
+  HttpReply Process(WebhookRequest* request);
+
+  // Body limit of the source at `path`; 0 when no source serves it.
+  size_t BodyLimit(const std::string& path) const;
+  // The largest body limit of any source (the HTTP library's global cap).
+  size_t MaxBodyLimit() const;
+  // Every source's path, in configuration order.
+  std::vector<std::string> Paths() const;
+  // Every source's name, in configuration order.
+  std::vector<std::string> SourceNames() const;
 
   // After this, every request is answered 503 + Retry-After (draining).
   void StartDraining() { draining_.store(true); }
   bool draining() const { return draining_.load(); }
 
  private:
-  const WebhookConverter* converter_;
-  Journal* journal_;
-  const DedupConfig dedup_;
+  struct Source;
+  explicit WebhookHandler(Journal* journal);
+  const Source* Find(const std::string& path) const;
+
+  Journal* const journal_;
+  std::vector<std::unique_ptr<Source>> sources_;
+  absl::flat_hash_map<std::string, const Source*> by_path_;
   std::atomic<bool> draining_{false};
 };
 

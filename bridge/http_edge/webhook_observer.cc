@@ -50,7 +50,10 @@ void WebhookObserver::Observe(const WebhookRequest& request, const HttpReply& re
   if (reply.duplicate) fields.emplace_back("duplicate", true);
   fields.emplace_back("latency_ms", latency_ms);
   fields.emplace_back("remote_addr", request.remote_addr);
-  fields.emplace_back("body_bytes", request.body.size());
+  // A refused request's body is dropped unread: its declared length then.
+  fields.emplace_back("body_bytes", request.body.empty() && request.content_length.has_value()
+                                        ? *request.content_length
+                                        : request.body.size());
   if (options_.include_body) {
     const absl::string_view body = request.body;
     fields.emplace_back("body", body.substr(0, options_.max_logged_body_bytes));

@@ -8,10 +8,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "bridge/common/log.h"
 #include "bridge/common/status_macros.h"
-#include "bridge/convert/webhook_converter.h"
 #include "bridge/delivery/group_registry.h"
 #include "bridge/delivery/wakeup_hub.h"
 #include "bridge/grpc_api/event_stream_service.h"
@@ -34,7 +34,6 @@ struct BridgeServer::Parts {
   std::unique_ptr<WakeupHub> hub;
   std::unique_ptr<GroupRegistry> groups;
   std::unique_ptr<Retention> retention;
-  std::unique_ptr<WebhookConverter> converter;
   std::unique_ptr<WebhookHandler> handler;
   std::unique_ptr<HttpEdge> http;
   std::unique_ptr<AdminServer> admin;
@@ -90,9 +89,9 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
     parts->retention->Start();
   }
 
-  parts->converter = std::make_unique<WebhookConverter>();
-  parts->handler =
-      std::make_unique<WebhookHandler>(parts->converter.get(), parts->journal.get(), options.dedup);
+  std::vector<SourceConfig> sources = options.sources;
+  if (sources.empty()) sources.emplace_back();
+  REFIR_ASSIGN_OR_RETURN(parts->handler, WebhookHandler::Create(sources, parts->journal.get()));
 
   parts->service = std::make_unique<EventStreamService>(
       parts->journal.get(), hub, parts->groups.get(), StreamLimits{}, parts->authorizer.get());
@@ -140,11 +139,15 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
                              return absl::OkStatus();
                            }));
   }
+  std::vector<std::string> endpoints;
+  for (const SourceConfig& source : sources) {
+    endpoints.push_back(absl::StrCat(source.path, " (", source.name, ")"));
+  }
   LogInfo(absl::StrCat(
-      "refir-bridge ready: webhooks on http://", options.http.address, ":", parts->http->port(),
-      options.http.webhook_path, ", gRPC on ", options.grpc_address, ":", parts->grpc_port, " (",
-      security.description, ")", ", journal ", journal_options.path, " (head sequence ",
-      parts->journal->HeadSequence(), ")",
+      "refir-bridge ready: webhooks on ", parts->http->tls() ? "https://" : "http://",
+      options.http.address, ":", parts->http->port(), " at ", absl::StrJoin(endpoints, ", "),
+      ", gRPC on ", options.grpc_address, ":", parts->grpc_port, " (", security.description, ")",
+      ", journal ", journal_options.path, " (head sequence ", parts->journal->HeadSequence(), ")",
       parts->admin == nullptr ? std::string()
                               : absl::StrCat(", probes on http://", options.admin.address, ":",
                                              parts->admin->port(), "/healthz and /readyz")));

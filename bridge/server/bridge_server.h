@@ -7,14 +7,15 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bridge/delivery/retention.h"
 #include "bridge/grpc_api/grpc_security.h"
 #include "bridge/http_edge/admin_server.h"
-#include "bridge/http_edge/dedup_key.h"
 #include "bridge/http_edge/http_edge.h"
+#include "bridge/sources/source_config.h"
 
 namespace refir::bridge {
 
@@ -22,10 +23,11 @@ struct BridgeOptions {
   // Directory holding the SQLite journal (journal.db); created if missing.
   std::string data_dir = "./data";
   HttpEdgeOptions http;
-  // Which resends of a webhook are duplicates (by webhook-id by default).
-  DedupConfig dedup;
   // Deleting old events; off by default (keep forever).
   RetentionOptions retention;
+  // The webhook sources served on the HTTP edge. Empty: one source "refir"
+  // at /webhook without verification.
+  std::vector<SourceConfig> sources;
   // The /healthz and /readyz listener; disabled when admin_enabled is false.
   bool admin_enabled = true;
   AdminServerOptions admin;

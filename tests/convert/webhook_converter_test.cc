@@ -237,5 +237,41 @@ TEST(WebhookConverterTest, TypeInferredFromBody) {
   EXPECT_EQ(unknown->type(), "unknown");
 }
 
+TEST(WebhookConverterTest, GenericMappingLeavesRefirEmptyAndReadsTypeField) {
+  ConverterOptions options;
+  options.mapping = PayloadMapping::kGeneric;
+  options.type_field = "action";
+  WebhookConverter converter(options);
+  absl::StatusOr<v1::Event> event =
+      converter.Convert(MakeRequest(R"({"action":"push","lead":{"id":1},"message":"m"})"));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->type(), "push");
+  EXPECT_FALSE(event->has_refir());
+  EXPECT_EQ(event->body(), R"({"action":"push","lead":{"id":1},"message":"m"})");
+}
+
+TEST(WebhookConverterTest, GenericMappingReadsJsonPointerElseUnknown) {
+  ConverterOptions options;
+  options.mapping = PayloadMapping::kGeneric;
+  options.type_field = "/meta/type";
+  WebhookConverter converter(options);
+  absl::StatusOr<v1::Event> nested =
+      converter.Convert(MakeRequest(R"({"meta":{"type":"order.paid"}})"));
+  ASSERT_TRUE(nested.ok());
+  EXPECT_EQ(nested->type(), "order.paid");
+  for (const char* body : {R"({"meta":{}})", R"({"meta":{"type":7}})", R"({"meta":{"type":""}})",
+                           R"({"meta":"x"})", "{}"}) {
+    absl::StatusOr<v1::Event> event = converter.Convert(MakeRequest(body));
+    ASSERT_TRUE(event.ok()) << body;
+    EXPECT_EQ(event->type(), "unknown") << body;
+  }
+  ConverterOptions no_field_options;
+  no_field_options.mapping = PayloadMapping::kGeneric;
+  WebhookConverter no_field(no_field_options);
+  absl::StatusOr<v1::Event> event = no_field.Convert(MakeRequest(R"({"event":"user_added"})"));
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(event->type(), "unknown");
+}
+
 }  // namespace
 }  // namespace refir::bridge

@@ -5,53 +5,29 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "bridge/common/error_reason.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/http_edge/fake_journal.h"
 
 namespace refir::bridge {
 namespace {
 
-class FakeJournal : public Journal {
- public:
-  absl::StatusOr<AppendResult> Append(v1::Event event, DedupKey dedup) override {
-    if (!append_status.ok()) return append_status;
-    appended.push_back(event);
-    keys.push_back(dedup);
-    if (duplicate_of.duplicate) return duplicate_of;
-    return AppendResult{appended.size(), event.id(), false};
-  }
-  absl::StatusOr<std::vector<v1::Event>> Read(uint64_t, size_t, size_t) override {
-    return std::vector<v1::Event>();
-  }
-  absl::StatusOr<v1::Event> GetBySequence(uint64_t) override { return absl::NotFoundError("fake"); }
-  absl::StatusOr<v1::Event> GetById(absl::string_view) override {
-    return absl::NotFoundError("fake");
-  }
-  absl::StatusOr<uint64_t> FirstSequenceAtOrAfter(absl::Time) override { return 1; }
-  absl::StatusOr<uint64_t> FirstSequence() override { return 1; }
-  absl::StatusOr<DeleteResult> DeleteOldest(const DeleteRequest&) override {
-    return absl::UnimplementedError("not in the fake");
-  }
-  absl::StatusOr<uint64_t> StoredBytes() override { return 0; }
-  uint64_t HeadSequence() const override { return appended.size(); }
-  bool Writable() const override { return true; }
-  void AddAppendListener(AppendListener) override {}
-  void Close() override {}
-
-  absl::Status append_status;
-  std::vector<v1::Event> appended;
-  std::vector<DedupKey> keys;
-  // Answered to every append when its `duplicate` is set.
-  AppendResult duplicate_of;
-};
-
 class WebhookHandlerTest : public ::testing::Test {
  protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<WebhookHandler>> handler =
+        WebhookHandler::Create({SourceConfig()}, &journal_);
+    ASSERT_TRUE(handler.ok()) << handler.status();
+    handler_ = *std::move(handler);
+  }
+
   WebhookRequest Request(std::string body, std::string content_type = "application/json") {
     WebhookRequest request;
-    request.source = "refir";
+    request.path = "/webhook";
+    request.client_ip = "127.0.0.1";
     request.body = std::move(body);
     request.content_type = std::move(content_type);
     request.headers = {{"Content-Type", request.content_type}};
@@ -60,13 +36,12 @@ class WebhookHandlerTest : public ::testing::Test {
     return request;
   }
 
-  WebhookConverter converter_;
   FakeJournal journal_;
-  WebhookHandler handler_{&converter_, &journal_};
+  std::unique_ptr<WebhookHandler> handler_;
 };
 
 TEST_F(WebhookHandlerTest, StoresAndAnswers200) {
-  HttpReply reply = handler_.Handle(Request(R"({"message":"hi"})"));
+  HttpReply reply = handler_->Handle(Request(R"({"message":"hi"})"));
   EXPECT_EQ(reply.status, 200);
   nlohmann::json body = nlohmann::json::parse(reply.body);
   EXPECT_EQ(body["message"], "Webhook received successfully");
@@ -79,7 +54,7 @@ TEST_F(WebhookHandlerTest, StoresAndAnswers200) {
 TEST_F(WebhookHandlerTest, JournalUnavailableIs503WithRetryAfter) {
   journal_.append_status =
       ErrorWithReason(absl::StatusCode::kUnavailable, "journal_unavailable", "disk I/O error");
-  HttpReply reply = handler_.Handle(Request("{}"));
+  HttpReply reply = handler_->Handle(Request("{}"));
   EXPECT_EQ(reply.status, 503);
   nlohmann::json body = nlohmann::json::parse(reply.body);
   EXPECT_EQ(body["error"], "journal_unavailable");
@@ -91,22 +66,22 @@ TEST_F(WebhookHandlerTest, JournalUnavailableIs503WithRetryAfter) {
 }
 
 TEST_F(WebhookHandlerTest, DrainingIs503AndStoresNothing) {
-  handler_.StartDraining();
-  HttpReply reply = handler_.Handle(Request("{}"));
+  handler_->StartDraining();
+  HttpReply reply = handler_->Handle(Request("{}"));
   EXPECT_EQ(reply.status, 503);
   EXPECT_EQ(nlohmann::json::parse(reply.body)["error"], "shutting_down");
   EXPECT_TRUE(journal_.appended.empty());
 }
 
 TEST_F(WebhookHandlerTest, NonJsonContentTypeIs415AndStoresNothing) {
-  HttpReply reply = handler_.Handle(Request("{}", "text/plain"));
+  HttpReply reply = handler_->Handle(Request("{}", "text/plain"));
   EXPECT_EQ(reply.status, 415);
   EXPECT_EQ(nlohmann::json::parse(reply.body)["error"], "unsupported_media_type");
   EXPECT_TRUE(journal_.appended.empty());
 }
 
 TEST_F(WebhookHandlerTest, InvalidJsonIs400WithDetail) {
-  HttpReply reply = handler_.Handle(Request("{"));
+  HttpReply reply = handler_->Handle(Request("{"));
   EXPECT_EQ(reply.status, 400);
   nlohmann::json body = nlohmann::json::parse(reply.body);
   EXPECT_EQ(body["error"], "invalid_json");
@@ -117,18 +92,20 @@ TEST_F(WebhookHandlerTest, InvalidJsonIs400WithDetail) {
 TEST_F(WebhookHandlerTest, PassesTheWebhookIdDedupKeyToTheJournal) {
   WebhookRequest request = Request("{}");
   request.headers.emplace_back("webhook-id", "wh_7");
-  ASSERT_EQ(handler_.Handle(request).status, 200);
+  ASSERT_EQ(handler_->Handle(request).status, 200);
   ASSERT_EQ(journal_.keys.size(), 1u);
   EXPECT_EQ(journal_.keys[0].key, "refir|webhook_id|wh_7");
   EXPECT_EQ(journal_.keys[0].window, absl::Minutes(10));
 }
 
 TEST_F(WebhookHandlerTest, BadDedupFieldIs400AndStoresNothing) {
-  DedupConfig dedup;
-  dedup.by = DedupConfig::By::kJsonField;
-  dedup.json_field = "/event_id";
-  WebhookHandler handler(&converter_, &journal_, dedup);
-  HttpReply reply = handler.Handle(Request(R"({"event_id":{"nested":true}})"));
+  SourceConfig source;
+  source.dedup.by = DedupBy::kJsonField;
+  source.dedup.json_field = "/event_id";
+  absl::StatusOr<std::unique_ptr<WebhookHandler>> handler =
+      WebhookHandler::Create({source}, &journal_);
+  ASSERT_TRUE(handler.ok()) << handler.status();
+  HttpReply reply = (*handler)->Handle(Request(R"({"event_id":{"nested":true}})"));
   EXPECT_EQ(reply.status, 400);
   EXPECT_EQ(nlohmann::json::parse(reply.body)["error"], "invalid_dedup_field");
   EXPECT_TRUE(journal_.appended.empty());
@@ -136,12 +113,48 @@ TEST_F(WebhookHandlerTest, BadDedupFieldIs400AndStoresNothing) {
 
 TEST_F(WebhookHandlerTest, DuplicateAnswerCarriesTheOriginal) {
   journal_.duplicate_of = AppendResult{3, "first-id", true};
-  HttpReply reply = handler_.Handle(Request("{}"));
+  HttpReply reply = handler_->Handle(Request("{}"));
   EXPECT_EQ(reply.status, 200);
   nlohmann::json body = nlohmann::json::parse(reply.body);
   EXPECT_EQ(body["sequence"], 3);
   EXPECT_EQ(body["id"], "first-id");
   EXPECT_EQ(body["duplicate"], true);
+}
+
+// Each source dedups with its own settings, keyed by its own name.
+TEST_F(WebhookHandlerTest, EachSourceHasItsOwnDedupSettings) {
+  SourceConfig by_id;
+  SourceConfig by_body;
+  by_body.name = "shop";
+  by_body.path = "/shop";
+  by_body.dedup.by = DedupBy::kBodySha256;
+  by_body.dedup.window = absl::Hours(1);
+  absl::StatusOr<std::unique_ptr<WebhookHandler>> handler =
+      WebhookHandler::Create({by_id, by_body}, &journal_);
+  ASSERT_TRUE(handler.ok()) << handler.status();
+  WebhookRequest request = Request("{}");
+  request.headers.emplace_back("webhook-id", "wh_1");
+  ASSERT_EQ((*handler)->Handle(request).status, 200);
+  request.path = "/shop";
+  ASSERT_EQ((*handler)->Handle(request).status, 200);
+  ASSERT_EQ(journal_.keys.size(), 2u);
+  EXPECT_EQ(journal_.keys[0].key, "refir|webhook_id|wh_1");
+  EXPECT_EQ(journal_.keys[0].window, absl::Minutes(10));
+  EXPECT_TRUE(absl::StartsWith(journal_.keys[1].key, "shop|body_sha256|")) << journal_.keys[1].key;
+  EXPECT_EQ(journal_.keys[1].window, absl::Hours(1));
+  EXPECT_EQ(journal_.appended[1].source(), "shop");
+}
+
+TEST_F(WebhookHandlerTest, UnusableDedupSettingsStopCreateNamingTheSource) {
+  SourceConfig source;
+  source.name = "shop";
+  source.dedup.by = DedupBy::kJsonField;
+  source.dedup.json_field = "/a/~2";
+  absl::StatusOr<std::unique_ptr<WebhookHandler>> handler =
+      WebhookHandler::Create({source}, &journal_);
+  ASSERT_FALSE(handler.ok());
+  EXPECT_TRUE(absl::StartsWith(handler.status().message(), "source \"shop\": dedup: "))
+      << handler.status();
 }
 
 TEST(IsJsonContentTypeTest, AcceptsJsonMediaTypes) {
@@ -157,7 +170,8 @@ TEST(IsJsonContentTypeTest, AcceptsJsonMediaTypes) {
 TEST(ReplyForErrorTest, MapsCodesOnce) {
   EXPECT_EQ(ReplyForError(absl::InvalidArgumentError("x")).status, 400);
   EXPECT_EQ(ReplyForError(absl::UnauthenticatedError("why")).status, 401);
-  EXPECT_EQ(ReplyForError(absl::UnauthenticatedError("why")).body, R"({"error":"unauthorized"})");
+  EXPECT_EQ(ReplyForError(absl::UnauthenticatedError("why")).body,
+            R"({"error":"unauthenticated"})");
   EXPECT_EQ(ReplyForError(absl::ResourceExhaustedError("x")).status, 429);
   EXPECT_EQ(ReplyForError(absl::UnavailableError("x")).status, 503);
   EXPECT_EQ(ReplyForError(absl::InternalError("x")).status, 500);

@@ -1,0 +1,87 @@
+// SourceConfig: one named webhook source (path, verification, mapping,
+// dedup, limits), and the --sources_file loader that parses the JSON file
+// strictly, validates it with errors naming the source and the field, and
+// resolves secrets from files or environment variables (LoadSecret).
+#ifndef REFIR_BRIDGE_SOURCES_SOURCE_CONFIG_H_
+#define REFIR_BRIDGE_SOURCES_SOURCE_CONFIG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "bridge/verify/secret_source.h"
+#include "bridge/verify/webhook_verifier.h"
+
+namespace refir::bridge {
+
+enum class MappingKind {
+  // Typed RefirPayload and the Refir event-type rules (docs/event-types.md).
+  kRefir,
+  // Body and headers only; Event.refir stays empty, type from type_field.
+  kGeneric,
+};
+
+enum class DedupBy { kWebhookId, kJsonField, kBodySha256, kNone };
+
+// Which resends of a webhook are answered as duplicates of the first (see
+// bridge/http_edge/dedup_key.h, which applies it).
+struct SourceDedup {
+  DedupBy by = DedupBy::kWebhookId;
+  // by kJsonField: a JSON pointer (RFC 6901) into the body, e.g. "/id".
+  std::string json_field;
+  absl::Duration window = absl::Minutes(10);
+};
+
+struct RateLimitConfig {
+  // Disabled when per_second is 0.
+  double per_second = 0;
+  uint32_t burst = 0;
+  bool enabled() const { return per_second > 0; }
+};
+
+struct SourceLimits {
+  size_t max_body_bytes = 1024 * 1024;
+  uint32_t max_json_depth = 64;
+  RateLimitConfig rate;
+  RateLimitConfig per_client_rate;
+  uint32_t max_tracked_clients = 10000;
+};
+
+struct SourceConfig {
+  std::string name = "refir";
+  std::string path = "/webhook";
+  VerifierConfig verification;
+  MappingKind mapping = MappingKind::kRefir;
+  // kGeneric: a top-level key or a JSON pointer; "" means type "unknown".
+  std::string type_field;
+  SourceDedup dedup;
+  SourceLimits limits;
+  // CIDRs as written in the file; empty allows every client.
+  std::vector<std::string> allow_cidrs;
+};
+
+// Reads one secret (bridge/verify/secret_source.h's LoadSecret; tests may
+// inject another). Errors name the file or variable, never the secret.
+using SecretLoader = std::function<absl::StatusOr<std::string>(const SecretSource&)>;
+
+// Parses and validates the JSON text of a sources file. Unknown fields,
+// duplicate names or paths, bad values and unreadable secrets are
+// INVALID_ARGUMENT naming the source and the field. `defaults` gives
+// limits.max_body_bytes and dedup where a source sets none (the flags).
+absl::StatusOr<std::vector<SourceConfig>> ParseSourcesJson(
+    absl::string_view json, const SourceConfig& defaults,
+    const SecretLoader& load_secret = LoadSecret);
+
+// Reads `path` and parses it; errors are prefixed with the path.
+absl::StatusOr<std::vector<SourceConfig>> LoadSourcesFile(
+    const std::string& path, const SourceConfig& defaults,
+    const SecretLoader& load_secret = LoadSecret);
+
+}  // namespace refir::bridge
+
+#endif  // REFIR_BRIDGE_SOURCES_SOURCE_CONFIG_H_

@@ -1,0 +1,295 @@
+// Unit tests of the per-source pipeline of the webhook handler: routing,
+// the order of the checks, allowlists, rate limits, body and depth limits,
+// verification (with a fake verifier) and the two mappings.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "bridge/common/error_reason.h"
+#include "bridge/http_edge/webhook_handler.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/http_edge/fake_journal.h"
+
+namespace refir::bridge {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1700000000);
+
+// What the fake verifier saw, shared with the test.
+struct VerifierLog {
+  int calls = 0;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> query;
+  absl::Time now;
+  absl::Status result;
+};
+
+class FakeVerifier : public WebhookVerifier {
+ public:
+  explicit FakeVerifier(VerifierLog* log) : log_(log) {}
+  absl::Status Verify(const VerificationInput& input) const override {
+    ++log_->calls;
+    log_->body = std::string(input.body);
+    log_->headers = *input.headers;
+    log_->query = *input.query_parameters;
+    log_->now = input.now;
+    return log_->result;
+  }
+
+ private:
+  VerifierLog* log_;
+};
+
+std::string HeaderOf(const HttpReply& reply, const std::string& name) {
+  for (const auto& [key, value] : reply.headers) {
+    if (key == name) return value;
+  }
+  return "";
+}
+
+std::string ErrorOf(const HttpReply& reply) {
+  const nlohmann::json body = nlohmann::json::parse(reply.body);
+  auto it = body.find("error");
+  if (it == body.end() || !it->is_string()) return "";
+  return it->get_ref<const std::string&>();
+}
+
+class WebhookSourcesTest : public ::testing::Test {
+ protected:
+  static SourceConfig Refir() { return SourceConfig(); }
+
+  static SourceConfig Generic() {
+    SourceConfig config;
+    config.name = "shop";
+    config.path = "/hooks/shop";
+    config.mapping = MappingKind::kGeneric;
+    config.type_field = "topic";
+    return config;
+  }
+
+  void Make(std::vector<SourceConfig> sources) {
+    absl::StatusOr<std::unique_ptr<WebhookHandler>> handler = WebhookHandler::Create(
+        sources, &journal_,
+        [this](const VerifierConfig&) -> absl::StatusOr<std::unique_ptr<WebhookVerifier>> {
+          return std::make_unique<FakeVerifier>(&verifier_);
+        });
+    ASSERT_TRUE(handler.ok()) << handler.status();
+    handler_ = *std::move(handler);
+  }
+
+  static WebhookRequest Post(const std::string& path, std::string body,
+                             const std::string& client_ip = "127.0.0.1") {
+    WebhookRequest request;
+    request.method = "POST";
+    request.path = path;
+    request.client_ip = client_ip;
+    request.remote_addr = client_ip + ":4000";
+    request.content_type = "application/json";
+    request.headers = {{"Content-Type", "application/json"}};
+    request.content_length = body.size();
+    request.body = std::move(body);
+    request.received_at = kNow;
+    return request;
+  }
+
+  FakeJournal journal_;
+  VerifierLog verifier_;
+  std::unique_ptr<WebhookHandler> handler_;
+};
+
+TEST_F(WebhookSourcesTest, RoutesByPathAndStampsTheSourceName) {
+  Make({Refir(), Generic()});
+  ASSERT_EQ(handler_->Handle(Post("/webhook", R"({"event":"user_added","lead":{"id":1}})")).status,
+            200);
+  ASSERT_EQ(
+      handler_->Handle(Post("/hooks/shop", R"({"topic":"order.paid","lead":{"id":1}})")).status,
+      200);
+  ASSERT_EQ(journal_.appended.size(), 2u);
+  EXPECT_EQ(journal_.appended[0].source(), "refir");
+  EXPECT_EQ(journal_.appended[0].type(), "refir.user.added");
+  EXPECT_EQ(journal_.appended[0].refir().lead().id(), "1");
+  EXPECT_EQ(journal_.appended[1].source(), "shop");
+  EXPECT_EQ(journal_.appended[1].type(), "order.paid");
+  EXPECT_FALSE(journal_.appended[1].has_refir());
+  EXPECT_EQ(handler_->Paths(), (std::vector<std::string>{"/webhook", "/hooks/shop"}));
+}
+
+TEST_F(WebhookSourcesTest, UnknownPathIs404AndOtherMethodsAre405) {
+  Make({Refir()});
+  HttpReply missing = handler_->Handle(Post("/nope", "{}"));
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(ErrorOf(missing), "not_found");
+  WebhookRequest get = Post("/webhook", "");
+  get.method = "GET";
+  HttpReply wrong_method = handler_->Handle(get);
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(HeaderOf(wrong_method, "Allow"), "POST");
+  EXPECT_TRUE(journal_.appended.empty());
+}
+
+// One source with every check armed; each step fixes the request's earlier
+// failures and shows the next check answers.
+TEST_F(WebhookSourcesTest, ChecksRunInOrder) {
+  SourceConfig config = Refir();
+  config.allow_cidrs = {"10.0.0.0/8"};
+  config.limits.rate = RateLimitConfig{1, 3};
+  config.limits.max_body_bytes = 64;
+  config.limits.max_json_depth = 2;
+  Make({config});
+  verifier_.result = ErrorWithReason(absl::StatusCode::kUnauthenticated, "unauthenticated",
+                                     "no matching signature");
+  const std::string deep = "[[[1]]]";
+
+  // 1. method: a GET from a refused address with a bad body is a 405.
+  WebhookRequest request = Post("/webhook", std::string(100, '{'), "127.0.0.1");
+  request.method = "PUT";
+  request.content_type = "text/plain";
+  EXPECT_EQ(handler_->Handle(request).status, 405);
+
+  // 2. allowlist before rate limits, size, content type: 403 without detail.
+  request.method = "POST";
+  HttpReply forbidden = handler_->Handle(request);
+  EXPECT_EQ(forbidden.status, 403);
+  EXPECT_EQ(forbidden.body, R"({"error":"forbidden"})");
+
+  // 3. size before content type; the allowed client takes a token (1 of 3).
+  request.client_ip = "10.1.2.3";
+  EXPECT_EQ(handler_->Handle(request).status, 413);
+
+  // 4. content type before verification (token 2 of 3).
+  request.body = deep;
+  request.content_length = deep.size();
+  HttpReply unsupported = handler_->Handle(request);
+  EXPECT_EQ(unsupported.status, 415);
+  EXPECT_EQ(verifier_.calls, 0);
+
+  // 5. verification before the JSON depth (token 3 of 3): 401, no detail.
+  request.content_type = "application/json";
+  HttpReply unauthenticated = handler_->Handle(request);
+  EXPECT_EQ(unauthenticated.status, 401);
+  EXPECT_EQ(unauthenticated.body, R"({"error":"unauthenticated"})");
+  EXPECT_EQ(verifier_.calls, 1);
+
+  // 6. the rate limit comes before size, type and verification: the bucket
+  // is empty now.
+  HttpReply limited = handler_->Handle(request);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(ErrorOf(limited), "rate_limited");
+  EXPECT_EQ(HeaderOf(limited, "Retry-After"), "1");
+  EXPECT_EQ(verifier_.calls, 1);
+
+  // 7. one second later: verified, then too deep.
+  verifier_.result = absl::OkStatus();
+  request.received_at = kNow + absl::Seconds(1);
+  HttpReply too_deep = handler_->Handle(request);
+  EXPECT_EQ(too_deep.status, 400);
+  EXPECT_EQ(ErrorOf(too_deep), "json_too_deep");
+
+  // 8. then parsing.
+  request.received_at = kNow + absl::Seconds(2);
+  request.body = "[[1]";
+  HttpReply invalid = handler_->Handle(request);
+  EXPECT_EQ(invalid.status, 400);
+  EXPECT_EQ(ErrorOf(invalid), "invalid_json");
+
+  // 9. and finally stored.
+  request.received_at = kNow + absl::Seconds(3);
+  request.body = R"({"a":[1]})";
+  EXPECT_EQ(handler_->Handle(request).status, 200);
+  EXPECT_EQ(journal_.appended.size(), 1u);
+}
+
+TEST_F(WebhookSourcesTest, VerifierSeesBodyHeadersQueryAndArrivalTime) {
+  Make({Refir()});
+  WebhookRequest request = Post("/webhook", R"({"x":1})");
+  request.headers.emplace_back("X-Signature", "abc");
+  request.query_parameters = {{"token", "t0k"}};
+  ASSERT_EQ(handler_->Handle(request).status, 200);
+  EXPECT_EQ(verifier_.calls, 1);
+  EXPECT_EQ(verifier_.body, R"({"x":1})");
+  EXPECT_EQ(verifier_.headers, request.headers);
+  EXPECT_EQ(verifier_.query, request.query_parameters);
+  EXPECT_EQ(verifier_.now, kNow);
+}
+
+TEST_F(WebhookSourcesTest, SourcesHaveTheirOwnLimits) {
+  SourceConfig small = Generic();
+  small.limits.max_body_bytes = 8;
+  small.limits.rate = RateLimitConfig{1, 1};
+  Make({Refir(), small});
+  EXPECT_EQ(handler_->BodyLimit("/hooks/shop"), 8u);
+  EXPECT_EQ(handler_->BodyLimit("/webhook"), 1024u * 1024u);
+  EXPECT_EQ(handler_->BodyLimit("/none"), 0u);
+  EXPECT_EQ(handler_->MaxBodyLimit(), 1024u * 1024u);
+
+  const std::string body = R"({"topic":"long"})";
+  EXPECT_EQ(handler_->Handle(Post("/hooks/shop", body)).status, 413);
+  EXPECT_EQ(handler_->Handle(Post("/webhook", body)).status, 200);
+  // The shop bucket is empty; the refir source has no limit.
+  EXPECT_EQ(handler_->Handle(Post("/hooks/shop", "{}")).status, 429);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(handler_->Handle(Post("/webhook", "{}")).status, 200);
+}
+
+TEST_F(WebhookSourcesTest, BodyLargerThanTheLimitWithoutContentLengthIs413) {
+  SourceConfig config = Refir();
+  config.limits.max_body_bytes = 4;
+  Make({config});
+  WebhookRequest request = Post("/webhook", R"({"a":1})");
+  request.content_length.reset();  // chunked
+  EXPECT_FALSE(handler_->Admit(&request).has_value());
+  HttpReply reply = handler_->Process(&request);
+  EXPECT_EQ(reply.status, 413);
+  EXPECT_EQ(ErrorOf(reply), "payload_too_large");
+  EXPECT_EQ(verifier_.calls, 0);
+}
+
+TEST_F(WebhookSourcesTest, PerClientRateLimitsEachAddressSeparately) {
+  SourceConfig config = Refir();
+  config.limits.per_client_rate = RateLimitConfig{0.5, 2};
+  Make({config});
+  EXPECT_EQ(handler_->Handle(Post("/webhook", "{}", "192.0.2.1")).status, 200);
+  EXPECT_EQ(handler_->Handle(Post("/webhook", "{}", "192.0.2.1")).status, 200);
+  HttpReply limited = handler_->Handle(Post("/webhook", "{}", "192.0.2.1"));
+  EXPECT_EQ(limited.status, 429);
+  // 0.5 tokens per second: the next one is 2 s away.
+  EXPECT_EQ(HeaderOf(limited, "Retry-After"), "2");
+  EXPECT_EQ(handler_->Handle(Post("/webhook", "{}", "192.0.2.2")).status, 200);
+}
+
+TEST_F(WebhookSourcesTest, DefaultDepthLimitIs64) {
+  Make({Refir()});
+  std::string ok = R"({"a":)" + std::string(63, '[') + std::string(63, ']') + "}";
+  std::string deep = R"({"a":)" + std::string(64, '[') + std::string(64, ']') + "}";
+  EXPECT_EQ(handler_->Handle(Post("/webhook", ok)).status, 200);
+  HttpReply reply = handler_->Handle(Post("/webhook", deep));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(ErrorOf(reply), "json_too_deep");
+}
+
+TEST_F(WebhookSourcesTest, CreateNamesTheSourceWhoseVerifierFails) {
+  SourceConfig config = Generic();
+  config.verification.kind = VerificationKind::kToken;
+  absl::StatusOr<std::unique_ptr<WebhookHandler>> handler = WebhookHandler::Create(
+      {Refir(), config}, &journal_,
+      [](const VerifierConfig& verifier) -> absl::StatusOr<std::unique_ptr<WebhookVerifier>> {
+        if (verifier.kind == VerificationKind::kToken) {
+          return absl::InvalidArgumentError("no token_header");
+        }
+        return MakeWebhookVerifier(verifier);
+      });
+  ASSERT_FALSE(handler.ok());
+  EXPECT_EQ(handler.status().message(), "source \"shop\": verification: no token_header");
+  EXPECT_FALSE(WebhookHandler::Create({}, &journal_).ok());
+}
+
+TEST_F(WebhookSourcesTest, DrainingComesFirst) {
+  Make({Refir()});
+  handler_->StartDraining();
+  EXPECT_EQ(handler_->Handle(Post("/nope", "{}")).status, 503);
+}
+
+}  // namespace
+}  // namespace refir::bridge
