@@ -18,12 +18,16 @@
 #include "bridge/journal/sqlite/sqlite_group_store.h"
 #include "bridge/journal/sqlite/sqlite_journal.h"
 #include "bridge/metrics/metrics.h"
+#include "bridge/server/health_watcher.h"
 #include "bridge/server/metrics_sources.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 
 namespace refir::bridge {
+
+// How often gRPC health checking re-reads the journal's writability.
+constexpr absl::Duration kHealthCheckInterval = absl::Milliseconds(250);
 
 struct BridgeServer::Parts {
   BridgeOptions options;
@@ -41,6 +45,7 @@ struct BridgeServer::Parts {
   std::unique_ptr<EventStreamService> service;
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
+  std::unique_ptr<HealthWatcher> health_watcher;
   bool shut_down = false;
 };
 
@@ -115,9 +120,24 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
                                                " (in use, or address not local?)"));
   }
 
+  // One readiness rule for /readyz and gRPC health checking: the journal's
+  // last commit succeeded and the bridge is not draining.
+  Journal* journal = parts->journal.get();
+  WebhookHandler* handler = parts->handler.get();
+  auto readiness = [journal, handler]() -> absl::Status {
+    if (handler->draining()) return absl::UnavailableError("shutting down");
+    if (!journal->Writable()) return absl::UnavailableError("the journal's last commit failed");
+    return absl::OkStatus();
+  };
   if (grpc::HealthCheckServiceInterface* health = parts->grpc_server->GetHealthCheckService()) {
-    health->SetServingStatus(v1::EventStream::service_full_name(), true);
-    health->SetServingStatus(true);
+    parts->health_watcher = std::make_unique<HealthWatcher>(
+        [readiness] { return readiness().ok(); },
+        [health](bool serving) {
+          health->SetServingStatus(v1::EventStream::service_full_name(), serving);
+          health->SetServingStatus(serving);
+          if (!serving) LogWarning("gRPC health: NOT_SERVING (the journal cannot write)");
+        },
+        kHealthCheckInterval);
   }
   parts->metrics->SetScrapeSources(BridgeScrapeSources(parts->journal.get(), parts->groups.get(),
                                                        parts->service.get(), journal_options.path));
@@ -127,17 +147,7 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   if (options.admin_enabled) {
     AdminServerOptions admin_options = options.admin;
     admin_options.metrics = [metrics = parts->metrics.get()] { return metrics->Scrape(); };
-    Journal* journal = parts->journal.get();
-    WebhookHandler* handler = parts->handler.get();
-    REFIR_ASSIGN_OR_RETURN(parts->admin,
-                           AdminServer::Start(admin_options, [journal, handler]() -> absl::Status {
-                             if (handler->draining())
-                               return absl::UnavailableError("shutting down");
-                             if (!journal->Writable()) {
-                               return absl::UnavailableError("the journal's last commit failed");
-                             }
-                             return absl::OkStatus();
-                           }));
+    REFIR_ASSIGN_OR_RETURN(parts->admin, AdminServer::Start(admin_options, readiness));
   }
   std::vector<std::string> endpoints;
   for (const SourceConfig& source : sources) {
@@ -167,6 +177,8 @@ int BridgeServer::admin_port() const {
 void BridgeServer::Shutdown() {
   if (parts_ == nullptr || parts_->shut_down) return;
   parts_->shut_down = true;
+  // Stopped first, so it cannot publish SERVING again.
+  if (parts_->health_watcher != nullptr) parts_->health_watcher->Stop();
   if (grpc::HealthCheckServiceInterface* health = parts_->grpc_server->GetHealthCheckService()) {
     health->SetServingStatus(false);
   }

@@ -1,7 +1,8 @@
 // The journal's disk fills up under the real binary: webhooks get 503 with
-// Retry-After (never a 200 that is not stored), /readyz turns 503, the
-// bridge stays up, and it takes webhooks again once space returns. Every
-// webhook answered 200 is still there after a restart.
+// Retry-After (never a 200 that is not stored), /readyz turns 503 and gRPC
+// health NOT_SERVING, the bridge stays up, and it takes webhooks again once
+// space returns (health follows). Every webhook answered 200 is still there
+// after a restart.
 //
 // Needs root to mount a small tmpfs (CI runs as root); elsewhere it skips
 // and says so.
@@ -19,6 +20,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/integration/bridge_process.h"
 #include "tests/integration/test_clients.h"
@@ -27,6 +30,33 @@ namespace refir::bridge::testing {
 namespace {
 
 constexpr char kFilesystemSize[] = "size=4m";
+
+using ServingStatus = grpc::health::v1::HealthCheckResponse::ServingStatus;
+
+// The overall gRPC health status; UNKNOWN when the call fails.
+ServingStatus GrpcHealth(const std::string& target) {
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  if (!stub->Check(&context, request, &response).ok()) {
+    return grpc::health::v1::HealthCheckResponse::UNKNOWN;
+  }
+  return response.status();
+}
+
+// Polls gRPC health until it reports `expected` (it follows the journal
+// within a quarter second) or 10 s pass.
+bool WaitForGrpcHealth(const std::string& target, ServingStatus expected) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    if (GrpcHealth(target) == expected) return true;
+    absl::SleepFor(absl::Milliseconds(50));  // Polling another process.
+  }
+  return false;
+}
 
 class DiskFullE2eTest : public ::testing::Test {
  protected:
@@ -65,6 +95,8 @@ TEST_F(DiskFullE2eTest, FullDiskAnswers503ThenRecoversAndLosesNothing) {
   const std::string data_dir = absl::StrCat(mount_point_, "/data");
   BridgeProcess bridge(data_dir);
   ASSERT_TRUE(bridge.Start().ok());
+  EXPECT_TRUE(
+      WaitForGrpcHealth(bridge.grpc_target(), grpc::health::v1::HealthCheckResponse::SERVING));
 
   std::set<std::string> stored_ids;  // every id answered 200
   auto post = [&](int n) {
@@ -95,6 +127,9 @@ TEST_F(DiskFullE2eTest, FullDiskAnswers503ThenRecoversAndLosesNothing) {
   EXPECT_EQ(refused.json["error"], "journal_unavailable") << refused.body;
   EXPECT_FALSE(refused.retry_after.empty());
   EXPECT_EQ(SendHttp(bridge.admin_port(), "GET", "/readyz", "", "").status, 503);
+  EXPECT_TRUE(
+      WaitForGrpcHealth(bridge.grpc_target(), grpc::health::v1::HealthCheckResponse::NOT_SERVING))
+      << "gRPC health still SERVING with a journal that cannot write";
   // Still refused, still alive, still answering health.
   EXPECT_EQ(post(n++).status, 503);
   EXPECT_EQ(SendHttp(bridge.admin_port(), "GET", "/healthz", "", "").status, 200);
@@ -108,6 +143,8 @@ TEST_F(DiskFullE2eTest, FullDiskAnswers503ThenRecoversAndLosesNothing) {
   }
   ASSERT_EQ(status, 200) << "no recovery after space returned";
   EXPECT_EQ(SendHttp(bridge.admin_port(), "GET", "/readyz", "", "").status, 200);
+  EXPECT_TRUE(
+      WaitForGrpcHealth(bridge.grpc_target(), grpc::health::v1::HealthCheckResponse::SERVING));
   for (int i = 0; i < 20; ++i) ASSERT_EQ(post(n++).status, 200);
 
   // Every 200 survives a restart.
