@@ -120,8 +120,8 @@ absl::StatusOr<std::unique_ptr<HttpEdge>> HttpEdge::Start(const HttpEdgeOptions&
 HttpEdge::HttpEdge(const HttpEdgeOptions& options, WebhookHandler* handler)
     : options_(options),
       handler_(handler),
-      server_(MakeServer(options)),
-      unmatched_observer_(options.access_log, nullptr) {
+      unmatched_observer_(options.access_log, nullptr),
+      server_(MakeServer(options)) {
   for (const std::string& name : handler->SourceNames()) {
     observers_[name] = std::make_unique<WebhookObserver>(
         options.access_log, options.metrics == nullptr ? nullptr : options.metrics->ForSource(name));
