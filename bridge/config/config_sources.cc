@@ -1,8 +1,5 @@
 #include "bridge/config/config_sources.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/container/flat_hash_map.h"
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
@@ -13,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "bridge/common/log.h"
+#include "bridge/common/read_small_file.h"
 
 namespace refir::bridge {
 namespace {
@@ -45,14 +43,16 @@ absl::Status SetFlag(const absl::flat_hash_map<std::string, absl::CommandLineFla
   return absl::OkStatus();
 }
 
+// A config file is a page of settings; anything larger is a mistake.
+constexpr size_t kMaxConfigFileBytes = 1 << 20;
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file \"", path, "\""));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad())
-    return absl::DataLossError(absl::StrCat("error reading config file \"", path, "\""));
-  return text.str();
+  absl::StatusOr<std::string> text = ReadSmallFile(path, kMaxConfigFileBytes);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(), absl::StrCat("cannot read config file \"", path,
+                                                           "\": ", text.status().message()));
+  }
+  return text;
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bridge/common/status_macros.h"
-#include "bridge/grpc_api/read_small_file.h"
+#include "bridge/common/read_small_file.h"
 
 namespace refir::bridge {
 namespace {

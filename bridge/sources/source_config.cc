@@ -1,14 +1,13 @@
 #include "bridge/sources/source_config.h"
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "bridge/common/read_small_file.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/sources/ip_allowlist.h"
 #include "bridge/sources/sources_config.pb.h"
@@ -357,17 +356,19 @@ absl::StatusOr<std::vector<SourceConfig>> ParseSourcesJson(absl::string_view jso
   return out;
 }
 
+// A sources file lists a handful of sources; anything larger is a mistake.
+constexpr size_t kMaxSourcesFileBytes = 1 << 20;
+
 absl::StatusOr<std::vector<SourceConfig>> LoadSourcesFile(const std::string& path,
                                                           const SourceConfig& defaults,
                                                           const SecretLoader& load_secret) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(absl::StrCat("sources file \"", path, "\": cannot open it"));
+  absl::StatusOr<std::string> content = ReadSmallFile(path, kMaxSourcesFileBytes);
+  if (!content.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sources file \"", path, "\": cannot open it: ", content.status().message()));
   }
-  std::ostringstream content;
-  content << in.rdbuf();
   absl::StatusOr<std::vector<SourceConfig>> sources =
-      ParseSourcesJson(content.str(), defaults, load_secret);
+      ParseSourcesJson(*content, defaults, load_secret);
   if (!sources.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("sources file \"", path, "\": ", sources.status().message()));

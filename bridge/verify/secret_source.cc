@@ -1,34 +1,22 @@
 #include "bridge/verify/secret_source.h"
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "bridge/common/read_small_file.h"
 
 namespace refir::bridge {
 
 absl::StatusOr<std::string> ReadSecretFromFile(const std::string& path) {
   if (path.empty()) return absl::InvalidArgumentError("secret file: empty path");
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
+  absl::StatusOr<std::string> read = ReadSmallFile(path, kMaxSecretFileBytes);
+  if (!read.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("cannot open secret file ", path, ": ", std::strerror(errno)));
+        absl::StrCat("cannot use secret file ", path, ": ", read.status().message()));
   }
-  std::string content;
-  char buffer[4096];
-  while (file.read(buffer, sizeof(buffer)) || file.gcount() > 0) {
-    content.append(buffer, static_cast<size_t>(file.gcount()));
-    if (content.size() > kMaxSecretFileBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("secret file ", path, " is larger than ", kMaxSecretFileBytes, " bytes"));
-    }
-  }
-  if (file.bad()) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read secret file ", path));
-  }
+  std::string content = *std::move(read);
   if (absl::EndsWith(content, "\r\n")) {
     content.resize(content.size() - 2);
   } else if (absl::EndsWith(content, "\n")) {

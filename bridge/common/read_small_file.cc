@@ -1,4 +1,4 @@
-#include "bridge/grpc_api/read_small_file.h"
+#include "bridge/common/read_small_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

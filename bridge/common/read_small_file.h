@@ -1,8 +1,9 @@
-// Reads a small configuration file (a PEM certificate, a key, the tokens
-// file) whole, with errors that say why: missing, unreadable, not a regular
-// file, too large.
-#ifndef REFIR_BRIDGE_GRPC_API_READ_SMALL_FILE_H_
-#define REFIR_BRIDGE_GRPC_API_READ_SMALL_FILE_H_
+// Reads a small file (a config or sources file, a secret, a PEM certificate
+// or key, the tokens file) whole, with errors that say why: missing,
+// unreadable, not a regular file, too large. The one way the bridge reads
+// its configuration files.
+#ifndef REFIR_BRIDGE_COMMON_READ_SMALL_FILE_H_
+#define REFIR_BRIDGE_COMMON_READ_SMALL_FILE_H_
 
 #include <cstddef>
 #include <string>
@@ -18,4 +19,4 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_by
 
 }  // namespace refir::bridge
 
-#endif  // REFIR_BRIDGE_GRPC_API_READ_SMALL_FILE_H_
+#endif  // REFIR_BRIDGE_COMMON_READ_SMALL_FILE_H_
