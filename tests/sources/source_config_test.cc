@@ -184,8 +184,8 @@ TEST_F(SourceConfigTest, VerificationErrors) {
               HasSubstr("verification.secrets[0]: give {\"file\": \"...\"} or {\"env\": \"...\"}"));
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac",)"
                        R"("secrets":[{"file":"/nonexistent/secret"}]}})"),
-              HasSubstr("source \"a\" (sources[0]): verification.secrets[0]: cannot open secret "
-                        "file /nonexistent/secret"));
+              HasSubstr("source \"a\" (sources[0]): verification.secrets[0]: cannot use secret "
+                        "file /nonexistent/secret: cannot open"));
   EXPECT_THAT(
       ErrorFor(R"({"name":"a","path":"/a","verification":{"kind":"hmac",)"
                R"("secrets":[{"file":")" +
