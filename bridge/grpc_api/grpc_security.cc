@@ -13,8 +13,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "bridge/common/log.h"
-#include "bridge/common/status_macros.h"
 #include "bridge/common/read_small_file.h"
+#include "bridge/common/status_macros.h"
 #include "bridge/grpc_api/token_file.h"
 #include "grpcpp/security/server_credentials.h"
 

@@ -7,8 +7,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "bridge/common/status_macros.h"
 #include "bridge/common/read_small_file.h"
+#include "bridge/common/status_macros.h"
 
 namespace refir::bridge {
 namespace {

@@ -124,7 +124,8 @@ HttpEdge::HttpEdge(const HttpEdgeOptions& options, WebhookHandler* handler)
       server_(MakeServer(options)) {
   for (const std::string& name : handler->SourceNames()) {
     observers_[name] = std::make_unique<WebhookObserver>(
-        options.access_log, options.metrics == nullptr ? nullptr : options.metrics->ForSource(name));
+        options.access_log,
+        options.metrics == nullptr ? nullptr : options.metrics->ForSource(name));
   }
 }
 

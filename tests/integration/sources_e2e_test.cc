@@ -9,7 +9,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "bridge/verify/webhook_verifier.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
@@ -194,15 +193,9 @@ TEST(SourcesE2EStartupTest, TokenSourceAnswers401WithoutDetail) {
 // exit code and its log (stderr) lines.
 std::vector<std::string> FailedStartLog(const std::vector<std::string>& flags, int* exit_code) {
   const std::string dir = MakeTempDir();
-  std::vector<std::string> argv = {"/bin/sh",
-                                   "-c",
-                                   "exec \"$@\" 2>&1",
-                                   "sh",
-                                   BridgeProcess::BinaryPath(),
-                                   absl::StrCat("--data_dir=", dir),
-                                   "--http_port=0",
-                                   "--grpc_port=0",
-                                   "--admin_port=-1",
+  std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$@\" 2>&1", "sh",
+                                   BridgeProcess::BinaryPath(), absl::StrCat("--data_dir=", dir),
+                                   "--http_port=0", "--grpc_port=0", "--admin_port=-1",
                                    // Messages as written, not JSON-escaped.
                                    "--log_format=text"};
   argv.insert(argv.end(), flags.begin(), flags.end());
