@@ -22,6 +22,9 @@ namespace pb = ::refir::bridge::config;
 // Largest accepted values; beyond them a typo is more likely than intent.
 constexpr uint64_t kMaxBodyBytesLimit = uint64_t{64} * 1024 * 1024;
 constexpr uint32_t kMaxJsonDepthLimit = 10000;
+// Above this a rate limit limits nothing; a larger figure is a typo. Also keeps the default
+// burst, ceil(per_second), inside uint32_t.
+constexpr double kMaxRatePerSecond = 1e6;
 
 // Errors of one source: "source \"github\" (sources[1]): <field>: <problem>".
 class SourceErrors {
@@ -170,9 +173,10 @@ absl::Status ConvertVerification(const pb::Verification& in, const SecretLoader&
 
 absl::Status ConvertRate(const pb::RateLimit& in, absl::string_view field,
                          const SourceErrors& errors, RateLimitConfig* out) {
-  if (!std::isfinite(in.per_second()) || in.per_second() <= 0) {
+  if (!std::isfinite(in.per_second()) || in.per_second() <= 0 ||
+      in.per_second() > kMaxRatePerSecond) {
     return errors.Error(absl::StrCat("limits.", field, ".per_second"),
-                        "must be a number greater than 0");
+                        "must be a number greater than 0 and at most 1000000");
   }
   out->per_second = in.per_second();
   if (in.has_burst()) {
