@@ -13,6 +13,9 @@ PACKAGES=(
   golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
   protoc-gen-go protoc-gen-go-grpc
   clang libclang-rt-14-dev
+  # bench/run: load generator, baselines (nginx-light has the echo module its
+  # config needs; webhook is adnanh/webhook), plots.
+  wrk nginx-light webhook gnuplot-nox
 )
 
 # Node.js 20 and npm come with this machine image; Debian's nodejs/npm are the
