@@ -15,11 +15,13 @@
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -81,6 +83,12 @@ struct Shared {
   std::string tail;  // "\r\n\r\n" + body.
   int connections = 1;
   double rate = 0;
+  // The clock starts once every connection is open (connect time is not a
+  // request's latency); start_ns and end_ns are set then, under start_mu.
+  std::mutex start_mu;
+  std::condition_variable start_cv;
+  int connected = 0;     // Threads that have tried to connect.
+  bool started = false;  // start_ns and end_ns are set.
   int64_t start_ns = 0;
   int64_t end_ns = 0;                   // 0: no time limit.
   int64_t max_requests = 0;             // 0: no count limit.
@@ -99,6 +107,10 @@ class Connection {
  public:
   explicit Connection(const Shared* shared) : shared_(shared) { buffer_.reserve(4096); }
   ~Connection() { Close(); }
+
+  // Opens the connection ahead of the first request; false on failure (the
+  // first request then tries again).
+  bool Connect() { return fd_ >= 0 || Open(); }
 
   // Sends one request and reads its response; *status = HTTP status, or 0 on
   // a transport error (the connection is then closed, and reopened next time).
@@ -212,6 +224,13 @@ class Connection {
 void RunConnection(Shared* shared, int index, Result* result) {
   Connection connection(shared);
   result->latencies_us.reserve(1 << 16);
+  connection.Connect();
+  {
+    std::unique_lock<std::mutex> lock(shared->start_mu);
+    ++shared->connected;
+    shared->start_cv.notify_all();
+    shared->start_cv.wait(lock, [shared] { return shared->started; });
+  }
   for (int64_t k = index;; k += shared->connections) {
     int64_t scheduled;
     if (shared->rate > 0) {
@@ -311,8 +330,6 @@ int main(int argc, char** argv) {
   shared.connections = connections;
   shared.rate = rate;
   shared.max_requests = max_requests;
-  shared.start_ns = NowNanos() + 1'000'000;  // Give the threads 1 ms to start.
-  if (duration > 0) shared.end_ns = shared.start_ns + static_cast<int64_t>(duration * 1e9);
 
   std::vector<Result> results(static_cast<size_t>(connections));
   std::vector<std::thread> threads;
@@ -320,6 +337,14 @@ int main(int argc, char** argv) {
   for (int i = 0; i < connections; ++i) {
     threads.emplace_back(RunConnection, &shared, i, &results[static_cast<size_t>(i)]);
   }
+  {
+    std::unique_lock<std::mutex> lock(shared.start_mu);
+    shared.start_cv.wait(lock, [&shared, connections] { return shared.connected == connections; });
+    shared.start_ns = NowNanos();
+    if (duration > 0) shared.end_ns = shared.start_ns + static_cast<int64_t>(duration * 1e9);
+    shared.started = true;
+  }
+  shared.start_cv.notify_all();
   for (std::thread& thread : threads) thread.join();
   const double seconds = static_cast<double>(NowNanos() - shared.start_ns) / 1e9;
 
