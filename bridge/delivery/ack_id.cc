@@ -9,7 +9,13 @@
 namespace refir::bridge {
 
 std::string AckId::Encode() const {
-  return absl::StrCat(absl::Hex(epoch, absl::kZeroPad8), "-", sequence, "-", delivery);
+  std::string out;
+  AppendTo(&out);
+  return out;
+}
+
+void AckId::AppendTo(std::string* out) const {
+  absl::StrAppend(out, absl::Hex(epoch, absl::kZeroPad8), "-", sequence, "-", delivery);
 }
 
 std::optional<AckId> AckId::Decode(absl::string_view text) {

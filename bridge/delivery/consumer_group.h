@@ -22,10 +22,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "bridge/delivery/event_filter.h"
+#include "bridge/delivery/outgoing_batch.h"
 #include "bridge/delivery/stream_feed.h"
 #include "bridge/journal/group_state.pb.h"
 #include "bridge/journal/journal.h"
@@ -76,10 +78,12 @@ class ConsumerGroup {
   void Detach(StreamId stream, absl::Time now);
   size_t member_count() const;
 
-  // Up to one batch for `stream`: due redeliveries first (oldest sequence
-  // first), then events never delivered, in sequence order, skipping those
-  // the filter rejects; never more than the stream's window has room for.
-  absl::StatusOr<std::vector<v1::Delivery>> Pull(StreamId stream, absl::Time now);
+  // Adds up to one batch for `stream` to `batch` (empty when called): due
+  // redeliveries first (oldest sequence first), then events never delivered,
+  // in sequence order, skipping those the filter rejects; never more than
+  // the stream's window has room for. An error is returned only when
+  // nothing was added.
+  absl::Status Pull(StreamId stream, absl::Time now, OutgoingBatch* batch);
   FeedWait NextWait(StreamId stream, absl::Time now);
   void Settle(StreamId stream, const v1::Settle& settle, absl::Time now, v1::SettleResult* result);
   void Extend(StreamId stream, const v1::ExtendDeadline& extend, absl::Time now,
@@ -130,8 +134,10 @@ class ConsumerGroup {
   void RetryOrDeadLetterLocked(std::map<uint64_t, Unsettled>::iterator it, absl::Time not_before,
                                bool force_dead_letter, const std::string& reason, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  v1::Delivery MakeDeliveryLocked(StreamId stream, Member& member, uint64_t sequence,
-                                  Unsettled& entry, absl::Time now)
+  // Leases `entry` to `stream` and adds the delivery of `stored_event` to
+  // `batch`.
+  void AddDeliveryLocked(StreamId stream, Member& member, uint64_t sequence, Unsettled& entry,
+                         absl::Time now, absl::string_view stored_event, OutgoingBatch* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Looks up a live lease for `ack_id`; reports it expired/unknown otherwise.
   std::map<uint64_t, Unsettled>::iterator FindLiveLocked(const std::string& ack_id,
@@ -159,6 +165,7 @@ class ConsumerGroup {
   std::vector<internal::DeadLetterRecord> added_dead_letters_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> removed_dead_letters_ ABSL_GUARDED_BY(mu_);
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
+  std::string ack_id_scratch_ ABSL_GUARDED_BY(mu_);  // reused by AddDeliveryLocked
 };
 
 }  // namespace refir::bridge
