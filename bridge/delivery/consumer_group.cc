@@ -47,10 +47,12 @@ StreamId ConsumerGroup::Attach(MemberSettings settings) {
 
 void ConsumerGroup::Detach(StreamId stream, absl::Time now) {
   absl::MutexLock lock(&mu_);
-  for (auto it = unsettled_.begin(); it != unsettled_.end(); ++it) {
-    if (it->second.leased && it->second.stream == stream) {
-      ReleaseLeaseLocked(it);
-      RetryOrDeadLetterLocked(it, now, /*force_dead_letter=*/false,
+  for (auto it = unsettled_.begin(); it != unsettled_.end();) {
+    // RetryOrDeadLetterLocked may erase `it` (dead letter): step past it first.
+    auto current = it++;
+    if (current->second.leased && current->second.stream == stream) {
+      ReleaseLeaseLocked(current);
+      RetryOrDeadLetterLocked(current, now, /*force_dead_letter=*/false,
                               "consumer disconnected with the event unacked; max delivery "
                               "attempts reached",
                               now);

@@ -186,6 +186,21 @@ TEST_F(ConsumerGroupTest, FilterSkipsNonMatchingEvents) {
   EXPECT_EQ(described.pending(), 2u);
 }
 
+TEST_F(ConsumerGroupTest, DetachDeadLettersOutstandingWithNoAttemptsLeft) {
+  for (int i = 0; i < 3; ++i) journal_.Add("t");
+  auto group = MakeGroup({}, /*max_attempts=*/1);
+  StreamId a = group->Attach(Settings());
+  ASSERT_EQ(Pull(*group, a, now_)->size(), 3u);
+  // Each lease is dead-lettered (erased) while Detach walks the group.
+  group->Detach(a, now_);
+  GroupCheckpoint checkpoint = group->TakeCheckpoint();
+  ASSERT_EQ(checkpoint.added_dead_letters.size(), 3u);
+  for (uint64_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(checkpoint.added_dead_letters[i].sequence(), i + 1);
+  }
+  EXPECT_EQ(checkpoint.state.unsettled_sequences_size(), 0);
+}
+
 TEST_F(ConsumerGroupTest, DetachMakesOutstandingDueForAnotherMember) {
   for (int i = 0; i < 3; ++i) journal_.Add("t");
   auto group = MakeGroup();
