@@ -47,16 +47,19 @@ StreamId ConsumerGroup::Attach(MemberSettings settings) {
 
 void ConsumerGroup::Detach(StreamId stream, absl::Time now) {
   absl::MutexLock lock(&mu_);
-  for (auto it = unsettled_.begin(); it != unsettled_.end();) {
-    // RetryOrDeadLetterLocked may erase `it` (dead letter): step past it first.
-    auto current = it++;
-    if (current->second.leased && current->second.stream == stream) {
-      ReleaseLeaseLocked(current);
-      RetryOrDeadLetterLocked(current, now, /*force_dead_letter=*/false,
-                              "consumer disconnected with the event unacked; max delivery "
-                              "attempts reached",
-                              now);
-    }
+  // RetryOrDeadLetterLocked may erase entries (dead letters), which
+  // invalidates iterators: collect first.
+  std::vector<uint64_t> leased;
+  for (const auto& [sequence, entry] : unsettled_) {
+    if (entry.leased && entry.stream == stream) leased.push_back(sequence);
+  }
+  for (uint64_t sequence : leased) {
+    auto it = unsettled_.find(sequence);
+    ReleaseLeaseLocked(it);
+    RetryOrDeadLetterLocked(it, now, /*force_dead_letter=*/false,
+                            "consumer disconnected with the event unacked; max delivery "
+                            "attempts reached",
+                            now);
   }
   members_.erase(stream);
 }
@@ -66,7 +69,7 @@ size_t ConsumerGroup::member_count() const {
   return members_.size();
 }
 
-void ConsumerGroup::ReleaseLeaseLocked(std::map<uint64_t, Unsettled>::iterator it) {
+void ConsumerGroup::ReleaseLeaseLocked(UnsettledMap::iterator it) {
   Unsettled& entry = it->second;
   leases_.erase({entry.deadline, it->first});
   auto member = members_.find(entry.stream);
@@ -76,9 +79,9 @@ void ConsumerGroup::ReleaseLeaseLocked(std::map<uint64_t, Unsettled>::iterator i
   dirty_ = true;
 }
 
-void ConsumerGroup::RetryOrDeadLetterLocked(std::map<uint64_t, Unsettled>::iterator it,
-                                            absl::Time not_before, bool force_dead_letter,
-                                            const std::string& reason, absl::Time now) {
+void ConsumerGroup::RetryOrDeadLetterLocked(UnsettledMap::iterator it, absl::Time not_before,
+                                            bool force_dead_letter, const std::string& reason,
+                                            absl::Time now) {
   Unsettled& entry = it->second;
   if (force_dead_letter || entry.attempts >= max_delivery_attempts_) {
     internal::DeadLetterRecord record;
@@ -223,8 +226,8 @@ FeedWait ConsumerGroup::NextWait(StreamId stream, absl::Time now) {
   return wait;
 }
 
-std::map<uint64_t, ConsumerGroup::Unsettled>::iterator ConsumerGroup::FindLiveLocked(
-    const std::string& ack_id, v1::SettleResult* result) {
+ConsumerGroup::UnsettledMap::iterator ConsumerGroup::FindLiveLocked(const std::string& ack_id,
+                                                                    v1::SettleResult* result) {
   std::optional<AckId> id = AckId::Decode(ack_id);
   if (!id.has_value()) {
     result->add_unknown_ack_ids(ack_id);

@@ -13,13 +13,13 @@
 #define REFIR_BRIDGE_DELIVERY_CONSUMER_GROUP_H_
 
 #include <cstdint>
-#include <map>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -124,14 +124,19 @@ class ConsumerGroup {
     MemberSettings settings;
     int outstanding = 0;
   };
+  // B-trees, not std::map/set: a catch-up inserts and erases hundreds of
+  // thousands of entries a second, and a node per entry (malloc, free,
+  // rebalancing) cost more than the rest of the ack bookkeeping. Any insert
+  // or erase invalidates their iterators and references.
+  using UnsettledMap = absl::btree_map<uint64_t, Unsettled>;
+  using TimeQueue = absl::btree_set<std::pair<absl::Time, uint64_t>>;
 
   void ExpireLeasesLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the lease of `it` (which must be leased).
-  void ReleaseLeaseLocked(std::map<uint64_t, Unsettled>::iterator it)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseLeaseLocked(UnsettledMap::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After a failed delivery: dead-letter when attempts are used up (or
   // `force_dead_letter`), else schedule redelivery at `not_before`.
-  void RetryOrDeadLetterLocked(std::map<uint64_t, Unsettled>::iterator it, absl::Time not_before,
+  void RetryOrDeadLetterLocked(UnsettledMap::iterator it, absl::Time not_before,
                                bool force_dead_letter, const std::string& reason, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Leases `entry` to `stream` and adds the delivery of `stored_event` to
@@ -140,8 +145,7 @@ class ConsumerGroup {
                          absl::Time now, absl::string_view stored_event, OutgoingBatch* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Looks up a live lease for `ack_id`; reports it expired/unknown otherwise.
-  std::map<uint64_t, Unsettled>::iterator FindLiveLocked(const std::string& ack_id,
-                                                         v1::SettleResult* result)
+  UnsettledMap::iterator FindLiveLocked(const std::string& ack_id, v1::SettleResult* result)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string name_;
@@ -153,11 +157,11 @@ class ConsumerGroup {
 
   mutable absl::Mutex mu_;
   uint64_t cursor_ ABSL_GUARDED_BY(mu_);
-  std::map<uint64_t, Unsettled> unsettled_ ABSL_GUARDED_BY(mu_);
+  UnsettledMap unsettled_ ABSL_GUARDED_BY(mu_);
   // (not_before, sequence) of unsettled entries waiting for redelivery.
-  std::set<std::pair<absl::Time, uint64_t>> due_ ABSL_GUARDED_BY(mu_);
+  TimeQueue due_ ABSL_GUARDED_BY(mu_);
   // (deadline, sequence) of leased entries.
-  std::set<std::pair<absl::Time, uint64_t>> leases_ ABSL_GUARDED_BY(mu_);
+  TimeQueue leases_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<StreamId, Member> members_ ABSL_GUARDED_BY(mu_);
   StreamId next_stream_id_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_delivery_ ABSL_GUARDED_BY(mu_) = 1;
