@@ -21,6 +21,8 @@ struct AckId {
   uint64_t delivery = 0;
 
   std::string Encode() const;
+  // Appends the encoding to `out`.
+  void AppendTo(std::string* out) const;
   // nullopt when `text` is not an ack id of this format.
   static std::optional<AckId> Decode(absl::string_view text);
 };

@@ -47,14 +47,19 @@ StreamId ConsumerGroup::Attach(MemberSettings settings) {
 
 void ConsumerGroup::Detach(StreamId stream, absl::Time now) {
   absl::MutexLock lock(&mu_);
-  for (auto it = unsettled_.begin(); it != unsettled_.end(); ++it) {
-    if (it->second.leased && it->second.stream == stream) {
-      ReleaseLeaseLocked(it);
-      RetryOrDeadLetterLocked(it, now, /*force_dead_letter=*/false,
-                              "consumer disconnected with the event unacked; max delivery "
-                              "attempts reached",
-                              now);
-    }
+  // RetryOrDeadLetterLocked may erase entries (dead letters), which
+  // invalidates iterators: collect first.
+  std::vector<uint64_t> leased;
+  for (const auto& [sequence, entry] : unsettled_) {
+    if (entry.leased && entry.stream == stream) leased.push_back(sequence);
+  }
+  for (uint64_t sequence : leased) {
+    auto it = unsettled_.find(sequence);
+    ReleaseLeaseLocked(it);
+    RetryOrDeadLetterLocked(it, now, /*force_dead_letter=*/false,
+                            "consumer disconnected with the event unacked; max delivery "
+                            "attempts reached",
+                            now);
   }
   members_.erase(stream);
 }
@@ -64,7 +69,7 @@ size_t ConsumerGroup::member_count() const {
   return members_.size();
 }
 
-void ConsumerGroup::ReleaseLeaseLocked(std::map<uint64_t, Unsettled>::iterator it) {
+void ConsumerGroup::ReleaseLeaseLocked(UnsettledMap::iterator it) {
   Unsettled& entry = it->second;
   leases_.erase({entry.deadline, it->first});
   auto member = members_.find(entry.stream);
@@ -74,9 +79,9 @@ void ConsumerGroup::ReleaseLeaseLocked(std::map<uint64_t, Unsettled>::iterator i
   dirty_ = true;
 }
 
-void ConsumerGroup::RetryOrDeadLetterLocked(std::map<uint64_t, Unsettled>::iterator it,
-                                            absl::Time not_before, bool force_dead_letter,
-                                            const std::string& reason, absl::Time now) {
+void ConsumerGroup::RetryOrDeadLetterLocked(UnsettledMap::iterator it, absl::Time not_before,
+                                            bool force_dead_letter, const std::string& reason,
+                                            absl::Time now) {
   Unsettled& entry = it->second;
   if (force_dead_letter || entry.attempts >= max_delivery_attempts_) {
     internal::DeadLetterRecord record;
@@ -108,8 +113,9 @@ void ConsumerGroup::ExpireLeasesLocked(absl::Time now) {
   }
 }
 
-v1::Delivery ConsumerGroup::MakeDeliveryLocked(StreamId stream, Member& member, uint64_t sequence,
-                                               Unsettled& entry, absl::Time now) {
+void ConsumerGroup::AddDeliveryLocked(StreamId stream, Member& member, uint64_t sequence,
+                                      Unsettled& entry, absl::Time now,
+                                      absl::string_view stored_event, OutgoingBatch* batch) {
   if (entry.attempts > 0) ++redelivered_total_;
   ++entry.attempts;
   entry.leased = true;
@@ -119,17 +125,16 @@ v1::Delivery ConsumerGroup::MakeDeliveryLocked(StreamId stream, Member& member, 
   leases_.emplace(entry.deadline, sequence);
   ++member.outstanding;
   dirty_ = true;
-  v1::Delivery delivery;
-  delivery.set_ack_id(AckId{epoch_, sequence, entry.delivery}.Encode());
-  delivery.set_delivery_attempt(entry.attempts);
-  return delivery;
+  ack_id_scratch_.clear();
+  AckId{epoch_, sequence, entry.delivery}.AppendTo(&ack_id_scratch_);
+  batch->Add(sequence, ack_id_scratch_, entry.attempts, stored_event);
 }
 
-absl::StatusOr<std::vector<v1::Delivery>> ConsumerGroup::Pull(StreamId stream, absl::Time now) {
+absl::Status ConsumerGroup::Pull(StreamId stream, absl::Time now, OutgoingBatch* batch) {
   absl::MutexLock lock(&mu_);
   ExpireLeasesLocked(now);
   auto member_it = members_.find(stream);
-  if (member_it == members_.end()) return std::vector<v1::Delivery>();
+  if (member_it == members_.end()) return absl::OkStatus();
   Member& member = member_it->second;
   int room =
       std::min(member.settings.max_outstanding - member.outstanding, member.settings.max_batch);
@@ -141,61 +146,68 @@ absl::StatusOr<std::vector<v1::Delivery>> ConsumerGroup::Pull(StreamId stream, a
     const uint64_t share = (backlog + members_.size() - 1) / members_.size();
     room = static_cast<int>(std::min<uint64_t>(room, std::max<uint64_t>(share, 1)));
   }
-  std::vector<v1::Delivery> deliveries;
-  if (room <= 0) return deliveries;
-  size_t bytes = 0;
+  if (room <= 0) return absl::OkStatus();
+  const size_t first = batch->size();
+  const size_t bytes_before = batch->event_bytes();
+  auto count = [&] { return static_cast<int>(batch->size() - first); };
+  auto bytes = [&] { return batch->event_bytes() - bytes_before; };
   const size_t max_bytes = member.settings.max_batch_bytes;
 
   // Redeliveries that are due, oldest sequence first among those due.
-  while (static_cast<int>(deliveries.size()) < room && bytes < max_bytes && !due_.empty() &&
-         due_.begin()->first <= now) {
+  while (count() < room && bytes() < max_bytes && !due_.empty() && due_.begin()->first <= now) {
     const uint64_t sequence = due_.begin()->second;
     due_.erase(due_.begin());
     auto it = unsettled_.find(sequence);
     if (it == unsettled_.end() || it->second.leased) continue;
-    absl::StatusOr<v1::Event> event = journal_->GetBySequence(sequence);
-    if (absl::IsNotFound(event.status())) {
-      // No longer stored (retention): nothing left to deliver.
-      unsettled_.erase(it);
-      dirty_ = true;
-      continue;
-    }
-    if (!event.ok()) {
+    bool found = false;
+    const absl::Status read = journal_->VisitStored(
+        sequence, 1, [&](const StoredEventView& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          if (event.sequence != sequence) return false;
+          found = true;
+          AddDeliveryLocked(stream, member, sequence, it->second, now, event.bytes, batch);
+          return true;
+        });
+    if (found) continue;
+    if (!read.ok()) {
       due_.emplace(now, sequence);
-      if (!deliveries.empty()) break;
-      return event.status();
+      if (count() > 0) break;
+      return read;
     }
-    v1::Delivery delivery = MakeDeliveryLocked(stream, member, sequence, it->second, now);
-    *delivery.mutable_event() = *std::move(event);
-    bytes += delivery.event().ByteSizeLong();
-    deliveries.push_back(std::move(delivery));
+    // No longer stored (retention): nothing left to deliver.
+    unsettled_.erase(it);
+    dirty_ = true;
   }
 
   // Events never delivered to the group, in sequence order.
-  for (int reads = 0; reads < kMaxReadsPerPull && static_cast<int>(deliveries.size()) < room &&
-                      bytes < max_bytes && cursor_ <= journal_->HeadSequence();
+  for (int reads = 0; reads < kMaxReadsPerPull && count() < room && bytes() < max_bytes &&
+                      cursor_ <= journal_->HeadSequence();
        ++reads) {
-    const size_t want = static_cast<size_t>(room) - deliveries.size();
-    absl::StatusOr<std::vector<v1::Event>> events =
-        journal_->Read(cursor_, want, max_bytes - bytes);
-    if (!events.ok()) {
-      if (!deliveries.empty()) break;
-      return events.status();
+    const size_t want = static_cast<size_t>(room - count());
+    bool visited = false;
+    bool full = false;
+    const absl::Status read = journal_->VisitStored(
+        cursor_, want, [&](const StoredEventView& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          // Never exceed max_bytes, except that one event always fits.
+          if (count() > 0 &&
+              (event.bytes.size() > max_bytes || bytes() > max_bytes - event.bytes.size())) {
+            full = true;
+            return false;
+          }
+          visited = true;
+          cursor_ = event.sequence + 1;
+          dirty_ = true;
+          if (!filter_.Matches(event.type)) return true;
+          AddDeliveryLocked(stream, member, event.sequence, unsettled_[event.sequence], now,
+                            event.bytes, batch);
+          return true;
+        });
+    if (!read.ok()) {
+      if (count() > 0) break;
+      return read;
     }
-    if (events->empty()) break;
-    for (v1::Event& event : *events) {
-      const uint64_t sequence = event.sequence();
-      cursor_ = sequence + 1;
-      dirty_ = true;
-      if (!filter_.Matches(event.type())) continue;
-      Unsettled& entry = unsettled_[sequence];
-      v1::Delivery delivery = MakeDeliveryLocked(stream, member, sequence, entry, now);
-      bytes += event.ByteSizeLong();
-      *delivery.mutable_event() = std::move(event);
-      deliveries.push_back(std::move(delivery));
-    }
+    if (!visited || full) break;
   }
-  return deliveries;
+  return absl::OkStatus();
 }
 
 FeedWait ConsumerGroup::NextWait(StreamId stream, absl::Time now) {
@@ -214,8 +226,8 @@ FeedWait ConsumerGroup::NextWait(StreamId stream, absl::Time now) {
   return wait;
 }
 
-std::map<uint64_t, ConsumerGroup::Unsettled>::iterator ConsumerGroup::FindLiveLocked(
-    const std::string& ack_id, v1::SettleResult* result) {
+ConsumerGroup::UnsettledMap::iterator ConsumerGroup::FindLiveLocked(const std::string& ack_id,
+                                                                    v1::SettleResult* result) {
   std::optional<AckId> id = AckId::Decode(ack_id);
   if (!id.has_value()) {
     result->add_unknown_ack_ids(ack_id);

@@ -13,19 +13,21 @@
 #define REFIR_BRIDGE_DELIVERY_CONSUMER_GROUP_H_
 
 #include <cstdint>
-#include <map>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "bridge/delivery/event_filter.h"
+#include "bridge/delivery/outgoing_batch.h"
 #include "bridge/delivery/stream_feed.h"
 #include "bridge/journal/group_state.pb.h"
 #include "bridge/journal/journal.h"
@@ -76,10 +78,12 @@ class ConsumerGroup {
   void Detach(StreamId stream, absl::Time now);
   size_t member_count() const;
 
-  // Up to one batch for `stream`: due redeliveries first (oldest sequence
-  // first), then events never delivered, in sequence order, skipping those
-  // the filter rejects; never more than the stream's window has room for.
-  absl::StatusOr<std::vector<v1::Delivery>> Pull(StreamId stream, absl::Time now);
+  // Adds up to one batch for `stream` to `batch` (empty when called): due
+  // redeliveries first (oldest sequence first), then events never delivered,
+  // in sequence order, skipping those the filter rejects; never more than
+  // the stream's window has room for. An error is returned only when
+  // nothing was added.
+  absl::Status Pull(StreamId stream, absl::Time now, OutgoingBatch* batch);
   FeedWait NextWait(StreamId stream, absl::Time now);
   void Settle(StreamId stream, const v1::Settle& settle, absl::Time now, v1::SettleResult* result);
   void Extend(StreamId stream, const v1::ExtendDeadline& extend, absl::Time now,
@@ -120,22 +124,28 @@ class ConsumerGroup {
     MemberSettings settings;
     int outstanding = 0;
   };
+  // B-trees, not std::map/set: a catch-up inserts and erases hundreds of
+  // thousands of entries a second, and a node per entry (malloc, free,
+  // rebalancing) cost more than the rest of the ack bookkeeping. Any insert
+  // or erase invalidates their iterators and references.
+  using UnsettledMap = absl::btree_map<uint64_t, Unsettled>;
+  using TimeQueue = absl::btree_set<std::pair<absl::Time, uint64_t>>;
 
   void ExpireLeasesLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the lease of `it` (which must be leased).
-  void ReleaseLeaseLocked(std::map<uint64_t, Unsettled>::iterator it)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseLeaseLocked(UnsettledMap::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After a failed delivery: dead-letter when attempts are used up (or
   // `force_dead_letter`), else schedule redelivery at `not_before`.
-  void RetryOrDeadLetterLocked(std::map<uint64_t, Unsettled>::iterator it, absl::Time not_before,
+  void RetryOrDeadLetterLocked(UnsettledMap::iterator it, absl::Time not_before,
                                bool force_dead_letter, const std::string& reason, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  v1::Delivery MakeDeliveryLocked(StreamId stream, Member& member, uint64_t sequence,
-                                  Unsettled& entry, absl::Time now)
+  // Leases `entry` to `stream` and adds the delivery of `stored_event` to
+  // `batch`.
+  void AddDeliveryLocked(StreamId stream, Member& member, uint64_t sequence, Unsettled& entry,
+                         absl::Time now, absl::string_view stored_event, OutgoingBatch* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Looks up a live lease for `ack_id`; reports it expired/unknown otherwise.
-  std::map<uint64_t, Unsettled>::iterator FindLiveLocked(const std::string& ack_id,
-                                                         v1::SettleResult* result)
+  UnsettledMap::iterator FindLiveLocked(const std::string& ack_id, v1::SettleResult* result)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string name_;
@@ -147,11 +157,11 @@ class ConsumerGroup {
 
   mutable absl::Mutex mu_;
   uint64_t cursor_ ABSL_GUARDED_BY(mu_);
-  std::map<uint64_t, Unsettled> unsettled_ ABSL_GUARDED_BY(mu_);
+  UnsettledMap unsettled_ ABSL_GUARDED_BY(mu_);
   // (not_before, sequence) of unsettled entries waiting for redelivery.
-  std::set<std::pair<absl::Time, uint64_t>> due_ ABSL_GUARDED_BY(mu_);
+  TimeQueue due_ ABSL_GUARDED_BY(mu_);
   // (deadline, sequence) of leased entries.
-  std::set<std::pair<absl::Time, uint64_t>> leases_ ABSL_GUARDED_BY(mu_);
+  TimeQueue leases_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<StreamId, Member> members_ ABSL_GUARDED_BY(mu_);
   StreamId next_stream_id_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_delivery_ ABSL_GUARDED_BY(mu_) = 1;
@@ -159,6 +169,7 @@ class ConsumerGroup {
   std::vector<internal::DeadLetterRecord> added_dead_letters_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> removed_dead_letters_ ABSL_GUARDED_BY(mu_);
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
+  std::string ack_id_scratch_ ABSL_GUARDED_BY(mu_);  // reused by AddDeliveryLocked
 };
 
 }  // namespace refir::bridge

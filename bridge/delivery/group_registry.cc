@@ -29,8 +29,8 @@ class GroupFeed final : public StreamFeed {
   GroupFeed(GroupRegistry* registry, ConsumerGroup* group, StreamId stream)
       : registry_(registry), group_(group), stream_(stream) {}
 
-  absl::StatusOr<std::vector<v1::Delivery>> Pull(absl::Time now) override {
-    return group_->Pull(stream_, now);
+  absl::Status Pull(absl::Time now, OutgoingBatch* batch) override {
+    return group_->Pull(stream_, now, batch);
   }
   FeedWait NextWait(absl::Time now) override { return group_->NextWait(stream_, now); }
   void Settle(const v1::Settle& settle, absl::Time now, v1::SettleResult* result) override {

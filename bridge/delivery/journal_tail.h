@@ -6,9 +6,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
-#include "absl/status/statusor.h"
+#include "absl/status/status.h"
+#include "bridge/delivery/outgoing_batch.h"
 #include "bridge/journal/journal.h"
 
 namespace refir::bridge {
@@ -19,9 +19,10 @@ class JournalTail {
   // and about `max_bytes` bytes (always at least one event when any is ready).
   JournalTail(Journal* journal, uint64_t next_sequence, size_t max_events, size_t max_bytes);
 
-  // The next events after the cursor, advancing it past them; empty when the
+  // Adds the next events after the cursor to `batch` (as first deliveries
+  // without ack ids), advancing the cursor past them; adds nothing when the
   // cursor is at the head. Not thread-safe.
-  absl::StatusOr<std::vector<v1::Event>> Next();
+  absl::Status Next(OutgoingBatch* batch);
 
   // The sequence the next read starts at.
   uint64_t next_sequence() const { return next_sequence_; }

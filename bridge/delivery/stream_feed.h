@@ -5,11 +5,11 @@
 #define REFIR_BRIDGE_DELIVERY_STREAM_FEED_H_
 
 #include <cstdint>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bridge/delivery/outgoing_batch.h"
 #include "refir/bridge/v1/event_stream.pb.h"
 
 namespace refir::bridge {
@@ -25,9 +25,10 @@ class StreamFeed {
  public:
   virtual ~StreamFeed() = default;
 
-  // The deliveries to send now (at most one batch, within the stream's
-  // window); empty when there is nothing to send yet.
-  virtual absl::StatusOr<std::vector<v1::Delivery>> Pull(absl::Time now) = 0;
+  // Adds the deliveries to send now to `batch`, which is empty (at most one
+  // batch, within the stream's window); adds nothing when there is nothing
+  // to send yet. On an error, `batch` holds what may still be sent.
+  virtual absl::Status Pull(absl::Time now, OutgoingBatch* batch) = 0;
 
   // What to wait for after Pull returned nothing.
   virtual FeedWait NextWait(absl::Time now) = 0;

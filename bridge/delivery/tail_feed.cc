@@ -9,15 +9,7 @@ namespace refir::bridge {
 TailFeed::TailFeed(Journal* journal, uint64_t start_sequence, size_t max_batch, size_t max_bytes)
     : tail_(journal, start_sequence, max_batch, max_bytes) {}
 
-absl::StatusOr<std::vector<v1::Delivery>> TailFeed::Pull(absl::Time) {
-  REFIR_ASSIGN_OR_RETURN(std::vector<v1::Event> events, tail_.Next());
-  std::vector<v1::Delivery> deliveries(events.size());
-  for (size_t i = 0; i < events.size(); ++i) {
-    deliveries[i].set_delivery_attempt(1);
-    *deliveries[i].mutable_event() = std::move(events[i]);
-  }
-  return deliveries;
-}
+absl::Status TailFeed::Pull(absl::Time, OutgoingBatch* batch) { return tail_.Next(batch); }
 
 FeedWait TailFeed::NextWait(absl::Time) {
   FeedWait wait;

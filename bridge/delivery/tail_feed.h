@@ -12,7 +12,7 @@ class TailFeed final : public StreamFeed {
  public:
   TailFeed(Journal* journal, uint64_t start_sequence, size_t max_batch, size_t max_bytes);
 
-  absl::StatusOr<std::vector<v1::Delivery>> Pull(absl::Time now) override;
+  absl::Status Pull(absl::Time now, OutgoingBatch* batch) override;
   FeedWait NextWait(absl::Time now) override;
   // Ephemeral deliveries have no ack ids: every id is reported unknown.
   void Settle(const v1::Settle& settle, absl::Time now, v1::SettleResult* result) override;

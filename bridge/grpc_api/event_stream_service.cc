@@ -16,8 +16,7 @@ namespace refir::bridge {
 namespace {
 
 // A stream that is refused before it starts: finishes at once.
-class RejectedStream final
-    : public grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse> {
+class RejectedStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   explicit RejectedStream(const grpc::Status& status) { Finish(status); }
   void OnDone() override { delete this; }
@@ -153,7 +152,7 @@ size_t EventStreamService::open_streams() const {
   return streams_.size();
 }
 
-grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>* EventStreamService::Subscribe(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* EventStreamService::Subscribe(
     grpc::CallbackServerContext* context) {
   absl::StatusOr<Access> access = Authenticate(*context);
   if (!access.ok()) return new RejectedStream(ToGrpcStatus(access.status()));

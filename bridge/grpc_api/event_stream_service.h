@@ -25,7 +25,22 @@ namespace refir::bridge {
 
 class SubscribeReactor;
 
-class EventStreamService final : public v1::EventStream::CallbackService {
+// The generated CallbackService, except that Subscribe is raw (its messages
+// are grpc::ByteBuffer): a stream writes its DeliveryBatch bytes itself,
+// around the events as the journal stores them (see OutgoingBatch), instead
+// of parsing every event and serializing it again. The wire format is
+// unchanged.
+using EventStreamServiceBase = v1::EventStream::WithRawCallbackMethod_Subscribe<
+    v1::EventStream::WithCallbackMethod_ListEvents<v1::EventStream::WithCallbackMethod_GetEvent<
+        v1::EventStream::WithCallbackMethod_GetConsumerGroup<
+            v1::EventStream::WithCallbackMethod_ListConsumerGroups<
+                v1::EventStream::WithCallbackMethod_SeekConsumerGroup<
+                    v1::EventStream::WithCallbackMethod_ListDeadLetters<
+                        v1::EventStream::WithCallbackMethod_RequeueDeadLetters<
+                            v1::EventStream::WithCallbackMethod_DeleteConsumerGroup<
+                                v1::EventStream::Service>>>>>>>>>;
+
+class EventStreamService final : public EventStreamServiceBase {
  public:
   // `journal`, `hub`, `groups` and `authorizer` must outlive the service and
   // every stream. A null `authorizer` means no tokens are required.
@@ -44,7 +59,7 @@ class EventStreamService final : public v1::EventStream::CallbackService {
   // true if none is left.
   bool WaitForNoStreams(absl::Time deadline) const;
 
-  grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>* Subscribe(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Subscribe(
       grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* context,
                                        const v1::ListEventsRequest* request,

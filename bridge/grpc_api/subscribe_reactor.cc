@@ -24,7 +24,7 @@ SubscribeReactor::SubscribeReactor(Journal* journal, WakeupHub* hub, FeedFactory
       factory_(std::move(factory)),
       peer_(std::move(peer)),
       on_done_(std::move(on_done)) {
-  StartRead(&request_);
+  StartRead(&read_buffer_);
 }
 
 void SubscribeReactor::Abort(const grpc::Status& status) {
@@ -42,10 +42,16 @@ void SubscribeReactor::OnReadDone(bool ok) {
   // !ok: the client half-closed or the call ended. A subscriber that stops
   // sending keeps receiving until it cancels, so there is nothing to do.
   if (!ok || finish_called_ || pending_finish_.has_value()) return;
+  if (!grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&read_buffer_, &request_)
+           .ok()) {
+    FinishLocked(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "SubscribeRequest does not parse"));
+    return;
+  }
   HandleRequestLocked();
   if (finish_called_ || pending_finish_.has_value()) return;
   if (outbox_.size() < kMaxQueuedReplies) {
-    StartRead(&request_);
+    StartRead(&read_buffer_);
   } else {
     reading_paused_ = true;
   }
@@ -119,47 +125,59 @@ void SubscribeReactor::HandleRequestLocked() {
 void SubscribeReactor::WriteLocked() {
   write_in_flight_ = true;
   last_write_ = absl::Now();
-  StartWrite(&response_);
+  StartWrite(&write_buffer_);
+}
+
+void SubscribeReactor::WriteMessageLocked(const v1::SubscribeResponse& response) {
+  bool own_buffer = false;
+  write_buffer_.Clear();  // the serializer wants an empty buffer
+  grpc::Status serialized = grpc::SerializationTraits<v1::SubscribeResponse>::Serialize(
+      response, &write_buffer_, &own_buffer);
+  if (!serialized.ok()) {
+    FinishLocked(
+        grpc::Status(grpc::StatusCode::INTERNAL,
+                     absl::StrCat("reply does not serialize: ", serialized.error_message())));
+    return;
+  }
+  WriteLocked();
 }
 
 void SubscribeReactor::Pump() {
   if (finish_called_ || pending_finish_.has_value() || write_in_flight_) return;
   if (!outbox_.empty()) {
-    response_ = std::move(outbox_.front());
+    const v1::SubscribeResponse reply = std::move(outbox_.front());
     outbox_.pop_front();
     if (reading_paused_ && outbox_.size() < kMaxQueuedReplies / 2) {
       reading_paused_ = false;
-      StartRead(&request_);
+      StartRead(&read_buffer_);
     }
-    WriteLocked();
+    WriteMessageLocked(reply);
     return;
   }
   if (feed_ == nullptr) return;
   const absl::Time now = absl::Now();
-  absl::StatusOr<std::vector<v1::Delivery>> deliveries = feed_->Pull(now);
-  if (!deliveries.ok()) {
-    LogError(absl::StrCat("subscribe: journal read failed for ", peer_, ": ",
-                          deliveries.status().ToString()));
-    FinishLocked(
-        grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                     absl::StrCat("journal read failed: ", deliveries.status().message())));
+  batch_.Clear();
+  if (absl::Status pulled = feed_->Pull(now, &batch_); !pulled.ok()) {
+    LogError(absl::StrCat("subscribe: journal read failed for ", peer_, ": ", pulled.ToString()));
+    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              absl::StrCat("journal read failed: ", pulled.message())));
     return;
   }
-  if (!deliveries->empty()) {
-    response_.Clear();
-    v1::DeliveryBatch* batch = response_.mutable_batch();
-    batch->mutable_deliveries()->Reserve(static_cast<int>(deliveries->size()));
-    for (v1::Delivery& delivery : *deliveries) *batch->add_deliveries() = std::move(delivery);
+  if (!batch_.empty()) {
+    grpc_slice slice = grpc_slice_malloc(batch_.EncodedSize());
+    batch_.EncodeTo(GRPC_SLICE_START_PTR(slice));
+    grpc::Slice owned(slice, grpc::Slice::STEAL_REF);
+    write_buffer_ = grpc::ByteBuffer(&owned, 1);
     WriteLocked();
     return;
   }
   const absl::Time heartbeat_due = last_write_ + heartbeat_interval_;
   if (now >= heartbeat_due) {
-    response_.Clear();
-    v1::Heartbeat* heartbeat = response_.mutable_heartbeat();
+    v1::SubscribeResponse reply;
+    v1::Heartbeat* heartbeat = reply.mutable_heartbeat();
     heartbeat->set_head_sequence(journal_->HeadSequence());
     *heartbeat->mutable_server_time() = ToProtoTimestamp(now);
-    WriteLocked();
+    WriteMessageLocked(reply);
     return;
   }
   const FeedWait wait = feed_->NextWait(now);

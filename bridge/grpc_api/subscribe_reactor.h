@@ -4,6 +4,9 @@
 // heartbeat when one is owed, else park on the WakeupHub until new events,
 // a deadline, or a settle. Exactly one write is in flight; reading pauses
 // while too many replies are queued, so a client cannot grow memory.
+// The method is raw (grpc::ByteBuffer both ways): requests are parsed here,
+// and a batch is written from its OutgoingBatch encoding, so stored events
+// reach the wire without being parsed and serialized again.
 #ifndef REFIR_BRIDGE_GRPC_API_SUBSCRIBE_REACTOR_H_
 #define REFIR_BRIDGE_GRPC_API_SUBSCRIBE_REACTOR_H_
 
@@ -17,9 +20,11 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "bridge/delivery/outgoing_batch.h"
 #include "bridge/delivery/stream_feed.h"
 #include "bridge/delivery/wakeup_hub.h"
 #include "bridge/journal/journal.h"
+#include "grpc/slice.h"
 #include "grpcpp/grpcpp.h"
 #include "refir/bridge/v1/event_stream.grpc.pb.h"
 
@@ -37,9 +42,8 @@ struct FeedSetup {
 using FeedFactory = std::function<absl::StatusOr<FeedSetup>(
     const v1::SubscribeInit& init, Wakeable* wakeable, const std::string& peer)>;
 
-class SubscribeReactor final
-    : public grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>,
-      public Wakeable {
+class SubscribeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
+                               public Wakeable {
  public:
   // `on_done` runs in OnDone, just before the reactor deletes itself.
   SubscribeReactor(Journal* journal, WakeupHub* hub, FeedFactory factory, std::string peer,
@@ -60,7 +64,10 @@ class SubscribeReactor final
 
   void HandleRequestLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts writing `write_buffer_`.
   void WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Serializes `response` into `write_buffer_` and writes it.
+  void WriteMessageLocked(const v1::SubscribeResponse& response) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Journal* const journal_;
@@ -70,8 +77,10 @@ class SubscribeReactor final
   std::function<void(SubscribeReactor*)> on_done_;
 
   absl::Mutex mu_;
-  v1::SubscribeRequest request_;                         // Owned by the read in flight.
-  v1::SubscribeResponse response_ ABSL_GUARDED_BY(mu_);  // Owned by the write in flight.
+  grpc::ByteBuffer read_buffer_;  // Owned by the read in flight.
+  v1::SubscribeRequest request_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer write_buffer_ ABSL_GUARDED_BY(mu_);  // Owned by the write in flight.
+  OutgoingBatch batch_ ABSL_GUARDED_BY(mu_);            // Reused by every Pull.
   std::unique_ptr<StreamFeed> feed_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::SubscribeResponse> outbox_ ABSL_GUARDED_BY(mu_);
   absl::Duration heartbeat_interval_ ABSL_GUARDED_BY(mu_) = absl::Seconds(15);

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -70,6 +71,20 @@ struct DeleteResult {
   uint64_t last_sequence = 0;
 };
 
+// One stored event as the journal keeps it, without parsing it: `bytes` is
+// the serialized refir.bridge.v1.Event with its `sequence` field unset (the
+// sequence is given separately). Views into the journal's memory, valid only
+// during the call of the visitor they are passed to.
+struct StoredEventView {
+  uint64_t sequence = 0;
+  absl::string_view type;
+  absl::string_view bytes;
+};
+
+// Called once per stored event, in ascending sequence order; returns false to
+// stop before consuming this event.
+using StoredEventVisitor = absl::FunctionRef<bool(const StoredEventView&)>;
+
 class Journal {
  public:
   // Called after each durable commit with the new head sequence. Runs on the
@@ -93,6 +108,15 @@ class Journal {
   // have been collected (at least one event is returned if any exists).
   virtual absl::StatusOr<std::vector<v1::Event>> Read(uint64_t from_sequence, size_t max_events,
                                                       size_t max_bytes) = 0;
+
+  // Visits up to `max_events` stored events with sequence >= `from_sequence`
+  // in ascending order, until `visit` returns false. The bulk read of the
+  // delivery path: events are handed over as stored, so none is parsed.
+  // DATA_LOSS when a stored event is malformed. The default implementation
+  // reads with Read and serializes each event again; backends that keep
+  // serialized events override it.
+  virtual absl::Status VisitStored(uint64_t from_sequence, size_t max_events,
+                                   StoredEventVisitor visit);
 
   // One stored event; NOT_FOUND if absent.
   virtual absl::StatusOr<v1::Event> GetBySequence(uint64_t sequence) = 0;

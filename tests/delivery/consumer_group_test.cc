@@ -38,6 +38,13 @@ class ConsumerGroupTest : public ::testing::Test {
     for (const v1::Delivery& d : deliveries) out.push_back(d.event().sequence());
     return out;
   }
+  // One Pull, decoded from the wire bytes the stream would send.
+  static absl::StatusOr<std::vector<v1::Delivery>> Pull(ConsumerGroup& group, StreamId stream,
+                                                        absl::Time now) {
+    OutgoingBatch batch;
+    if (absl::Status pulled = group.Pull(stream, now, &batch); !pulled.ok()) return pulled;
+    return batch.ToDeliveries();
+  }
   v1::SettleResult Ack(ConsumerGroup& group, StreamId stream, std::vector<std::string> ids) {
     v1::Settle settle;
     for (const std::string& id : ids) settle.add_ack_ids(id);
@@ -54,12 +61,12 @@ TEST_F(ConsumerGroupTest, DeliversInSequenceOrderWithinTheWindow) {
   for (int i = 0; i < 10; ++i) journal_.Add("refir.user.added");
   auto group = MakeGroup();
   StreamId stream = group->Attach(Settings(/*window=*/4));
-  auto first = group->Pull(stream, now_);
+  auto first = Pull(*group, stream, now_);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(Sequences(*first), (std::vector<uint64_t>{1, 2, 3, 4}));
-  EXPECT_TRUE(group->Pull(stream, now_)->empty()) << "window is full";
+  EXPECT_TRUE(Pull(*group, stream, now_)->empty()) << "window is full";
   EXPECT_EQ(Ack(*group, stream, {(*first)[0].ack_id(), (*first)[1].ack_id()}).acked(), 2);
-  EXPECT_EQ(Sequences(*group->Pull(stream, now_)), (std::vector<uint64_t>{5, 6}));
+  EXPECT_EQ(Sequences(*Pull(*group, stream, now_)), (std::vector<uint64_t>{5, 6}));
 }
 
 TEST_F(ConsumerGroupTest, CompetingMembersNeverGetTheSameEvent) {
@@ -69,7 +76,7 @@ TEST_F(ConsumerGroupTest, CompetingMembersNeverGetTheSameEvent) {
   StreamId b = group->Attach(Settings(3));
   std::set<uint64_t> seen;
   for (StreamId s : {a, b, a, b}) {
-    for (uint64_t seq : Sequences(*group->Pull(s, now_))) EXPECT_TRUE(seen.insert(seq).second);
+    for (uint64_t seq : Sequences(*Pull(*group, s, now_))) EXPECT_TRUE(seen.insert(seq).second);
   }
   EXPECT_EQ(seen.size(), 6u);
 }
@@ -79,12 +86,12 @@ TEST_F(ConsumerGroupTest, ReadyMembersShareTheBacklogFairly) {
   auto group = MakeGroup();
   StreamId a = group->Attach(Settings(100));
   StreamId b = group->Attach(Settings(100));
-  EXPECT_EQ(group->Pull(a, now_)->size(), 4u) << "half of the backlog, not all of it";
-  EXPECT_FALSE(group->Pull(b, now_)->empty());
+  EXPECT_EQ(Pull(*group, a, now_)->size(), 4u) << "half of the backlog, not all of it";
+  EXPECT_FALSE(Pull(*group, b, now_)->empty());
   const size_t total = 8 - 4;
   size_t drained = 0;
   for (int i = 0; i < 8 && drained < total; ++i) {
-    drained += group->Pull(i % 2 == 0 ? a : b, now_)->size();
+    drained += Pull(*group, i % 2 == 0 ? a : b, now_)->size();
   }
   v1::ConsumerGroup described;
   group->Describe(&described);
@@ -95,11 +102,11 @@ TEST_F(ConsumerGroupTest, ExpiredLeaseIsRedeliveredWithNextAttemptAndOldAckExpir
   journal_.Add("t");
   auto group = MakeGroup();
   StreamId stream = group->Attach(Settings());
-  auto first = *group->Pull(stream, now_);
+  auto first = *Pull(*group, stream, now_);
   ASSERT_EQ(first.size(), 1u);
   EXPECT_EQ(first[0].delivery_attempt(), 1);
   now_ += absl::Seconds(11);
-  auto second = *group->Pull(stream, now_);
+  auto second = *Pull(*group, stream, now_);
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(second[0].delivery_attempt(), 2);
   EXPECT_NE(second[0].ack_id(), first[0].ack_id());
@@ -114,7 +121,7 @@ TEST_F(ConsumerGroupTest, LowestNeededSequenceCoversCursorPendingAndDeadLetters)
   auto group = MakeGroup({}, /*max_attempts=*/1, /*cursor=*/2);
   EXPECT_EQ(group->LowestNeededSequence(), 2u) << "the cursor";
   StreamId stream = group->Attach(Settings(/*window=*/2));
-  auto first = *group->Pull(stream, now_);
+  auto first = *Pull(*group, stream, now_);
   ASSERT_EQ(Sequences(first), (std::vector<uint64_t>{2, 3}));
   EXPECT_EQ(group->LowestNeededSequence(), 2u) << "2 and 3 pending";
   EXPECT_EQ(Ack(*group, stream, {first[0].ack_id()}).acked(), 1);
@@ -133,7 +140,7 @@ TEST_F(ConsumerGroupTest, RetryWithDelayWaitsThenDeadLettersAfterMaxAttempts) {
   journal_.Add("t");
   auto group = MakeGroup({}, /*max_attempts=*/2);
   StreamId stream = group->Attach(Settings());
-  auto first = *group->Pull(stream, now_);
+  auto first = *Pull(*group, stream, now_);
   v1::Settle settle;
   v1::Nack* nack = settle.add_nacks();
   nack->set_ack_id(first[0].ack_id());
@@ -142,9 +149,9 @@ TEST_F(ConsumerGroupTest, RetryWithDelayWaitsThenDeadLettersAfterMaxAttempts) {
   v1::SettleResult result;
   group->Settle(stream, settle, now_, &result);
   EXPECT_EQ(result.nacked(), 1);
-  EXPECT_TRUE(group->Pull(stream, now_ + absl::Seconds(4))->empty());
+  EXPECT_TRUE(Pull(*group, stream, now_ + absl::Seconds(4))->empty());
   EXPECT_EQ(group->NextWait(stream, now_).deadline, now_ + absl::Seconds(5));
-  auto second = *group->Pull(stream, now_ + absl::Seconds(5));
+  auto second = *Pull(*group, stream, now_ + absl::Seconds(5));
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(second[0].delivery_attempt(), 2);
 
@@ -156,10 +163,10 @@ TEST_F(ConsumerGroupTest, RetryWithDelayWaitsThenDeadLettersAfterMaxAttempts) {
   EXPECT_EQ(checkpoint.added_dead_letters[0].sequence(), 1u);
   EXPECT_EQ(checkpoint.added_dead_letters[0].delivery_attempts(), 2);
   EXPECT_EQ(checkpoint.state.unsettled_sequences_size(), 0);
-  EXPECT_TRUE(group->Pull(stream, now_ + absl::Hours(1))->empty());
+  EXPECT_TRUE(Pull(*group, stream, now_ + absl::Hours(1))->empty());
 
   group->Requeue({1}, now_);
-  auto requeued = *group->Pull(stream, now_);
+  auto requeued = *Pull(*group, stream, now_);
   ASSERT_EQ(requeued.size(), 1u);
   EXPECT_EQ(requeued[0].delivery_attempt(), 1);
   EXPECT_EQ(group->TakeCheckpoint().removed_dead_letters, (std::vector<uint64_t>{1}));
@@ -172,22 +179,37 @@ TEST_F(ConsumerGroupTest, FilterSkipsNonMatchingEvents) {
   journal_.Add("refir.referral.created");
   auto group = MakeGroup({"refir.referral.*"});
   StreamId stream = group->Attach(Settings());
-  EXPECT_EQ(Sequences(*group->Pull(stream, now_)), (std::vector<uint64_t>{2, 4}));
+  EXPECT_EQ(Sequences(*Pull(*group, stream, now_)), (std::vector<uint64_t>{2, 4}));
   v1::ConsumerGroup described;
   group->Describe(&described);
   EXPECT_EQ(described.cursor_sequence(), 5u);
   EXPECT_EQ(described.pending(), 2u);
 }
 
+TEST_F(ConsumerGroupTest, DetachDeadLettersOutstandingWithNoAttemptsLeft) {
+  for (int i = 0; i < 3; ++i) journal_.Add("t");
+  auto group = MakeGroup({}, /*max_attempts=*/1);
+  StreamId a = group->Attach(Settings());
+  ASSERT_EQ(Pull(*group, a, now_)->size(), 3u);
+  // Each lease is dead-lettered (erased) while Detach walks the group.
+  group->Detach(a, now_);
+  GroupCheckpoint checkpoint = group->TakeCheckpoint();
+  ASSERT_EQ(checkpoint.added_dead_letters.size(), 3u);
+  for (uint64_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(checkpoint.added_dead_letters[i].sequence(), i + 1);
+  }
+  EXPECT_EQ(checkpoint.state.unsettled_sequences_size(), 0);
+}
+
 TEST_F(ConsumerGroupTest, DetachMakesOutstandingDueForAnotherMember) {
   for (int i = 0; i < 3; ++i) journal_.Add("t");
   auto group = MakeGroup();
   StreamId a = group->Attach(Settings());
-  size_t taken = group->Pull(a, now_)->size();
+  size_t taken = Pull(*group, a, now_)->size();
   ASSERT_EQ(taken, 3u);
   StreamId b = group->Attach(Settings());
   group->Detach(a, now_);
-  auto redelivered = *group->Pull(b, now_);
+  auto redelivered = *Pull(*group, b, now_);
   EXPECT_EQ(Sequences(redelivered), (std::vector<uint64_t>{1, 2, 3}));
   for (const v1::Delivery& d : redelivered) EXPECT_EQ(d.delivery_attempt(), 2);
 }
@@ -196,14 +218,14 @@ TEST_F(ConsumerGroupTest, CheckpointRoundTripRedeliversUnsettledAfterRestart) {
   for (int i = 0; i < 5; ++i) journal_.Add("t");
   auto group = MakeGroup();
   StreamId stream = group->Attach(Settings());
-  auto deliveries = *group->Pull(stream, now_);
+  auto deliveries = *Pull(*group, stream, now_);
   Ack(*group, stream, {deliveries[0].ack_id(), deliveries[2].ack_id()});
   GroupCheckpoint checkpoint = group->TakeCheckpoint();
   EXPECT_EQ(checkpoint.state.cursor(), 6u);
 
   ConsumerGroup restarted(checkpoint.state, *EventFilter::Create({}), &journal_, /*epoch=*/8, now_);
   StreamId again = restarted.Attach(Settings());
-  auto redelivered = *restarted.Pull(again, now_);
+  auto redelivered = *Pull(restarted, again, now_);
   EXPECT_EQ(Sequences(redelivered), (std::vector<uint64_t>{2, 4, 5}));
   for (const v1::Delivery& d : redelivered) EXPECT_EQ(d.delivery_attempt(), 2);
   // Ack ids from before the restart are expired, not accepted.
@@ -218,14 +240,14 @@ TEST_F(ConsumerGroupTest, ExtendPushesTheDeadline) {
   journal_.Add("t");
   auto group = MakeGroup();
   StreamId stream = group->Attach(Settings());
-  auto first = *group->Pull(stream, now_);
+  auto first = *Pull(*group, stream, now_);
   v1::ExtendDeadline extend;
   extend.add_ack_ids(first[0].ack_id());
   extend.set_seconds(60);
   v1::SettleResult result;
   group->Extend(stream, extend, now_, &result);
   EXPECT_EQ(result.extended(), 1);
-  EXPECT_TRUE(group->Pull(stream, now_ + absl::Seconds(30))->empty());
+  EXPECT_TRUE(Pull(*group, stream, now_ + absl::Seconds(30))->empty());
   EXPECT_EQ(Ack(*group, stream, {first[0].ack_id()}).acked(), 1);
 }
 
@@ -241,10 +263,10 @@ TEST_F(ConsumerGroupTest, SeekBackwardsReplaysAndForgetsOutstanding) {
   for (int i = 0; i < 3; ++i) journal_.Add("t");
   auto group = MakeGroup();
   StreamId stream = group->Attach(Settings());
-  auto first = *group->Pull(stream, now_);
+  auto first = *Pull(*group, stream, now_);
   group->Seek(2);
   EXPECT_EQ(Ack(*group, stream, {first[0].ack_id()}).expired_ack_ids_size(), 1);
-  EXPECT_EQ(Sequences(*group->Pull(stream, now_)), (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(Sequences(*Pull(*group, stream, now_)), (std::vector<uint64_t>{2, 3}));
 }
 
 TEST(EventFilterTest, ExactPrefixAndWildcard) {

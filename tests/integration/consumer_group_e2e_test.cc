@@ -3,6 +3,7 @@
 // positions, filters, restarts and flow control.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <set>
 #include <string>
@@ -13,6 +14,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/integration/bridge_process.h"
 #include "tests/integration/group_test_clients.h"
@@ -80,6 +83,39 @@ class ConsumerGroupE2ETest : public ::testing::Test {
   std::unique_ptr<BridgeProcess> bridge_;
   std::unique_ptr<v1::EventStream::Stub> stub_;
 };
+
+// Subscribe is a raw method on the server (it parses requests itself): bytes
+// that are not a SubscribeRequest end the stream with INVALID_ARGUMENT.
+TEST_F(ConsumerGroupE2ETest, UnparsableSubscribeRequestIsInvalidArgument) {
+  grpc::GenericStub generic(
+      grpc::CreateChannel(bridge_->grpc_target(), grpc::InsecureChannelCredentials()));
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+      generic.PrepareCall(&context, "/refir.bridge.v1.EventStream/Subscribe", &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  ASSERT_TRUE(ok);
+  // Field 1 (init) claims 5 bytes, 2 follow.
+  grpc::Slice slice(
+      std::string("\x0a\x05"
+                  "ab",
+                  4));
+  grpc::ByteBuffer garbage(&slice, 1);
+  call->Write(garbage, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  EXPECT_EQ(tag, reinterpret_cast<void*>(3));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("does not parse"));
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) continue;
+}
 
 // --- 1. Fan-out -------------------------------------------------------------
 

@@ -551,6 +551,67 @@ TEST_F(SqliteJournalTest, ReadHonoursFromMaxEventsAndMaxBytes) {
   EXPECT_EQ(sequences(UINT64_MAX, 100, 1 << 20), V{});
 }
 
+TEST_F(SqliteJournalTest, VisitStoredHandsOverTheStoredBytesInOrder) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  std::vector<v1::Event> sent;
+  for (int i = 0; i < 5; ++i) {
+    sent.push_back(MakeEvent(absl::StrCat("v-", i), kBaseSeconds, i % 2 ? "odd" : "even"));
+    ASSERT_TRUE(AppendById(*journal, sent.back()).ok());
+  }
+  struct Seen {
+    uint64_t sequence;
+    std::string type;
+    std::string bytes;
+  };
+  auto visit = [&](uint64_t from, size_t max_events, size_t stop_after) {
+    std::vector<Seen> seen;
+    absl::Status status = journal->VisitStored(from, max_events, [&](const StoredEventView& event) {
+      if (seen.size() == stop_after) return false;
+      seen.push_back({event.sequence, std::string(event.type), std::string(event.bytes)});
+      return true;
+    });
+    EXPECT_TRUE(status.ok()) << status;
+    return seen;
+  };
+  std::vector<Seen> all = visit(1, 100, SIZE_MAX);
+  ASSERT_EQ(all.size(), 5u);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].sequence, i + 1);
+    EXPECT_EQ(all[i].type, sent[i].type());
+    v1::Event parsed;
+    ASSERT_TRUE(parsed.ParseFromString(all[i].bytes));
+    EXPECT_EQ(parsed.sequence(), 0u) << "stored without its sequence";
+    EXPECT_THAT(parsed, EqualsProto(sent[i]));
+  }
+  EXPECT_EQ(visit(4, 100, SIZE_MAX).size(), 2u);
+  EXPECT_EQ(visit(2, 2, SIZE_MAX).size(), 2u);
+  EXPECT_EQ(visit(1, 100, 3).size(), 3u) << "the visitor stops the read";
+  EXPECT_TRUE(visit(6, 100, SIZE_MAX).empty());
+  EXPECT_TRUE(visit(UINT64_MAX, 100, SIZE_MAX).empty());
+}
+
+TEST_F(SqliteJournalTest, VisitStoredReportsAMalformedRowAsDataLoss) {
+  {
+    std::unique_ptr<Journal> journal = Open();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_TRUE(AppendById(*journal, MakeEvent("ok")).ok());
+    ASSERT_TRUE(AppendById(*journal, MakeEvent("bad")).ok());
+    journal->Close();
+  }
+  // A truncated record: a length-delimited field that runs past the end.
+  RawExec(path_, "UPDATE events SET event = X'0A05616263' WHERE sequence = 2");
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  std::vector<uint64_t> seen;
+  absl::Status status = journal->VisitStored(1, 100, [&](const StoredEventView& event) {
+    seen.push_back(event.sequence);
+    return true;
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_EQ(seen, std::vector<uint64_t>{1});
+}
+
 TEST_F(SqliteJournalTest, GetByIdAndBySequence) {
   std::unique_ptr<Journal> journal = Open();
   ASSERT_NE(journal, nullptr);

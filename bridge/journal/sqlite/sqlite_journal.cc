@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "bridge/common/error_reason.h"
 #include "bridge/common/log.h"
+#include "bridge/common/proto_wire.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/common/uuid7.h"
 #include "bridge/journal/sqlite/sqlite_db.h"
@@ -131,6 +132,7 @@ struct PendingAppend {
 struct Reader {
   DbPtr db;
   StmtPtr read_from;
+  StmtPtr visit_from;
   StmtPtr by_sequence;
   StmtPtr by_id;
   StmtPtr first_at_or_after;
@@ -145,6 +147,11 @@ absl::StatusOr<std::unique_ptr<Reader>> OpenReader(const std::string& path) {
                          sqlite::Prepare(db,
                                          "SELECT sequence, event FROM events WHERE sequence >= ?1 "
                                          "ORDER BY sequence LIMIT ?2"));
+  REFIR_ASSIGN_OR_RETURN(
+      reader->visit_from,
+      sqlite::Prepare(db,
+                      "SELECT sequence, type, event FROM events WHERE sequence >= ?1 "
+                      "ORDER BY sequence LIMIT ?2"));
   REFIR_ASSIGN_OR_RETURN(reader->by_sequence,
                          sqlite::Prepare(db, "SELECT event FROM events WHERE sequence = ?1"));
   REFIR_ASSIGN_OR_RETURN(reader->by_id,
@@ -302,6 +309,38 @@ class SqliteJournal final : public Journal {
       bytes += size;
     }
     return events;
+  }
+
+  absl::Status VisitStored(uint64_t from_sequence, size_t max_events,
+                           StoredEventVisitor visit) override {
+    if (max_events == 0 || from_sequence > kMaxSqliteInt) return absl::OkStatus();
+    ReaderLease reader(this);
+    sqlite3* db = reader->db.get();
+    sqlite3_stmt* stmt = reader->visit_from.get();
+    ScopedReset reset(stmt);
+    REFIR_RETURN_IF_ERROR(BindInt64(db, stmt, 1, ToSqliteInt(from_sequence)));
+    REFIR_RETURN_IF_ERROR(BindInt64(db, stmt, 2, ToSqliteInt(max_events)));
+    for (;;) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) return absl::OkStatus();
+      if (rc != SQLITE_ROW) return SqliteError(db, rc, "reading events");
+      StoredEventView event;
+      event.sequence = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
+      // Text and blob pointers stay valid until the next step or reset; ask
+      // for each column once, text before the blob's size (SQLite's rules).
+      const unsigned char* type = sqlite3_column_text(stmt, 1);
+      event.type = absl::string_view(reinterpret_cast<const char*>(type),
+                                     static_cast<size_t>(sqlite3_column_bytes(stmt, 1)));
+      const void* blob = sqlite3_column_blob(stmt, 2);
+      const size_t size = static_cast<size_t>(sqlite3_column_bytes(stmt, 2));
+      event.bytes = absl::string_view(static_cast<const char*>(blob), size);
+      if ((size > 0 && blob == nullptr) || (type == nullptr) ||
+          !wire::IsWellFormedMessage(event.bytes)) {
+        return absl::DataLossError(
+            absl::StrCat("stored event at sequence ", event.sequence, " is malformed"));
+      }
+      if (!visit(event)) return absl::OkStatus();
+    }
   }
 
   absl::StatusOr<v1::Event> GetBySequence(uint64_t sequence) override {
