@@ -156,6 +156,15 @@ HttpEdge::HttpEdge(const HttpEdgeOptions& options, WebhookHandler* handler)
 
 HttpEdge::~HttpEdge() { Stop(); }
 
+std::optional<HttpConnectionStats> HttpEdge::connection_stats() const {
+  if (guarded_ == nullptr) return std::nullopt;
+  HttpConnectionStats stats;
+  stats.open = static_cast<uint64_t>(guarded_->open_connections());
+  stats.refused_total = static_cast<uint64_t>(guarded_->refused_connections());
+  stats.request_timeouts_total = static_cast<uint64_t>(guarded_->request_timeouts());
+  return stats;
+}
+
 void HttpEdge::Stop() {
   if (server_ == nullptr) return;
   if (guarded_ != nullptr) {

@@ -8,6 +8,7 @@
 #define REFIR_BRIDGE_HTTP_EDGE_HTTP_EDGE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -73,6 +74,10 @@ class HttpEdge {
   // The bound port.
   int port() const { return port_; }
   bool tls() const { return !options_.tls_cert_file.empty(); }
+
+  // Open, refused and timed-out connections; nullopt over HTTPS, whose
+  // connections httplib serves itself.
+  std::optional<HttpConnectionStats> connection_stats() const;
 
   // Stops accepting, finishes the requests in progress, and joins. Idempotent.
   void Stop();

@@ -16,7 +16,10 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -39,6 +42,19 @@ int Connect(int port) {
     return -1;
   }
   return fd;
+}
+
+// The value of a sample line `name value` in the bridge's /metrics, or -1.
+double MetricValue(int admin_port, const std::string& name) {
+  httplib::Client client("127.0.0.1", admin_port);
+  auto res = client.Get("/metrics");
+  if (!res || res->status != 200) return -1;
+  const std::string prefix = name + " ";
+  for (absl::string_view line : absl::StrSplit(res->body, '\n')) {
+    double value = 0;
+    if (absl::ConsumePrefix(&line, prefix) && absl::SimpleAtod(line, &value)) return value;
+  }
+  return -1;
 }
 
 bool Readable(int fd, int timeout_ms) {
@@ -168,7 +184,11 @@ TEST(HostileClientsE2e, IdleAndSlowLorisConnectionsDoNotStarveWebhooks) {
     }
   }
   EXPECT_EQ(timed_out, static_cast<int>(slow.size()));
-  // The idle ones are still open (keep-alive timeout 30 s) and still served.
+  EXPECT_EQ(MetricValue(bridge.admin_port(), "refir_bridge_http_request_timeouts_total"),
+            static_cast<double>(slow.size()));
+  // The idle ones are still open.
+  EXPECT_GE(MetricValue(bridge.admin_port(), "refir_bridge_http_connections_open"),
+            static_cast<double>(idle.size()));
   for (int fd : idle) ::close(fd);
   for (int fd : slow) ::close(fd);
   EXPECT_EQ(PostWebhook(port, R"({"after":true})").status, 200);
@@ -202,6 +222,9 @@ TEST(HostileClientsE2e, ConnectionsBeyondTheLimitAreRefusedCleanly) {
     ::close(fd);
   }
   for (int fd : held) EXPECT_FALSE(Readable(fd, 0)) << "a held connection was answered";
+  EXPECT_EQ(MetricValue(bridge.admin_port(), "refir_bridge_http_connections_refused_total"),
+            static_cast<double>(excess.size()));
+  EXPECT_EQ(MetricValue(bridge.admin_port(), "refir_bridge_http_connections_open"), 8.0);
   for (int fd : held) ::close(fd);
   // Once they are gone, webhooks are answered again.
   const absl::Time until = absl::Now() + absl::Seconds(10);
