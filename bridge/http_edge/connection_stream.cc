@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 
 namespace refir::bridge {
@@ -48,22 +51,22 @@ bool ConnectionStream::Stopping() const {
   return ::poll(&stop, 1, 0) > 0;
 }
 
-bool ConnectionStream::PollFor(short events, absl::Duration timeout) const {
+bool ConnectionStream::PollFor(short events, absl::Duration timeout, bool wake_on_stop) const {
   pollfd fds[2] = {{fd_, events, 0}, {stop_fd_, POLLIN, 0}};
-  const nfds_t count = stop_fd_ < 0 ? 1 : 2;
+  const nfds_t count = stop_fd_ < 0 || !wake_on_stop ? 1 : 2;
   const absl::Time until = absl::Now() + timeout;
   while (true) {
     const int ready = ::poll(fds, count, PollMillis(until - absl::Now()));
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) return false;
-    if (count == 2 && fds[1].revents != 0) return false;
+    // A request already arriving is served (the caller closes after it).
     return fds[0].revents != 0;
   }
 }
 
 ConnectionStream::Wait ConnectionStream::WaitForRequest(absl::Duration idle) {
   if (begin_ < end_) return Wait::kRequest;
-  if (PollFor(POLLIN, idle)) return Wait::kRequest;
+  if (PollFor(POLLIN, idle, /*wake_on_stop=*/true)) return Wait::kRequest;
   return Stopping() ? Wait::kStopping : Wait::kIdle;
 }
 
@@ -71,6 +74,7 @@ void ConnectionStream::BeginRequest(absl::Time deadline) {
   deadline_ = deadline;
   expired_ = false;
   written_ = 0;
+  response_closes_ = false;
 }
 
 bool ConnectionStream::is_readable() const {
@@ -103,6 +107,12 @@ ssize_t ConnectionStream::read(char* ptr, size_t size) {
 
 ssize_t ConnectionStream::write(const char* ptr, size_t size) {
   if (!is_writable()) return -1;
+  // httplib writes a response's status line and headers in one write.
+  const absl::string_view data(ptr, size);
+  if (absl::StartsWith(data, "HTTP/1.")) {
+    const std::string head = absl::AsciiStrToLower(data.substr(0, data.find("\r\n\r\n")));
+    response_closes_ = absl::StrContains(head, "\r\nconnection: close");
+  }
   ssize_t sent = 0;
   do {
     sent = ::send(fd_, ptr, size, MSG_NOSIGNAL);

@@ -2,9 +2,10 @@
 // buffered, that bounds how long one request may take to arrive. Each
 // request gets a deadline (BeginRequest); reading the request line, headers
 // and body must finish by then, however slowly the bytes trickle in
-// (slow-loris), or reads fail and expired() turns true. Every wait also ends
-// when `stop_fd` (an eventfd) becomes readable, so a stopping server does not
-// wait for idle or slow clients.
+// (slow-loris), or reads fail and expired() turns true. The wait for the next
+// request also ends when `stop_fd` (an eventfd) becomes readable, so a
+// stopping server does not wait for idle keep-alive clients; a request
+// already started is left to finish (within its deadline).
 #ifndef REFIR_BRIDGE_HTTP_EDGE_CONNECTION_STREAM_H_
 #define REFIR_BRIDGE_HTTP_EDGE_CONNECTION_STREAM_H_
 
@@ -32,6 +33,9 @@ class ConnectionStream final : public httplib::Stream {
   bool expired() const { return expired_; }
   // Response bytes written for the current request.
   size_t written() const { return written_; }
+  // The current response's head said "Connection: close" (httplib's own
+  // loop ignores a handler's Connection: close; this one honours it).
+  bool response_closes() const { return response_closes_; }
 
   bool is_readable() const override;
   bool is_writable() const override;
@@ -42,8 +46,9 @@ class ConnectionStream final : public httplib::Stream {
   int socket() const override { return fd_; }
 
  private:
-  // Polls for `events` up to `timeout`; false on timeout, error or stop.
-  bool PollFor(short events, absl::Duration timeout) const;
+  // Polls for `events` up to `timeout`; false on timeout or error, and on
+  // stop when `wake_on_stop`.
+  bool PollFor(short events, absl::Duration timeout, bool wake_on_stop = false) const;
   bool Stopping() const;
 
   const int fd_;
@@ -53,6 +58,7 @@ class ConnectionStream final : public httplib::Stream {
   absl::Time deadline_ = absl::InfiniteFuture();
   bool expired_ = false;
   size_t written_ = 0;
+  bool response_closes_ = false;
   std::array<char, 4096> buffer_;
   size_t begin_ = 0;
   size_t end_ = 0;

@@ -136,7 +136,7 @@ bool GuardedServer::process_and_close_socket(int sock) {
       ret = false;
       break;
     }
-    if (!ret || connection_closed || stopping) break;
+    if (!ret || connection_closed || stopping || stream.response_closes()) break;
   }
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);

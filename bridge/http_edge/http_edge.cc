@@ -279,6 +279,9 @@ void HttpEdge::InstallRoutes() {
                                                           httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     WriteReply(ReplyForLibraryStatus(res.status, req), res);
+    // httplib refused the request before its end was known (malformed
+    // line or headers, URI or body too long): what follows cannot be framed.
+    res.set_header("Connection", "close");
     return httplib::Server::HandlerResponse::Handled;
   };
   server.set_error_handler(std::move(error_handler));
