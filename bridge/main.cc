@@ -3,8 +3,12 @@
 // signals and runs a BridgeServer.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <utility>
@@ -45,8 +49,15 @@ ABSL_FLAG(std::string, http_tls_cert_file, "",
           "PEM certificate chain: serve the webhook listener over HTTPS (needs "
           "--http_tls_key_file)");
 ABSL_FLAG(std::string, http_tls_key_file, "", "PEM private key for --http_tls_cert_file");
-ABSL_FLAG(int, http_threads, 32, "HTTP worker threads; each open keep-alive connection holds one");
-ABSL_FLAG(int, http_max_queued, 256, "Accepted connections waiting for a worker");
+ABSL_FLAG(int, http_threads, 32,
+          "Warm HTTP worker threads; each open connection holds one, and the pool grows up to "
+          "--http_max_connections");
+ABSL_FLAG(int, http_max_connections, 1024,
+          "Open webhook connections served at once; the excess is answered 503 "
+          "too_many_connections and closed");
+ABSL_FLAG(int, http_max_queued, -1, "Removed: use --http_max_connections");
+ABSL_FLAG(absl::Duration, http_request_timeout, absl::Seconds(10),
+          "A webhook request must arrive completely within this from its first byte, else 408");
 ABSL_FLAG(absl::Duration, http_keep_alive_timeout, absl::Seconds(5),
           "Idle keep-alive connections are closed after this");
 ABSL_FLAG(int, http_keep_alive_max_requests, 1000, "Requests per keep-alive connection");
@@ -135,8 +146,18 @@ absl::Status CheckFlags() {
   if (absl::GetFlag(FLAGS_max_body_bytes) < 1) {
     return absl::InvalidArgumentError("--max_body_bytes must be at least 1");
   }
-  if (absl::GetFlag(FLAGS_http_threads) < 1 || absl::GetFlag(FLAGS_http_max_queued) < 1) {
-    return absl::InvalidArgumentError("--http_threads and --http_max_queued must be at least 1");
+  if (absl::GetFlag(FLAGS_http_max_queued) != -1) {
+    return absl::InvalidArgumentError(
+        "--http_max_queued was removed: connections no longer queue; use --http_max_connections");
+  }
+  if (absl::GetFlag(FLAGS_http_threads) < 1) {
+    return absl::InvalidArgumentError("--http_threads must be at least 1");
+  }
+  if (absl::GetFlag(FLAGS_http_max_connections) < absl::GetFlag(FLAGS_http_threads)) {
+    return absl::InvalidArgumentError("--http_max_connections must be at least --http_threads");
+  }
+  if (absl::GetFlag(FLAGS_http_request_timeout) <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--http_request_timeout must be positive");
   }
   if (absl::GetFlag(FLAGS_http_keep_alive_max_requests) < 1) {
     return absl::InvalidArgumentError("--http_keep_alive_max_requests must be at least 1");
@@ -227,7 +248,8 @@ BridgeOptions OptionsFromFlags() {
   options.http.tls_cert_file = absl::GetFlag(FLAGS_http_tls_cert_file);
   options.http.tls_key_file = absl::GetFlag(FLAGS_http_tls_key_file);
   options.http.worker_threads = static_cast<size_t>(absl::GetFlag(FLAGS_http_threads));
-  options.http.max_queued_connections = static_cast<size_t>(absl::GetFlag(FLAGS_http_max_queued));
+  options.http.max_connections = static_cast<size_t>(absl::GetFlag(FLAGS_http_max_connections));
+  options.http.request_timeout = absl::GetFlag(FLAGS_http_request_timeout);
   options.http.keep_alive_timeout = absl::GetFlag(FLAGS_http_keep_alive_timeout);
   options.http.keep_alive_max_requests =
       static_cast<size_t>(absl::GetFlag(FLAGS_http_keep_alive_max_requests));
@@ -246,6 +268,33 @@ BridgeOptions OptionsFromFlags() {
   options.admin.address = absl::GetFlag(FLAGS_admin_address);
   options.admin.port = absl::GetFlag(FLAGS_admin_port);
   return options;
+}
+
+// Raises the open-file soft limit to the hard limit: each webhook connection
+// is a descriptor. Fails when --http_max_connections plus a reserve for the
+// journal, gRPC and the admin listener does not fit.
+absl::Status RaiseFileLimit() {
+  constexpr rlim_t kReserve = 256;
+  rlimit limit = {};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return absl::InternalError(absl::StrCat("getrlimit(RLIMIT_NOFILE): ", strerror(errno)));
+  }
+  const rlim_t before = limit.rlim_cur;
+  if (limit.rlim_cur != limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
+  }
+  LogInfo("open file limit", {{"soft_before", static_cast<int64_t>(before)},
+                              {"soft", static_cast<int64_t>(limit.rlim_cur)},
+                              {"hard", static_cast<int64_t>(limit.rlim_max)}});
+  const rlim_t needed = static_cast<rlim_t>(absl::GetFlag(FLAGS_http_max_connections)) + kReserve;
+  if (limit.rlim_cur != RLIM_INFINITY && needed > limit.rlim_cur) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--http_max_connections=", absl::GetFlag(FLAGS_http_max_connections), " needs ", needed,
+        " open files (with ", kReserve, " in reserve) but RLIMIT_NOFILE allows ", limit.rlim_cur,
+        "; lower it or raise the limit (ulimit -n)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status WritePortsFile(const std::string& path, int http_port, int grpc_port, int admin_port) {
@@ -271,6 +320,10 @@ int Run() {
   }
   if (absl::Status flags = CheckFlags(); !flags.ok()) {
     LogError(absl::StrCat("bad flag: ", flags.message()));
+    return 2;
+  }
+  if (absl::Status files = RaiseFileLimit(); !files.ok()) {
+    LogError(absl::StrCat("bad flag: ", files.message()));
     return 2;
   }
   // Block the stop signals in every thread; this one waits for them.

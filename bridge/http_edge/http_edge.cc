@@ -1,5 +1,8 @@
 #include "bridge/http_edge/http_edge.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -9,7 +12,8 @@
 #include "bridge/common/log.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/http_edge/bind_listener.h"
-#include "bridge/http_edge/bounded_task_queue.h"
+#include "bridge/http_edge/elastic_task_queue.h"
+#include "bridge/http_edge/guarded_server.h"
 #include "httplib.h"
 
 namespace refir::bridge {
@@ -88,8 +92,21 @@ bool DiscardBody(const httplib::Request& req, const httplib::ContentReader& cont
   return content_reader(drop);
 }
 
+// Extra worker threads beyond --http_threads exit after this long idle.
+constexpr absl::Duration kIdleWorkerExit = absl::Seconds(30);
+
 std::unique_ptr<httplib::Server> MakeServer(const HttpEdgeOptions& options) {
-  if (options.tls_cert_file.empty()) return std::make_unique<httplib::Server>();
+  if (options.tls_cert_file.empty()) {
+    GuardedServerOptions guarded;
+    guarded.request_timeout = options.request_timeout;
+    guarded.keep_alive_timeout = options.keep_alive_timeout;
+    guarded.keep_alive_max_requests = options.keep_alive_max_requests;
+    guarded.read_timeout = options.read_timeout;
+    guarded.write_timeout = options.write_timeout;
+    return std::make_unique<GuardedServer>(guarded);
+  }
+  // TLS stays on httplib's own connection loop (SSLServer's is private):
+  // no request deadline, and the pool waits at the limit instead of refusing.
   return std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(),
                                               options.tls_key_file.c_str());
 }
@@ -111,6 +128,13 @@ absl::StatusOr<std::unique_ptr<HttpEdge>> HttpEdge::Start(const HttpEdgeOptions&
   httplib::Server& server = *edge->server_;
   REFIR_ASSIGN_OR_RETURN(edge->port_, BindListener(server, options.address, options.port,
                                                    edge->tls() ? "HTTPS" : "HTTP"));
+  if (edge->guarded_ != nullptr) {
+    const int backlog = static_cast<int>(std::clamp<size_t>(options.max_connections, 128, 4096));
+    if (!edge->guarded_->SetListenBacklog(backlog)) {
+      return absl::InternalError(
+          absl::StrCat("cannot set the HTTP listen backlog: ", std::strerror(errno)));
+    }
+  }
   edge->thread_ = std::thread([server_ptr = edge->server_.get()] {
     if (!server_ptr->listen_after_bind()) LogError("HTTP listener stopped with an error");
   });
@@ -122,6 +146,7 @@ HttpEdge::HttpEdge(const HttpEdgeOptions& options, WebhookHandler* handler)
       handler_(handler),
       unmatched_observer_(options.access_log, nullptr),
       server_(MakeServer(options)) {
+  if (!tls()) guarded_ = static_cast<GuardedServer*>(server_.get());
   for (const std::string& name : handler->SourceNames()) {
     observers_[name] = std::make_unique<WebhookObserver>(
         options.access_log,
@@ -131,9 +156,22 @@ HttpEdge::HttpEdge(const HttpEdgeOptions& options, WebhookHandler* handler)
 
 HttpEdge::~HttpEdge() { Stop(); }
 
+std::optional<HttpConnectionStats> HttpEdge::connection_stats() const {
+  if (guarded_ == nullptr) return std::nullopt;
+  HttpConnectionStats stats;
+  stats.open = static_cast<uint64_t>(guarded_->open_connections());
+  stats.refused_total = static_cast<uint64_t>(guarded_->refused_connections());
+  stats.request_timeouts_total = static_cast<uint64_t>(guarded_->request_timeouts());
+  return stats;
+}
+
 void HttpEdge::Stop() {
   if (server_ == nullptr) return;
-  server_->stop();
+  if (guarded_ != nullptr) {
+    guarded_->Shutdown();
+  } else {
+    server_->stop();
+  }
   if (thread_.joinable()) thread_.join();
 }
 
@@ -197,10 +235,12 @@ void HttpEdge::InstallRoutes() {
   // meets delayed ACKs and every keep-alive request costs ~40 ms.
   server.set_tcp_nodelay(true);
   const size_t threads = options_.worker_threads;
-  const size_t max_queued = options_.max_queued_connections;
+  const size_t max_connections = options_.max_connections;
+  const ElasticTaskQueue::AtLimit at_limit =
+      tls() ? ElasticTaskQueue::AtLimit::kWait : ElasticTaskQueue::AtLimit::kRefuse;
   // httplib takes ownership of the queue it gets from this factory.
-  server.new_task_queue = [threads, max_queued]() -> httplib::TaskQueue* {
-    return new BoundedTaskQueue(threads, max_queued);
+  server.new_task_queue = [threads, max_connections, at_limit]() -> httplib::TaskQueue* {
+    return new ElasticTaskQueue(threads, max_connections, kIdleWorkerExit, at_limit);
   };
   server.set_keep_alive_max_count(options_.keep_alive_max_requests);
   server.set_keep_alive_timeout(
@@ -239,6 +279,9 @@ void HttpEdge::InstallRoutes() {
                                                           httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     WriteReply(ReplyForLibraryStatus(res.status, req), res);
+    // httplib refused the request before its end was known (malformed
+    // line or headers, URI or body too long): what follows cannot be framed.
+    res.set_header("Connection", "close");
     return httplib::Server::HandlerResponse::Handled;
   };
   server.set_error_handler(std::move(error_handler));

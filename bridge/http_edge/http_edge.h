@@ -8,6 +8,7 @@
 #define REFIR_BRIDGE_HTTP_EDGE_HTTP_EDGE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -27,6 +28,8 @@ struct Response;
 
 namespace refir::bridge {
 
+class GuardedServer;
+
 struct HttpEdgeOptions {
   std::string address = "127.0.0.1";
   // 0 picks a free port; see HttpEdge::port().
@@ -34,10 +37,15 @@ struct HttpEdgeOptions {
   // HTTPS when both are set: PEM certificate chain and private key files.
   std::string tls_cert_file;
   std::string tls_key_file;
-  // Worker threads. Each keep-alive connection holds one while it is open.
+  // Warm worker threads. Each open connection holds one; the pool grows
+  // up to max_connections and extra threads exit when idle.
   size_t worker_threads = 32;
-  // Accepted connections waiting for a worker before accept() pauses.
-  size_t max_queued_connections = 256;
+  // Open connections served at once. Plain HTTP answers the excess 503
+  // too_many_connections and closes it; HTTPS leaves it in the listen queue.
+  size_t max_connections = 1024;
+  // A request must arrive completely (line, headers, body) within this
+  // from its first byte, else 408 and close. Plain HTTP only.
+  absl::Duration request_timeout = absl::Seconds(10);
   // Requests served on one keep-alive connection before it is closed.
   size_t keep_alive_max_requests = 1000;
   // Idle time after which a keep-alive connection is closed.
@@ -67,6 +75,10 @@ class HttpEdge {
   int port() const { return port_; }
   bool tls() const { return !options_.tls_cert_file.empty(); }
 
+  // Open, refused and timed-out connections; nullopt over HTTPS, whose
+  // connections httplib serves itself.
+  std::optional<HttpConnectionStats> connection_stats() const;
+
   // Stops accepting, finishes the requests in progress, and joins. Idempotent.
   void Stop();
 
@@ -88,6 +100,8 @@ class HttpEdge {
   absl::flat_hash_map<std::string, std::unique_ptr<WebhookObserver>> observers_;
   WebhookObserver unmatched_observer_;
   std::unique_ptr<httplib::Server> server_;
+  // server_ itself when plain HTTP; null for HTTPS (httplib's own loop).
+  GuardedServer* guarded_ = nullptr;
   int port_ = 0;
   std::thread thread_;
 };

@@ -48,6 +48,15 @@ prometheus::MetricFamily SingleGauge(std::string name, std::string help, double 
   return family;
 }
 
+prometheus::MetricFamily SingleCounter(std::string name, std::string help, double value) {
+  prometheus::MetricFamily family =
+      Family(std::move(name), std::move(help), prometheus::MetricType::Counter);
+  prometheus::ClientMetric metric;
+  metric.counter.value = value;
+  family.metric.push_back(metric);
+  return family;
+}
+
 // One family per consumer-group metric, one sample per group.
 void AppendGroupFamilies(const std::vector<ConsumerGroupStats>& groups,
                          std::vector<prometheus::MetricFamily>* out) {
@@ -209,6 +218,20 @@ std::string Metrics::Scrape() const {
     families.push_back(SingleGauge("refir_bridge_subscribers_connected",
                                    "Open Subscribe streams, in consumer groups or not.",
                                    static_cast<double>(sources.subscribers_connected())));
+  }
+  if (sources.http_connections) {
+    const HttpConnectionStats http = sources.http_connections();
+    families.push_back(SingleGauge("refir_bridge_http_connections_open",
+                                   "Open connections on the webhook listener.",
+                                   static_cast<double>(http.open)));
+    families.push_back(
+        SingleCounter("refir_bridge_http_connections_refused_total",
+                      "Connections answered 503 too_many_connections at --http_max_connections.",
+                      static_cast<double>(http.refused_total)));
+    families.push_back(SingleCounter(
+        "refir_bridge_http_request_timeouts_total",
+        "Requests cut off with 408 because they did not arrive within --http_request_timeout.",
+        static_cast<double>(http.request_timeouts_total)));
   }
   if (sources.consumer_groups) {
     absl::StatusOr<std::vector<ConsumerGroupStats>> groups = sources.consumer_groups();

@@ -88,6 +88,15 @@ struct ConsumerGroupStats {
   uint64_t subscribers = 0;
 };
 
+// The webhook listener's connections at scrape time.
+struct HttpConnectionStats {
+  uint64_t open = 0;
+  // Answered 503 too_many_connections at --http_max_connections.
+  uint64_t refused_total = 0;
+  // Cut off with 408 at --http_request_timeout.
+  uint64_t request_timeouts_total = 0;
+};
+
 // Read at every scrape. Any may be empty: its metrics are then left out. A
 // callback that fails is logged and its metrics left out of that scrape.
 struct ScrapeSources {
@@ -96,6 +105,7 @@ struct ScrapeSources {
   std::function<absl::StatusOr<std::vector<ConsumerGroupStats>>()> consumer_groups;
   // Every open Subscribe stream, in a consumer group or not.
   std::function<uint64_t()> subscribers_connected;
+  std::function<HttpConnectionStats()> http_connections;
 };
 
 class Metrics {

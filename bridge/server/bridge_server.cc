@@ -139,11 +139,17 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
         },
         kHealthCheckInterval);
   }
-  parts->metrics->SetScrapeSources(BridgeScrapeSources(parts->journal.get(), parts->groups.get(),
-                                                       parts->service.get(), journal_options.path));
   HttpEdgeOptions http_options = options.http;
   http_options.metrics = parts->metrics.get();
   REFIR_ASSIGN_OR_RETURN(parts->http, HttpEdge::Start(http_options, parts->handler.get()));
+  ScrapeSources scrape_sources = BridgeScrapeSources(parts->journal.get(), parts->groups.get(),
+                                                     parts->service.get(), journal_options.path);
+  if (parts->http->connection_stats().has_value()) {
+    scrape_sources.http_connections = [http = parts->http.get()] {
+      return http->connection_stats().value_or(HttpConnectionStats{});
+    };
+  }
+  parts->metrics->SetScrapeSources(std::move(scrape_sources));
   if (options.admin_enabled) {
     AdminServerOptions admin_options = options.admin;
     admin_options.metrics = [metrics = parts->metrics.get()] { return metrics->Scrape(); };

@@ -1,0 +1,140 @@
+#include "bridge/http_edge/connection_stream.h"
+
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+
+namespace refir::bridge {
+namespace {
+
+int PollMillis(absl::Duration timeout) {
+  if (timeout <= absl::ZeroDuration()) return 0;
+  // Round up so a wait never ends just before its deadline.
+  return static_cast<int>(std::min<int64_t>(
+      absl::ToInt64Milliseconds(timeout + absl::Milliseconds(1) - absl::Nanoseconds(1)), 1 << 30));
+}
+
+// As httplib does: numeric host and port of a socket address.
+void IpAndPort(const sockaddr_storage& addr, socklen_t length, std::string& ip, int& port) {
+  if (addr.ss_family == AF_INET) {
+    port = ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    port = ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
+  } else {
+    return;
+  }
+  char host[NI_MAXHOST] = {};
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&addr), length, host, sizeof(host), nullptr, 0,
+                  NI_NUMERICHOST) == 0) {
+    ip = host;
+  }
+}
+
+}  // namespace
+
+ConnectionStream::ConnectionStream(int fd, int stop_fd, absl::Duration read_timeout,
+                                   absl::Duration write_timeout)
+    : fd_(fd), stop_fd_(stop_fd), read_timeout_(read_timeout), write_timeout_(write_timeout) {}
+
+bool ConnectionStream::Stopping() const {
+  if (stop_fd_ < 0) return false;
+  pollfd stop = {stop_fd_, POLLIN, 0};
+  return ::poll(&stop, 1, 0) > 0;
+}
+
+bool ConnectionStream::PollFor(short events, absl::Duration timeout, bool wake_on_stop) const {
+  pollfd fds[2] = {{fd_, events, 0}, {stop_fd_, POLLIN, 0}};
+  const nfds_t count = stop_fd_ < 0 || !wake_on_stop ? 1 : 2;
+  const absl::Time until = absl::Now() + timeout;
+  while (true) {
+    const int ready = ::poll(fds, count, PollMillis(until - absl::Now()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return false;
+    // A request already arriving is served (the caller closes after it).
+    return fds[0].revents != 0;
+  }
+}
+
+ConnectionStream::Wait ConnectionStream::WaitForRequest(absl::Duration idle) {
+  if (begin_ < end_) return Wait::kRequest;
+  if (PollFor(POLLIN, idle, /*wake_on_stop=*/true)) return Wait::kRequest;
+  return Stopping() ? Wait::kStopping : Wait::kIdle;
+}
+
+void ConnectionStream::BeginRequest(absl::Time deadline) {
+  deadline_ = deadline;
+  expired_ = false;
+  written_ = 0;
+  response_closes_ = false;
+}
+
+bool ConnectionStream::is_readable() const {
+  if (begin_ < end_) return true;
+  if (expired_ || absl::Now() >= deadline_) return false;
+  return PollFor(POLLIN, std::min(read_timeout_, deadline_ - absl::Now()));
+}
+
+bool ConnectionStream::is_writable() const { return !expired_ && PollFor(POLLOUT, write_timeout_); }
+
+ssize_t ConnectionStream::read(char* ptr, size_t size) {
+  if (begin_ == end_) {
+    if (!is_readable()) {
+      if (absl::Now() >= deadline_) expired_ = true;
+      return -1;
+    }
+    ssize_t got = 0;
+    do {
+      got = ::recv(fd_, buffer_.data(), buffer_.size(), 0);
+    } while (got < 0 && errno == EINTR);
+    if (got <= 0) return got;
+    begin_ = 0;
+    end_ = static_cast<size_t>(got);
+  }
+  const size_t n = std::min(size, end_ - begin_);
+  std::memcpy(ptr, buffer_.data() + begin_, n);
+  begin_ += n;
+  return static_cast<ssize_t>(n);
+}
+
+ssize_t ConnectionStream::write(const char* ptr, size_t size) {
+  if (!is_writable()) return -1;
+  // httplib writes a response's status line and headers in one write.
+  const absl::string_view data(ptr, size);
+  if (absl::StartsWith(data, "HTTP/1.")) {
+    const std::string head = absl::AsciiStrToLower(data.substr(0, data.find("\r\n\r\n")));
+    response_closes_ = absl::StrContains(head, "\r\nconnection: close");
+  }
+  ssize_t sent = 0;
+  do {
+    sent = ::send(fd_, ptr, size, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent > 0) written_ += static_cast<size_t>(sent);
+  return sent;
+}
+
+void ConnectionStream::get_remote_ip_and_port(std::string& ip, int& port) const {
+  sockaddr_storage addr = {};
+  socklen_t length = sizeof(addr);
+  if (getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
+    IpAndPort(addr, length, ip, port);
+  }
+}
+
+void ConnectionStream::get_local_ip_and_port(std::string& ip, int& port) const {
+  sockaddr_storage addr = {};
+  socklen_t length = sizeof(addr);
+  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
+    IpAndPort(addr, length, ip, port);
+  }
+}
+
+}  // namespace refir::bridge

@@ -1,0 +1,69 @@
+// ConnectionStream: an httplib::Stream over one accepted plain-TCP socket,
+// buffered, that bounds how long one request may take to arrive. Each
+// request gets a deadline (BeginRequest); reading the request line, headers
+// and body must finish by then, however slowly the bytes trickle in
+// (slow-loris), or reads fail and expired() turns true. The wait for the next
+// request also ends when `stop_fd` (an eventfd) becomes readable, so a
+// stopping server does not wait for idle keep-alive clients; a request
+// already started is left to finish (within its deadline).
+#ifndef REFIR_BRIDGE_HTTP_EDGE_CONNECTION_STREAM_H_
+#define REFIR_BRIDGE_HTTP_EDGE_CONNECTION_STREAM_H_
+
+#include <array>
+#include <cstddef>
+#include <string>
+
+#include "absl/time/time.h"
+#include "httplib.h"
+
+namespace refir::bridge {
+
+class ConnectionStream final : public httplib::Stream {
+ public:
+  // Neither fd is owned. `stop_fd` may be -1 for none.
+  ConnectionStream(int fd, int stop_fd, absl::Duration read_timeout, absl::Duration write_timeout);
+
+  enum class Wait { kRequest, kIdle, kStopping };
+  // Waits up to `idle` for the first byte of the next request (or a
+  // buffered one, or the peer's close, which reads as kRequest too).
+  Wait WaitForRequest(absl::Duration idle);
+  // Starts a request that must be read completely by `deadline`.
+  void BeginRequest(absl::Time deadline);
+  // The deadline of the current request passed while reading it.
+  bool expired() const { return expired_; }
+  // Response bytes written for the current request.
+  size_t written() const { return written_; }
+  // The current response's head said "Connection: close" (httplib's own
+  // loop ignores a handler's Connection: close; this one honours it).
+  bool response_closes() const { return response_closes_; }
+
+  bool is_readable() const override;
+  bool is_writable() const override;
+  ssize_t read(char* ptr, size_t size) override;
+  ssize_t write(const char* ptr, size_t size) override;
+  void get_remote_ip_and_port(std::string& ip, int& port) const override;
+  void get_local_ip_and_port(std::string& ip, int& port) const override;
+  int socket() const override { return fd_; }
+
+ private:
+  // Polls for `events` up to `timeout`; false on timeout or error, and on
+  // stop when `wake_on_stop`.
+  bool PollFor(short events, absl::Duration timeout, bool wake_on_stop = false) const;
+  bool Stopping() const;
+
+  const int fd_;
+  const int stop_fd_;
+  const absl::Duration read_timeout_;
+  const absl::Duration write_timeout_;
+  absl::Time deadline_ = absl::InfiniteFuture();
+  bool expired_ = false;
+  size_t written_ = 0;
+  bool response_closes_ = false;
+  std::array<char, 4096> buffer_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+};
+
+}  // namespace refir::bridge
+
+#endif  // REFIR_BRIDGE_HTTP_EDGE_CONNECTION_STREAM_H_
