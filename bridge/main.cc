@@ -271,8 +271,10 @@ BridgeOptions OptionsFromFlags() {
 }
 
 // Raises the open-file soft limit to the hard limit: each webhook connection
-// is a descriptor. Fails when --http_max_connections plus a reserve for the
-// journal, gRPC and the admin listener does not fit.
+// is a descriptor. When --http_max_connections plus a reserve for the journal,
+// gRPC and the admin listener does not fit, the limit is lowered to what fits
+// (with a warning) so a host with a small hard limit still starts; fails only
+// when not even --http_threads connections fit.
 absl::Status RaiseFileLimit() {
   constexpr rlim_t kReserve = 256;
   rlimit limit = {};
@@ -287,13 +289,21 @@ absl::Status RaiseFileLimit() {
   LogInfo("open file limit", {{"soft_before", static_cast<int64_t>(before)},
                               {"soft", static_cast<int64_t>(limit.rlim_cur)},
                               {"hard", static_cast<int64_t>(limit.rlim_max)}});
-  const rlim_t needed = static_cast<rlim_t>(absl::GetFlag(FLAGS_http_max_connections)) + kReserve;
-  if (limit.rlim_cur != RLIM_INFINITY && needed > limit.rlim_cur) {
+  const int wanted = absl::GetFlag(FLAGS_http_max_connections);
+  const rlim_t needed = static_cast<rlim_t>(wanted) + kReserve;
+  if (limit.rlim_cur == RLIM_INFINITY || needed <= limit.rlim_cur) return absl::OkStatus();
+  const int threads = absl::GetFlag(FLAGS_http_threads);
+  const rlim_t fits = limit.rlim_cur > kReserve ? limit.rlim_cur - kReserve : 0;
+  if (fits < static_cast<rlim_t>(threads)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--http_max_connections=", absl::GetFlag(FLAGS_http_max_connections), " needs ", needed,
-        " open files (with ", kReserve, " in reserve) but RLIMIT_NOFILE allows ", limit.rlim_cur,
-        "; lower it or raise the limit (ulimit -n)"));
+        "RLIMIT_NOFILE allows ", limit.rlim_cur, " open files: not enough for --http_threads=",
+        threads, " connections plus ", kReserve, " in reserve; raise the limit (ulimit -n)"));
   }
+  absl::SetFlag(&FLAGS_http_max_connections, static_cast<int>(fits));
+  LogWarning("--http_max_connections lowered to fit the open file limit",
+             {{"wanted", static_cast<int64_t>(wanted)},
+              {"http_max_connections", static_cast<int64_t>(fits)},
+              {"open_file_limit", static_cast<int64_t>(limit.rlim_cur)}});
   return absl::OkStatus();
 }
 
