@@ -85,19 +85,34 @@ bool ConnectionStream::is_readable() const {
 
 bool ConnectionStream::is_writable() const { return !expired_ && PollFor(POLLOUT, write_timeout_); }
 
-ssize_t ConnectionStream::read(char* ptr, size_t size) {
-  if (begin_ == end_) {
-    if (!is_readable()) {
-      if (absl::Now() >= deadline_) expired_ = true;
-      return -1;
-    }
-    ssize_t got = 0;
-    do {
-      got = ::recv(fd_, buffer_.data(), buffer_.size(), 0);
-    } while (got < 0 && errno == EINTR);
-    if (got <= 0) return got;
+ssize_t ConnectionStream::Fill(int flags) {
+  ssize_t got = 0;
+  do {
+    got = ::recv(fd_, buffer_.data(), buffer_.size(), flags);
+  } while (got < 0 && errno == EINTR);
+  if (got > 0) {
     begin_ = 0;
     end_ = static_cast<size_t>(got);
+  }
+  return got;
+}
+
+ssize_t ConnectionStream::read(char* ptr, size_t size) {
+  if (begin_ == end_) {
+    if (expired_ || absl::Now() >= deadline_) {
+      expired_ = true;
+      return -1;
+    }
+    // Usually the bytes are already there: try before polling.
+    ssize_t got = Fill(MSG_DONTWAIT);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!is_readable()) {
+        if (absl::Now() >= deadline_) expired_ = true;
+        return -1;
+      }
+      got = Fill(0);
+    }
+    if (got <= 0) return got;
   }
   const size_t n = std::min(size, end_ - begin_);
   std::memcpy(ptr, buffer_.data() + begin_, n);
@@ -106,35 +121,64 @@ ssize_t ConnectionStream::read(char* ptr, size_t size) {
 }
 
 ssize_t ConnectionStream::write(const char* ptr, size_t size) {
-  if (!is_writable()) return -1;
+  constexpr size_t kFlushAt = 64 * 1024;
+  if (expired_) return -1;
   // httplib writes a response's status line and headers in one write.
   const absl::string_view data(ptr, size);
   if (absl::StartsWith(data, "HTTP/1.")) {
     const std::string head = absl::AsciiStrToLower(data.substr(0, data.find("\r\n\r\n")));
     response_closes_ = absl::StrContains(head, "\r\nconnection: close");
   }
-  ssize_t sent = 0;
-  do {
-    sent = ::send(fd_, ptr, size, MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
-  if (sent > 0) written_ += static_cast<size_t>(sent);
-  return sent;
+  out_.append(ptr, size);
+  written_ += size;
+  if (out_.size() >= kFlushAt && !Flush()) return -1;
+  return static_cast<ssize_t>(size);
+}
+
+bool ConnectionStream::Flush() {
+  size_t offset = 0;
+  while (offset < out_.size()) {
+    const ssize_t sent =
+        ::send(fd_, out_.data() + offset, out_.size() - offset, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent > 0) {
+      offset += static_cast<size_t>(sent);
+    } else if (sent < 0 && errno == EINTR) {
+      continue;
+    } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!PollFor(POLLOUT, write_timeout_)) break;
+    } else {
+      break;
+    }
+  }
+  const bool all_sent = offset == out_.size();
+  out_.clear();
+  return all_sent;
 }
 
 void ConnectionStream::get_remote_ip_and_port(std::string& ip, int& port) const {
-  sockaddr_storage addr = {};
-  socklen_t length = sizeof(addr);
-  if (getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
-    IpAndPort(addr, length, ip, port);
+  if (!remote_) {
+    remote_.emplace();
+    sockaddr_storage addr = {};
+    socklen_t length = sizeof(addr);
+    if (getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
+      IpAndPort(addr, length, remote_->first, remote_->second);
+    }
   }
+  ip = remote_->first;
+  port = remote_->second;
 }
 
 void ConnectionStream::get_local_ip_and_port(std::string& ip, int& port) const {
-  sockaddr_storage addr = {};
-  socklen_t length = sizeof(addr);
-  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
-    IpAndPort(addr, length, ip, port);
+  if (!local_) {
+    local_.emplace();
+    sockaddr_storage addr = {};
+    socklen_t length = sizeof(addr);
+    if (getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
+      IpAndPort(addr, length, local_->first, local_->second);
+    }
   }
+  ip = local_->first;
+  port = local_->second;
 }
 
 }  // namespace refir::bridge

@@ -5,13 +5,19 @@
 // (slow-loris), or reads fail and expired() turns true. The wait for the next
 // request also ends when `stop_fd` (an eventfd) becomes readable, so a
 // stopping server does not wait for idle keep-alive clients; a request
-// already started is left to finish (within its deadline).
+// already started is left to finish (within its deadline). Response bytes
+// are collected and sent with one send() by Flush() (httplib writes a head and
+// a body separately); reads try the socket before polling it, and the peer's
+// and local addresses are looked up once per connection: fewer system calls
+// per request on the ingest hot path.
 #ifndef REFIR_BRIDGE_HTTP_EDGE_CONNECTION_STREAM_H_
 #define REFIR_BRIDGE_HTTP_EDGE_CONNECTION_STREAM_H_
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/time/time.h"
 #include "httplib.h"
@@ -29,9 +35,12 @@ class ConnectionStream final : public httplib::Stream {
   Wait WaitForRequest(absl::Duration idle);
   // Starts a request that must be read completely by `deadline`.
   void BeginRequest(absl::Time deadline);
+  // Sends the response bytes written so far; false when the peer is gone or
+  // does not read within the write timeout.
+  bool Flush();
   // The deadline of the current request passed while reading it.
   bool expired() const { return expired_; }
-  // Response bytes written for the current request.
+  // Response bytes written for the current request (sent or not yet).
   size_t written() const { return written_; }
   // The current response's head said "Connection: close" (httplib's own
   // loop ignores a handler's Connection: close; this one honours it).
@@ -50,6 +59,10 @@ class ConnectionStream final : public httplib::Stream {
   // stop when `wake_on_stop`.
   bool PollFor(short events, absl::Duration timeout, bool wake_on_stop = false) const;
   bool Stopping() const;
+  // recv() into the empty buffer; `flags` as for recv.
+  ssize_t Fill(int flags);
+
+  using Address = std::pair<std::string, int>;
 
   const int fd_;
   const int stop_fd_;
@@ -59,6 +72,9 @@ class ConnectionStream final : public httplib::Stream {
   bool expired_ = false;
   size_t written_ = 0;
   bool response_closes_ = false;
+  std::string out_;  // Written, not yet sent.
+  mutable std::optional<Address> remote_;
+  mutable std::optional<Address> local_;
   std::array<char, 4096> buffer_;
   size_t begin_ = 0;
   size_t end_ = 0;

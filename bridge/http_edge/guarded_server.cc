@@ -110,7 +110,8 @@ bool GuardedServer::process_and_close_socket(int sock) {
     return true;
   }
   open_connections_.fetch_add(1);
-  // Responses go out in two writes; see http_edge.cc.
+  // Each response goes out in one send (ConnectionStream::Flush); without
+  // Nagle off, a response following a partly acknowledged one would wait.
   const int one = 1;
   ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   ConnectionStream stream(sock, stop_fd_, options_.read_timeout, options_.write_timeout);
@@ -124,6 +125,7 @@ bool GuardedServer::process_and_close_socket(int sock) {
     bool connection_closed = false;
     ret = process_request(stream, /*close_connection=*/left == 1 || stopping, connection_closed,
                           nullptr);
+    if (!stream.Flush()) ret = false;
     if (stream.expired()) {
       request_timeouts_.fetch_add(1);
       if (stream.written() == 0) {

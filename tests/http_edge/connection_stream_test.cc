@@ -25,6 +25,14 @@ class ConnectionStreamTest : public ::testing::Test {
     ASSERT_EQ(::send(fds_[1], data.data(), data.size(), 0), static_cast<ssize_t>(data.size()));
   }
   int server() const { return fds_[0]; }
+  // What the peer can read now, without waiting.
+  std::string Received() {
+    std::string got;
+    char chunk[4096];
+    ssize_t n = 0;
+    while ((n = ::recv(fds_[1], chunk, sizeof(chunk), MSG_DONTWAIT)) > 0) got.append(chunk, n);
+    return got;
+  }
 
  private:
   int fds_[2] = {-1, -1};
@@ -84,6 +92,35 @@ TEST_F(ConnectionStreamTest, WritesAndCountsBytes) {
   stream.BeginRequest(absl::Now() + absl::Seconds(5));
   EXPECT_EQ(stream.write("abc", 3), 3);
   EXPECT_EQ(stream.written(), 3u);
+}
+
+TEST_F(ConnectionStreamTest, FlushSendsTheHeadAndBodyTogether) {
+  ConnectionStream stream(server(), -1, absl::Seconds(5), absl::Seconds(5));
+  stream.BeginRequest(absl::Now() + absl::Seconds(5));
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n";
+  ASSERT_EQ(stream.write(head.data(), head.size()), static_cast<ssize_t>(head.size()));
+  ASSERT_EQ(stream.write("{}", 2), 2);
+  EXPECT_EQ(Received(), "");  // Held until the response is complete.
+  EXPECT_TRUE(stream.Flush());
+  EXPECT_EQ(Received(), head + "{}");
+  EXPECT_TRUE(stream.Flush());  // Nothing left: a no-op.
+  EXPECT_EQ(Received(), "");
+}
+
+TEST_F(ConnectionStreamTest, LargeResponsesAreSentAsTheyAreWritten) {
+  ConnectionStream stream(server(), -1, absl::Seconds(5), absl::Seconds(5));
+  stream.BeginRequest(absl::Now() + absl::Seconds(5));
+  const std::string chunk(64 * 1024, 'x');
+  ASSERT_EQ(stream.write(chunk.data(), chunk.size()), static_cast<ssize_t>(chunk.size()));
+  EXPECT_EQ(Received().size(), chunk.size());
+}
+
+TEST_F(ConnectionStreamTest, FlushFailsWhenThePeerIsGone) {
+  ConnectionStream stream(server(), -1, absl::Seconds(5), absl::Seconds(5));
+  stream.BeginRequest(absl::Now() + absl::Seconds(5));
+  ASSERT_EQ(stream.write("abc", 3), 3);
+  ::shutdown(server(), SHUT_WR);
+  EXPECT_FALSE(stream.Flush());
 }
 
 }  // namespace
