@@ -39,6 +39,18 @@ void IpAndPort(const sockaddr_storage& addr, socklen_t length, std::string& ip, 
   }
 }
 
+// Fills `cache` from `lookup` (getpeername or getsockname) the first time.
+void LookUpOnce(int fd, int (*lookup)(int, sockaddr*, socklen_t*),
+                std::optional<std::pair<std::string, int>>& cache) {
+  if (cache) return;
+  cache.emplace();
+  sockaddr_storage addr = {};
+  socklen_t length = sizeof(addr);
+  if (lookup(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
+    IpAndPort(addr, length, cache->first, cache->second);
+  }
+}
+
 }  // namespace
 
 ConnectionStream::ConnectionStream(int fd, int stop_fd, absl::Duration read_timeout,
@@ -156,27 +168,13 @@ bool ConnectionStream::Flush() {
 }
 
 void ConnectionStream::get_remote_ip_and_port(std::string& ip, int& port) const {
-  if (!remote_) {
-    remote_.emplace();
-    sockaddr_storage addr = {};
-    socklen_t length = sizeof(addr);
-    if (getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
-      IpAndPort(addr, length, remote_->first, remote_->second);
-    }
-  }
+  LookUpOnce(fd_, ::getpeername, remote_);
   ip = remote_->first;
   port = remote_->second;
 }
 
 void ConnectionStream::get_local_ip_and_port(std::string& ip, int& port) const {
-  if (!local_) {
-    local_.emplace();
-    sockaddr_storage addr = {};
-    socklen_t length = sizeof(addr);
-    if (getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
-      IpAndPort(addr, length, local_->first, local_->second);
-    }
-  }
+  LookUpOnce(fd_, ::getsockname, local_);
   ip = local_->first;
   port = local_->second;
 }
