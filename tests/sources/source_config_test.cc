@@ -264,10 +264,12 @@ TEST_F(SourceConfigTest, LimitErrors) {
               HasSubstr("limits.max_body_bytes: must be between 1 and 67108864"));
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","limits":{"max_json_depth":0}})"),
               HasSubstr("limits.max_json_depth: must be between 1 and 10000"));
-  EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","limits":{"rate":{"burst":3}}})"),
-              HasSubstr("limits.rate.per_second: must be a number greater than 0 and at most 1000000"));
-  EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","limits":{"rate":{"per_second":-1}}})"),
-              HasSubstr("limits.rate.per_second: must be a number greater than 0 and at most 1000000"));
+  EXPECT_THAT(
+      ErrorFor(R"({"name":"a","path":"/a","limits":{"rate":{"burst":3}}})"),
+      HasSubstr("limits.rate.per_second: must be a number greater than 0 and at most 1000000"));
+  EXPECT_THAT(
+      ErrorFor(R"({"name":"a","path":"/a","limits":{"rate":{"per_second":-1}}})"),
+      HasSubstr("limits.rate.per_second: must be a number greater than 0 and at most 1000000"));
   // Found by fuzz_sources_json: a huge rate overflowed the default burst (uint32_t).
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","limits":{"rate":{"per_second":1e104}}})"),
               HasSubstr("limits.rate.per_second: must be a number greater than 0 and at most "
