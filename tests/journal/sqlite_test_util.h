@@ -39,6 +39,9 @@ inline void RawExec(const std::string& path, const std::string& sql) {
     sqlite3_close_v2(db);
     FAIL() << "cannot open " << path << ": " << sqlite3_errstr(open_rc);
   }
+  // The journal's own connection may hold the write lock for a moment (its
+  // committer or a checkpoint): wait for it rather than fail with BUSY.
+  sqlite3_busy_timeout(db, 10000);
   char* error = nullptr;
   const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
   const std::string message = error != nullptr ? error : "";
@@ -52,7 +55,8 @@ inline void RawExec(const std::string& path, const std::string& sql) {
 inline int64_t RawQueryInt64(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   int64_t value = -1;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+      sqlite3_busy_timeout(db, 10000) == SQLITE_OK) {
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
         sqlite3_step(stmt) == SQLITE_ROW) {
