@@ -92,6 +92,9 @@ ABSL_FLAG(absl::Duration, retention, absl::ZeroDuration(),
           "Delete events received longer ago than this (0 keeps them forever)");
 ABSL_FLAG(int64_t, max_journal_bytes, 0,
           "Delete the oldest events while the journal's data is larger than this (0: no limit)");
+ABSL_FLAG(int64_t, journal_cache_bytes, int64_t{4} << 20,
+          "Keep this many bytes of the newest events in memory for subscribers that follow the "
+          "head, so each consumer group does not read them from the journal file (0: off)");
 ABSL_FLAG(absl::Duration, retention_check_interval, absl::Minutes(1),
           "How often retention (--retention, --max_journal_bytes) runs");
 ABSL_FLAG(bool, retention_ignore_pending, false,
@@ -169,6 +172,9 @@ absl::Status CheckFlags() {
   if (absl::GetFlag(FLAGS_max_journal_bytes) < 0) {
     return absl::InvalidArgumentError("--max_journal_bytes must not be negative (0: no limit)");
   }
+  if (absl::GetFlag(FLAGS_journal_cache_bytes) < 0) {
+    return absl::InvalidArgumentError("--journal_cache_bytes must not be negative (0: off)");
+  }
   if (absl::GetFlag(FLAGS_retention_check_interval) <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--retention_check_interval must be positive");
   }
@@ -241,6 +247,7 @@ BridgeOptions OptionsFromFlags() {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.http.address = absl::GetFlag(FLAGS_http_address);
   options.http.port = absl::GetFlag(FLAGS_http_port);
+  options.journal_cache_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_journal_cache_bytes));
   options.retention.retention = absl::GetFlag(FLAGS_retention);
   options.retention.max_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_journal_bytes));
   options.retention.check_interval = absl::GetFlag(FLAGS_retention_check_interval);

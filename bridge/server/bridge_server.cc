@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   SqliteJournalOptions journal_options;
   journal_options.path = absl::StrCat(options.data_dir, "/journal.db");
   journal_options.metrics = parts->metrics->journal();
+  journal_options.recent_events_bytes = options.journal_cache_bytes;
   REFIR_ASSIGN_OR_RETURN(parts->journal, OpenSqliteJournal(journal_options));
   parts->hub = std::make_unique<WakeupHub>(parts->journal->HeadSequence());
   WakeupHub* hub = parts->hub.get();

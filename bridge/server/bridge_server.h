@@ -5,6 +5,7 @@
 #ifndef REFIR_BRIDGE_SERVER_BRIDGE_SERVER_H_
 #define REFIR_BRIDGE_SERVER_BRIDGE_SERVER_H_
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ namespace refir::bridge {
 struct BridgeOptions {
   // Directory holding the SQLite journal (journal.db); created if missing.
   std::string data_dir = "./data";
+  // Bytes of the newest events the journal keeps in memory for the streams
+  // that follow the head (0: every read goes to the file).
+  size_t journal_cache_bytes = size_t{4} << 20;
   HttpEdgeOptions http;
   // Deleting old events; off by default (keep forever).
   RetentionOptions retention;

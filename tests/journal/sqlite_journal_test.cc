@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <thread>
@@ -75,6 +76,40 @@ absl::StatusOr<AppendResult> AppendById(Journal& journal, v1::Event event) {
 v1::Event WithSequence(v1::Event event, uint64_t sequence) {
   event.set_sequence(sequence);
   return event;
+}
+
+// One stored event as VisitStored handed it over, copied out of the call.
+struct VisitedEvent {
+  uint64_t sequence;
+  std::string type;
+  std::string bytes;
+
+  bool operator==(const VisitedEvent& other) const {
+    return sequence == other.sequence && type == other.type && bytes == other.bytes;
+  }
+  friend void PrintTo(const VisitedEvent& event, std::ostream* out) {
+    *out << "{" << event.sequence << ", " << event.type << ", " << event.bytes.size()
+         << " bytes: " << ::testing::PrintToString(event.bytes) << "}";
+  }
+};
+
+// VisitStored(from, max_events), the visitor stopping after `stop_after`.
+std::vector<VisitedEvent> VisitAll(Journal& journal, uint64_t from, size_t max_events = 100,
+                                   size_t stop_after = SIZE_MAX) {
+  std::vector<VisitedEvent> seen;
+  absl::Status status = journal.VisitStored(from, max_events, [&](const StoredEventView& event) {
+    if (seen.size() == stop_after) return false;
+    seen.push_back({event.sequence, std::string(event.type), std::string(event.bytes)});
+    return true;
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  return seen;
+}
+
+std::vector<uint64_t> SequencesOf(const std::vector<VisitedEvent>& events) {
+  std::vector<uint64_t> sequences;
+  for (const VisitedEvent& event : events) sequences.push_back(event.sequence);
+  return sequences;
 }
 
 class SqliteJournalTest : public SqliteFileTest {
@@ -357,6 +392,10 @@ TEST_F(SqliteJournalTest, DeleteOldestByAgeStopsAtTheFloorAndInBatches) {
   ASSERT_TRUE(read.ok());
   ASSERT_EQ(read->size(), 5u);
   EXPECT_EQ((*read)[0].sequence(), 6u);
+  // The events were also in memory (RecentEvents): deleted ones are gone there too.
+  EXPECT_EQ(SequencesOf(VisitAll(*journal, 1)), (std::vector<uint64_t>{6, 7, 8, 9, 10}));
+  EXPECT_EQ(SequencesOf(VisitAll(*journal, 4)), (std::vector<uint64_t>{6, 7, 8, 9, 10}));
+  EXPECT_EQ(SequencesOf(VisitAll(*journal, 8)), (std::vector<uint64_t>{8, 9, 10}));
 
   // Any age, but nothing at or above the floor (7).
   request.received_before = absl::InfiniteFuture();
@@ -367,9 +406,11 @@ TEST_F(SqliteJournalTest, DeleteOldestByAgeStopsAtTheFloorAndInBatches) {
   EXPECT_EQ(floored->deleted, 1u);
   EXPECT_EQ(floored->last_sequence, 6u);
   EXPECT_EQ(journal->FirstSequence().value(), 7u);
+  EXPECT_EQ(SequencesOf(VisitAll(*journal, 6)), (std::vector<uint64_t>{7, 8, 9, 10}));
   // Sequences go on; nothing is reused.
   EXPECT_EQ(journal->HeadSequence(), 10u);
   EXPECT_EQ(AppendById(*journal, MakeEvent("after")).value().sequence, 11u);
+  EXPECT_EQ(SequencesOf(VisitAll(*journal, 1)), (std::vector<uint64_t>{7, 8, 9, 10, 11}));
 }
 
 TEST_F(SqliteJournalTest, DeletingReclaimsSpace) {
@@ -559,22 +600,7 @@ TEST_F(SqliteJournalTest, VisitStoredHandsOverTheStoredBytesInOrder) {
     sent.push_back(MakeEvent(absl::StrCat("v-", i), kBaseSeconds, i % 2 ? "odd" : "even"));
     ASSERT_TRUE(AppendById(*journal, sent.back()).ok());
   }
-  struct Seen {
-    uint64_t sequence;
-    std::string type;
-    std::string bytes;
-  };
-  auto visit = [&](uint64_t from, size_t max_events, size_t stop_after) {
-    std::vector<Seen> seen;
-    absl::Status status = journal->VisitStored(from, max_events, [&](const StoredEventView& event) {
-      if (seen.size() == stop_after) return false;
-      seen.push_back({event.sequence, std::string(event.type), std::string(event.bytes)});
-      return true;
-    });
-    EXPECT_TRUE(status.ok()) << status;
-    return seen;
-  };
-  std::vector<Seen> all = visit(1, 100, SIZE_MAX);
+  std::vector<VisitedEvent> all = VisitAll(*journal, 1);
   ASSERT_EQ(all.size(), 5u);
   for (size_t i = 0; i < all.size(); ++i) {
     EXPECT_EQ(all[i].sequence, i + 1);
@@ -584,11 +610,69 @@ TEST_F(SqliteJournalTest, VisitStoredHandsOverTheStoredBytesInOrder) {
     EXPECT_EQ(parsed.sequence(), 0u) << "stored without its sequence";
     EXPECT_THAT(parsed, EqualsProto(sent[i]));
   }
-  EXPECT_EQ(visit(4, 100, SIZE_MAX).size(), 2u);
-  EXPECT_EQ(visit(2, 2, SIZE_MAX).size(), 2u);
-  EXPECT_EQ(visit(1, 100, 3).size(), 3u) << "the visitor stops the read";
-  EXPECT_TRUE(visit(6, 100, SIZE_MAX).empty());
-  EXPECT_TRUE(visit(UINT64_MAX, 100, SIZE_MAX).empty());
+  EXPECT_EQ(VisitAll(*journal, 4).size(), 2u);
+  EXPECT_EQ(VisitAll(*journal, 2, 2).size(), 2u);
+  EXPECT_EQ(VisitAll(*journal, 1, 100, 3).size(), 3u) << "the visitor stops the read";
+  EXPECT_TRUE(VisitAll(*journal, 6).empty());
+  EXPECT_TRUE(VisitAll(*journal, UINT64_MAX).empty());
+}
+
+// The events just appended are read from memory (RecentEvents); after a
+// reopen, or with the cache off or too small to hold them, from the file:
+// every way gives the same events, bytes and order.
+TEST_F(SqliteJournalTest, VisitStoredIsTheSameFromMemoryAndFromTheFile) {
+  std::vector<VisitedEvent> from_memory;
+  {
+    std::unique_ptr<Journal> journal = Open();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_TRUE(AppendById(*journal, MakeEvent("m-0")).ok());
+    // A duplicate stores nothing and must not show up in the cache.
+    ASSERT_TRUE(AppendById(*journal, MakeEvent("m-0")).value().duplicate);
+    for (int i = 1; i < 6; ++i) {
+      ASSERT_TRUE(AppendById(*journal, MakeEvent(absl::StrCat("m-", i))).ok());
+    }
+    from_memory = VisitAll(*journal, 1);
+    EXPECT_EQ(VisitAll(*journal, 3),
+              std::vector<VisitedEvent>(from_memory.begin() + 2, from_memory.end()));
+  }
+  EXPECT_EQ(SequencesOf(from_memory), (std::vector<uint64_t>{1, 2, 3, 4, 5, 6}));
+  {
+    std::unique_ptr<Journal> journal = Open();
+    ASSERT_NE(journal, nullptr);
+    EXPECT_EQ(VisitAll(*journal, 1), from_memory) << "reopened: read from the file";
+  }
+  for (size_t cache_bytes : {size_t{0}, size_t{1}, size_t{2000}}) {
+    SCOPED_TRACE(absl::StrCat("recent_events_bytes=", cache_bytes));
+    SqliteJournalOptions options = Options();
+    options.recent_events_bytes = cache_bytes;
+    std::vector<VisitedEvent> live;
+    {
+      absl::StatusOr<std::unique_ptr<Journal>> journal = OpenSqliteJournal(options);
+      ASSERT_TRUE(journal.ok()) << journal.status();
+      std::vector<v1::Event> sent;
+      for (int i = 0; i < 4; ++i) {
+        sent.push_back(MakeEvent(absl::StrCat("c", cache_bytes, "-", i)));
+        ASSERT_TRUE(AppendById(**journal, sent.back()).ok());
+      }
+      live = VisitAll(**journal, 1);
+      ASSERT_EQ(live.size(), from_memory.size() + sent.size());
+      EXPECT_EQ(std::vector<VisitedEvent>(live.begin(), live.begin() + from_memory.size()),
+                from_memory);
+      for (size_t i = 0; i < sent.size(); ++i) {
+        const VisitedEvent& visited = live[from_memory.size() + i];
+        EXPECT_EQ(visited.sequence, from_memory.size() + i + 1);
+        v1::Event parsed;
+        ASSERT_TRUE(parsed.ParseFromString(visited.bytes));
+        EXPECT_THAT(parsed, EqualsProto(sent[i]));
+      }
+      const std::vector<VisitedEvent> tail(live.end() - 2, live.end());
+      EXPECT_EQ(VisitAll(**journal, tail.front().sequence), tail);
+    }
+    std::unique_ptr<Journal> reopened = Open();
+    ASSERT_NE(reopened, nullptr);
+    EXPECT_EQ(VisitAll(*reopened, 1), live) << "the file has the bytes memory had";
+    from_memory = live;
+  }
 }
 
 TEST_F(SqliteJournalTest, VisitStoredReportsAMalformedRowAsDataLoss) {
@@ -822,6 +906,9 @@ TEST_F(SqliteJournalTest, CommitFailureFailsAppendAndJournalRecovers) {
   EXPECT_EQ(after->sequence, 2u);
   EXPECT_TRUE(journal->GetById("after").ok());
   EXPECT_TRUE(journal->Writable()) << "and recovers with the next good commit";
+  // Reads, from memory or the file, see exactly what was stored.
+  EXPECT_EQ(SequencesOf(VisitAll(*journal, 1)), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(SequencesOf(VisitAll(*journal, 2)), (std::vector<uint64_t>{2}));
 }
 
 // The durability contract: every sequence an Append returned survives

@@ -26,6 +26,7 @@
 #include "bridge/common/proto_wire.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/common/uuid7.h"
+#include "bridge/journal/recent_events.h"
 #include "bridge/journal/sqlite/sqlite_db.h"
 
 namespace refir::bridge {
@@ -171,7 +172,8 @@ class SqliteJournal final : public Journal {
         max_pending_(std::max<size_t>(options.max_pending, 1)),
         dedup_purge_interval_(options.dedup_purge_interval),
         dedup_purge_batch_(std::max<size_t>(options.dedup_purge_batch, 1)),
-        metrics_(options.metrics) {}
+        metrics_(options.metrics),
+        recent_(options.recent_events_bytes) {}
 
   ~SqliteJournal() override { Close(); }
 
@@ -239,6 +241,7 @@ class SqliteJournal final : public Journal {
                    "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0))",
                    0));
     head_.store(static_cast<uint64_t>(std::max<int64_t>(head, 0)), std::memory_order_release);
+    recent_.CoverAfter(head_.load(std::memory_order_relaxed));
 
     const size_t readers = std::max<size_t>(reader_connections, 1);
     for (size_t i = 0; i < readers; ++i) {
@@ -314,6 +317,8 @@ class SqliteJournal final : public Journal {
   absl::Status VisitStored(uint64_t from_sequence, size_t max_events,
                            StoredEventVisitor visit) override {
     if (max_events == 0 || from_sequence > kMaxSqliteInt) return absl::OkStatus();
+    // Streams that follow the head find their events here.
+    if (recent_.Visit(from_sequence, max_events, visit)) return absl::OkStatus();
     ReaderLease reader(this);
     sqlite3* db = reader->db.get();
     sqlite3_stmt* stmt = reader->visit_from.get();
@@ -398,6 +403,9 @@ class SqliteJournal final : public Journal {
     absl::Status status = transactions_.Begin();
     if (status.ok()) status = FindDeletable(request, &result);
     if (status.ok() && result.deleted > 0) {
+      // Before the rows go: reads of them then go to the database, which
+      // has them until the delete commits and answers NOT_FOUND after.
+      recent_.Forget(result.last_sequence);
       sqlite3_stmt* stmt = delete_range_.get();
       status = BindInt64(db, stmt, 1, ToSqliteInt(result.first_sequence));
       if (status.ok()) status = BindInt64(db, stmt, 2, ToSqliteInt(result.last_sequence));
@@ -547,8 +555,16 @@ class SqliteJournal final : public Journal {
     {
       absl::MutexLock lock(&writer_mu_);
       status = WriteBatch(batch, &max_inserted);
-      // If even ROLLBACK fails, the next batch retries it first.
-      if (!status.ok()) transactions_.RollbackIfOpen();
+      if (status.ok()) {
+        // Under the write lock, so a delete of old events cannot come in
+        // between the commit and the cache.
+        recent_.AddCommitted(TakeCommittedEvents(batch));
+      } else {
+        // If even ROLLBACK fails, the next batch retries it first. The
+        // failed commit may still have stored some of the batch.
+        transactions_.RollbackIfOpen();
+        recent_.Invalidate();
+      }
     }
     if (metrics_ != nullptr) metrics_->RecordCommit(batch.size(), absl::Now() - commit_started);
     last_commit_ok_.store(status.ok(), std::memory_order_release);
@@ -566,6 +582,20 @@ class SqliteJournal final : public Journal {
     }
     // After Notify a record may be gone: touch nothing afterwards.
     for (PendingAppend* record : batch) record->done.Notify();
+  }
+
+  // The events `batch` stored (duplicates store nothing), in sequence order,
+  // their serialized bytes moved out: the callers need only their results.
+  static std::vector<RecentEvents::Entry> TakeCommittedEvents(
+      const std::vector<PendingAppend*>& batch) {
+    std::vector<RecentEvents::Entry> entries;
+    entries.reserve(batch.size());
+    for (PendingAppend* record : batch) {
+      if (record->result.duplicate || record->result.sequence == 0) continue;
+      entries.push_back(RecentEvents::Entry{record->result.sequence, record->event->type(),
+                                            std::move(record->blob)});
+    }
+    return entries;
   }
 
   // Writes `batch` in one transaction, filling in each record's result.
@@ -748,12 +778,16 @@ class SqliteJournal final : public Journal {
   StmtPtr oldest_;
   StmtPtr delete_range_;
   // Serializes use of the writer connection and its statements between the
-  // committer and DeleteOldest/StoredBytes (never held with another lock).
+  // committer and DeleteOldest/StoredBytes (held with no other lock but
+  // recent_'s, which is taken inside it).
   absl::Mutex writer_mu_;
   // Committer only: the newest received_at seen, in Unix microseconds; keys
   // that expired before it are purged. When the next purge is due.
   int64_t dedup_clock_us_ = 0;
   absl::Time next_purge_ = absl::InfinitePast();
+
+  // The newest committed events, for reads that follow the head.
+  RecentEvents recent_;
 
   std::atomic<uint64_t> head_{0};
   std::atomic<bool> last_commit_ok_{true};

@@ -31,6 +31,9 @@ struct SqliteJournalOptions {
   // dedup_purge_batch per short transaction (between group commits).
   absl::Duration dedup_purge_interval = absl::Seconds(1);
   size_t dedup_purge_batch = 256;
+  // The newest committed events kept in memory, serialized, for the streams
+  // that follow the head (RecentEvents); 0 turns the cache off.
+  size_t recent_events_bytes = size_t{4} << 20;
   // Where append latency and commit batches are recorded; null for none.
   // Not owned; must outlive the journal.
   JournalMetrics* metrics = nullptr;
