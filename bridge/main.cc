@@ -92,7 +92,8 @@ ABSL_FLAG(absl::Duration, retention, absl::ZeroDuration(),
           "Delete events received longer ago than this (0 keeps them forever)");
 ABSL_FLAG(int64_t, max_journal_bytes, 0,
           "Delete the oldest events while the journal's data is larger than this (0: no limit)");
-ABSL_FLAG(int64_t, journal_cache_bytes, int64_t{4} << 20,
+ABSL_FLAG(int64_t, journal_cache_bytes,
+          static_cast<int64_t>(refir::bridge::kDefaultRecentEventsBytes),
           "Keep this many bytes of the newest events in memory for subscribers that follow the "
           "head, so each consumer group does not read them from the journal file (0: off)");
 ABSL_FLAG(absl::Duration, retention_check_interval, absl::Minutes(1),

@@ -7,30 +7,23 @@ namespace refir::bridge {
 
 void RecentEvents::CoverAfter(uint64_t head) {
   absl::MutexLock lock(&mu_);
-  entries_.clear();
-  bytes_ = 0;
-  covered_from_ = max_bytes_ == 0 || head == kCoversNothing ? kCoversNothing : head + 1;
+  ResetLocked(max_bytes_ == 0 || head == kCoversNothing ? kCoversNothing : head + 1);
 }
 
 void RecentEvents::AddCommitted(std::vector<Entry> entries) {
   if (max_bytes_ == 0 || entries.empty()) return;
   absl::MutexLock lock(&mu_);
-  const bool ascending =
-      std::is_sorted(entries.begin(), entries.end(),
-                     [](const Entry& a, const Entry& b) { return a.sequence <= b.sequence; });
+  const bool strictly_ascending =
+      std::adjacent_find(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        return a.sequence >= b.sequence;
+      }) == entries.end();
   const bool after_held = entries_.empty() || entries.front().sequence > entries_.back().sequence;
-  if (!ascending || !after_held) {
+  if (!strictly_ascending || !after_held) {
     // Not the order commits produce: trust storage rather than this cache.
-    entries_.clear();
-    bytes_ = 0;
-    covered_from_ = kCoversNothing;
+    ResetLocked(kCoversNothing);
     return;
   }
-  if (covered_from_ == kCoversNothing) {
-    entries_.clear();
-    bytes_ = 0;
-    covered_from_ = entries.front().sequence;
-  }
+  if (covered_from_ == kCoversNothing) ResetLocked(entries.front().sequence);
   for (Entry& entry : entries) {
     if (entry.sequence < covered_from_) continue;  // forgotten (being deleted)
     bytes_ += Cost(entry);
@@ -41,9 +34,7 @@ void RecentEvents::AddCommitted(std::vector<Entry> entries) {
 
 void RecentEvents::Invalidate() {
   absl::MutexLock lock(&mu_);
-  entries_.clear();
-  bytes_ = 0;
-  covered_from_ = kCoversNothing;
+  ResetLocked(kCoversNothing);
 }
 
 void RecentEvents::Forget(uint64_t through_sequence) {
@@ -73,6 +64,12 @@ bool RecentEvents::Visit(uint64_t from_sequence, size_t max_events,
 size_t RecentEvents::bytes() const {
   absl::ReaderMutexLock lock(&mu_);
   return bytes_;
+}
+
+void RecentEvents::ResetLocked(uint64_t covered_from) {
+  entries_.clear();
+  bytes_ = 0;
+  covered_from_ = covered_from;
 }
 
 void RecentEvents::DropOldestBeyondBound() {

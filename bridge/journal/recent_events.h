@@ -18,6 +18,9 @@
 
 namespace refir::bridge {
 
+// How much the journal keeps unless configured (--journal_cache_bytes).
+inline constexpr size_t kDefaultRecentEventsBytes = size_t{4} << 20;
+
 class RecentEvents {
  public:
   struct Entry {
@@ -62,6 +65,8 @@ class RecentEvents {
   static constexpr uint64_t kCoversNothing = UINT64_MAX;
 
   static size_t Cost(const Entry& entry) { return entry.bytes.size() + entry.type.size(); }
+  // Empties the cache, which then covers every sequence >= covered_from.
+  void ResetLocked(uint64_t covered_from) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DropOldestBeyondBound() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t max_bytes_;

@@ -16,6 +16,7 @@
 #include "bridge/grpc_api/grpc_security.h"
 #include "bridge/http_edge/admin_server.h"
 #include "bridge/http_edge/http_edge.h"
+#include "bridge/journal/recent_events.h"
 #include "bridge/sources/source_config.h"
 
 namespace refir::bridge {
@@ -25,7 +26,7 @@ struct BridgeOptions {
   std::string data_dir = "./data";
   // Bytes of the newest events the journal keeps in memory for the streams
   // that follow the head (0: every read goes to the file).
-  size_t journal_cache_bytes = size_t{4} << 20;
+  size_t journal_cache_bytes = kDefaultRecentEventsBytes;
   HttpEdgeOptions http;
   // Deleting old events; off by default (keep forever).
   RetentionOptions retention;

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bridge/journal/journal.h"
+#include "bridge/journal/recent_events.h"
 #include "bridge/metrics/metrics.h"
 
 namespace refir::bridge {
@@ -33,7 +34,7 @@ struct SqliteJournalOptions {
   size_t dedup_purge_batch = 256;
   // The newest committed events kept in memory, serialized, for the streams
   // that follow the head (RecentEvents); 0 turns the cache off.
-  size_t recent_events_bytes = size_t{4} << 20;
+  size_t recent_events_bytes = kDefaultRecentEventsBytes;
   // Where append latency and commit batches are recorded; null for none.
   // Not owned; must outlive the journal.
   JournalMetrics* metrics = nullptr;
