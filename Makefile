@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 JOBS ?= 2
 BRIDGE_FLAGS ?=
 
-.PHONY: deps build run test test-release test-sanitize test-fuzz clean format
+.PHONY: deps build run test test-release test-thread-safety test-sanitize test-fuzz clean format
 
 deps:
 	@bash scripts/install-deps.sh
@@ -23,11 +23,17 @@ run: build
 	$(BUILD_DIR)/bridge/refir_bridge --data_dir=./data $(BRIDGE_FLAGS)
 
 # Every test, in the release build and again under the sanitizers, then a
-# short run of each fuzz target.
-test: test-release test-sanitize test-fuzz
+# short run of each fuzz target. Between them, Clang's thread-safety
+# analysis of the lock annotations (GCC ignores them).
+test: test-release test-thread-safety test-sanitize test-fuzz
 
 test-release: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+# clang++ -fsyntax-only -Wthread-safety -Werror=thread-safety over every
+# translation unit of the release build (its compile_commands.json).
+test-thread-safety: build
+	JOBS=$(JOBS) bash scripts/check-thread-safety.sh $(BUILD_DIR)
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-sanitize: deps

@@ -19,6 +19,7 @@
 #include "absl/types/span.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/journal/group_state.pb.h"
+#include "bridge/journal/sqlite/sqlite_constants.h"
 #include "bridge/journal/sqlite/sqlite_db.h"
 
 namespace refir::bridge {
@@ -28,6 +29,8 @@ using sqlite::BindBlob;
 using sqlite::BindInt64;
 using sqlite::BindText;
 using sqlite::DbPtr;
+using sqlite::kBusyTimeoutMs;
+using sqlite::kMaxSqliteInt;
 using sqlite::ScopedReset;
 using sqlite::SqliteError;
 using sqlite::StepDone;
@@ -52,10 +55,6 @@ constexpr char kCreateSchemaSql[] =
     "  dead_lettered_at_us INTEGER NOT NULL,"
     "  PRIMARY KEY (group_name, sequence)) WITHOUT ROWID;"
     "PRAGMA user_version = 1;";
-
-constexpr int kBusyTimeoutMs = 5000;
-
-constexpr uint64_t kMaxSqliteInt = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
 
 absl::string_view ColumnText(sqlite3_stmt* stmt, int col) {
   const unsigned char* text = sqlite3_column_text(stmt, col);
