@@ -167,6 +167,7 @@ HttpConnectionStats HttpEdge::connection_stats() const {
   stats.request_timeouts_total = static_cast<uint64_t>(server_->request_timeouts());
   stats.refused_heads_total = static_cast<uint64_t>(server_->refused_heads());
   stats.tls_handshake_failures_total = static_cast<uint64_t>(server_->failed_handshakes());
+  stats.inflight_body_bytes = static_cast<uint64_t>(body_budget_.used());
   return stats;
 }
 

@@ -240,6 +240,10 @@ std::string Metrics::Scrape() const {
     families.push_back(SingleCounter("refir_bridge_http_tls_handshake_failures_total",
                                      "HTTPS handshakes that failed or did not finish in time.",
                                      static_cast<double>(http.tls_handshake_failures_total)));
+    families.push_back(
+        SingleGauge("refir_bridge_http_inflight_body_bytes",
+                    "Request body bytes in progress, of --http_max_inflight_body_bytes.",
+                    static_cast<double>(http.inflight_body_bytes)));
   }
   if (sources.consumer_groups) {
     absl::StatusOr<std::vector<ConsumerGroupStats>> groups = sources.consumer_groups();

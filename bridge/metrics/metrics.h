@@ -100,6 +100,8 @@ struct HttpConnectionStats {
   uint64_t refused_heads_total = 0;
   // HTTPS handshakes that failed or did not finish in time.
   uint64_t tls_handshake_failures_total = 0;
+  // Request body bytes taken from --http_max_inflight_body_bytes now.
+  uint64_t inflight_body_bytes = 0;
 };
 
 // Read at every scrape. Any may be empty: its metrics are then left out. A

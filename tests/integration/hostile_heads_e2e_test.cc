@@ -404,14 +404,18 @@ TEST(HostileHeadsE2e, BodiesInFlightShareOneBudget) {
     ASSERT_NE(slow.back(), nullptr);
     ASSERT_TRUE(slow.back()->Send(head + body.substr(0, 10)));
   }
-  // A third is refused until they are done.
-  const absl::Time until = absl::Now() + absl::Seconds(5);
-  std::string refused;
+  // Once both hold their share, a third is refused.
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  double held = -1;
   while (absl::Now() < until) {
-    refused = Exchange(port, head + body);
-    if (absl::StartsWith(refused, "HTTP/1.1 503 ")) break;
-    absl::SleepFor(absl::Milliseconds(50));
+    held = MetricValue(bridge.admin_port(), "refir_bridge_http_inflight_body_bytes");
+    if (held == 2 * 1000000.0) break;
+    absl::SleepFor(absl::Milliseconds(20));
   }
+  ASSERT_EQ(held, 2 * 1000000.0);
+  // The head alone: the budget is checked on the declared length, before
+  // the body is read (sending the body too could race the close).
+  const std::string refused = Exchange(port, head);
   EXPECT_TRUE(absl::StartsWith(refused, "HTTP/1.1 503 ")) << refused.substr(0, 300);
   EXPECT_TRUE(absl::StrContains(refused, R"("error":"overloaded")")) << refused.substr(0, 300);
   EXPECT_TRUE(absl::StrContains(refused, "Retry-After: 1")) << refused.substr(0, 300);
@@ -422,6 +426,8 @@ TEST(HostileHeadsE2e, BodiesInFlightShareOneBudget) {
   EXPECT_EQ(PostWebhook(port, body).status, 200);
   auto stub = MakeStub(bridge.grpc_target());
   EXPECT_EQ(ListAllEvents(*stub).size(), 3u);
+  // Every share was given back.
+  EXPECT_EQ(MetricValue(bridge.admin_port(), "refir_bridge_http_inflight_body_bytes"), 0.0);
 }
 
 }  // namespace
