@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -63,6 +64,76 @@ ABSL_FLAG(absl::Duration, http_keep_alive_timeout, absl::Seconds(5),
 ABSL_FLAG(int, http_keep_alive_max_requests, 1000, "Requests per keep-alive connection");
 ABSL_FLAG(absl::Duration, http_read_timeout, absl::Seconds(5), "HTTP read timeout");
 ABSL_FLAG(absl::Duration, http_write_timeout, absl::Seconds(5), "HTTP write timeout");
+
+// --- Request head and body memory limits of the HTTP listeners (issue 16) ---
+ABSL_FLAG(int64_t, http_max_request_line_bytes, 8 * 1024,
+          "Longest request line (method, target, version, CRLF) on the webhook and admin "
+          "listeners, 256 to 8192; longer is answered 414 uri_too_long and the connection "
+          "closed");
+ABSL_FLAG(int64_t, http_max_header_line_bytes, 8 * 1024,
+          "Longest single header line (CRLF included), 256 to 8192; longer is answered 431 "
+          "header_too_large and closed");
+ABSL_FLAG(int64_t, http_max_headers, 100,
+          "Most header lines in one request; more is answered 431 too_many_headers and closed");
+ABSL_FLAG(int64_t, http_max_header_bytes, 32 * 1024,
+          "Largest request head (request line and all headers); larger is answered 431 "
+          "header_too_large and closed");
+ABSL_FLAG(int64_t, http_max_inflight_body_bytes, 64 * 1024 * 1024,
+          "Request body bytes all webhook connections together may hold at once; a request "
+          "beyond is answered 503 overloaded with Retry-After");
+
+namespace refir::bridge {
+namespace {
+
+absl::Status CheckHttpLimitFlags() {
+  struct Limit {
+    const char* name;
+    int64_t value;
+    int64_t min;
+  };
+  const int64_t line = absl::GetFlag(FLAGS_http_max_request_line_bytes);
+  const int64_t header_line = absl::GetFlag(FLAGS_http_max_header_line_bytes);
+  for (const Limit& limit : {
+           Limit{"http_max_request_line_bytes", line, 256},
+           Limit{"http_max_header_line_bytes", header_line, 256},
+           Limit{"http_max_headers", absl::GetFlag(FLAGS_http_max_headers), 8},
+           Limit{"http_max_header_bytes", absl::GetFlag(FLAGS_http_max_header_bytes),
+                 std::max(line, header_line) + 4},
+           Limit{"http_max_inflight_body_bytes", absl::GetFlag(FLAGS_http_max_inflight_body_bytes),
+                 absl::GetFlag(FLAGS_max_body_bytes)},
+       }) {
+    if (limit.value < limit.min) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", limit.name, " must be at least ", limit.min, ", got ", limit.value));
+    }
+  }
+  // cpp-httplib refuses longer lines itself, with a less specific answer.
+  constexpr int64_t kLibraryLineCap = 8192;
+  if (line > kLibraryLineCap || header_line > kLibraryLineCap) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--http_max_request_line_bytes and --http_max_header_line_bytes must be at most ",
+        kLibraryLineCap, " (cpp-httplib's own limit)"));
+  }
+  return absl::OkStatus();
+}
+
+void ApplyHttpLimitFlags(BridgeOptions& options) {
+  HeadLimits limits;
+  limits.max_request_line_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_request_line_bytes));
+  limits.max_header_line_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_header_line_bytes));
+  limits.max_headers = static_cast<size_t>(absl::GetFlag(FLAGS_http_max_headers));
+  limits.max_head_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_http_max_header_bytes));
+  options.http.head_limits = limits;
+  options.admin.head_limits = limits;
+  options.http.max_inflight_body_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_inflight_body_bytes));
+}
+
+}  // namespace
+}  // namespace refir::bridge
+// --- end of the HTTP limit flags ---
 ABSL_FLAG(std::string, grpc_address, "127.0.0.1", "Address the gRPC listener binds");
 ABSL_FLAG(int, grpc_port, 50051, "gRPC port (0 picks a free port)");
 ABSL_FLAG(std::string, grpc_tls_cert_file, "",
@@ -166,6 +237,7 @@ absl::Status CheckFlags() {
   if (absl::GetFlag(FLAGS_http_keep_alive_max_requests) < 1) {
     return absl::InvalidArgumentError("--http_keep_alive_max_requests must be at least 1");
   }
+  if (absl::Status limits = CheckHttpLimitFlags(); !limits.ok()) return limits;
   if (absl::StatusOr<DedupConfig> dedup = DedupFromFlags(); !dedup.ok()) return dedup.status();
   if (absl::GetFlag(FLAGS_retention) < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--retention must not be negative (0 keeps events forever)");
@@ -275,6 +347,7 @@ BridgeOptions OptionsFromFlags() {
   options.admin_enabled = absl::GetFlag(FLAGS_admin_port) != -1;
   options.admin.address = absl::GetFlag(FLAGS_admin_address);
   options.admin.port = absl::GetFlag(FLAGS_admin_port);
+  ApplyHttpLimitFlags(options);
   return options;
 }
 

@@ -6,7 +6,8 @@
 #include "bridge/common/log.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/http_edge/bind_listener.h"
-#include "bridge/http_edge/bounded_task_queue.h"
+#include "bridge/http_edge/elastic_task_queue.h"
+#include "bridge/http_edge/guarded_server.h"
 #include "bridge/metrics/metrics.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
@@ -35,20 +36,41 @@ HttpReply AdminReply(const std::string& path, const ReadinessCheck& readiness) {
   return JsonErrorReply(404, "not_found", absl::StrCat("no endpoint at ", path));
 }
 
-AdminServer::AdminServer() : server_(std::make_unique<httplib::Server>()) {}
+namespace {
+
+GuardedServerOptions AdminGuardedOptions(const AdminServerOptions& options) {
+  GuardedServerOptions guarded;
+  guarded.request_timeout = options.request_timeout;
+  guarded.keep_alive_timeout = options.keep_alive_timeout;
+  guarded.read_timeout = options.request_timeout;
+  guarded.write_timeout = absl::Seconds(5);
+  guarded.head_limits = options.head_limits;
+  guarded.connection_limit_detail =
+      absl::StrCat("the admin listener is at its ", options.max_connections, " connections");
+  return guarded;
+}
+
+// Extra admin workers exit after this long idle.
+constexpr absl::Duration kIdleWorkerExit = absl::Seconds(30);
+
+}  // namespace
+
+AdminServer::AdminServer(const AdminServerOptions& options)
+    : server_(std::make_unique<GuardedServer>(AdminGuardedOptions(options))) {}
 
 AdminServer::~AdminServer() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminServerOptions& options,
                                                                 ReadinessCheck readiness) {
-  std::unique_ptr<AdminServer> admin(new AdminServer());
-  httplib::Server& server = *admin->server_;
+  std::unique_ptr<AdminServer> admin(new AdminServer(options));
+  GuardedServer& server = *admin->server_;
   server.set_tcp_nodelay(true);
   // httplib takes ownership of the queue it gets from this factory.
-  server.new_task_queue = []() -> httplib::TaskQueue* { return new BoundedTaskQueue(2, 16); };
-  server.set_keep_alive_timeout(5);
-  server.set_read_timeout(5, 0);
-  server.set_write_timeout(5, 0);
+  server.new_task_queue = [threads = options.worker_threads,
+                           max_connections = options.max_connections]() -> httplib::TaskQueue* {
+    return new ElasticTaskQueue(threads, max_connections, kIdleWorkerExit,
+                                ElasticTaskQueue::AtLimit::kRefuse);
+  };
   if (options.metrics) {
     server.Get("/metrics",
                [metrics = options.metrics](const httplib::Request&, httplib::Response& res) {
@@ -72,7 +94,7 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminServe
 
 void AdminServer::Stop() {
   if (server_ == nullptr) return;
-  server_->stop();
+  server_->Shutdown();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -1,7 +1,9 @@
 // AdminServer: the operator's HTTP listener, apart from the webhook port:
 // GET /healthz (the process is up) and GET /readyz (the journal is writable
 // and the bridge is not draining), each answering JSON, and GET /metrics
-// (Prometheus text format) when given a metrics renderer.
+// (Prometheus text format) when given a metrics renderer. Served by a
+// GuardedServer (plain HTTP) with its own small limits, so slow or flooding
+// clients cannot keep probes from being answered.
 #ifndef REFIR_BRIDGE_HTTP_EDGE_ADMIN_SERVER_H_
 #define REFIR_BRIDGE_HTTP_EDGE_ADMIN_SERVER_H_
 
@@ -12,13 +14,13 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "bridge/http_edge/http_reply.h"
-
-namespace httplib {
-class Server;
-}  // namespace httplib
+#include "bridge/http_edge/request_head.h"
 
 namespace refir::bridge {
+
+class GuardedServer;
 
 // OK when the bridge can take webhooks; otherwise why not.
 using ReadinessCheck = std::function<absl::Status()>;
@@ -35,11 +37,20 @@ struct AdminServerOptions {
   // Serves GET /metrics when set; otherwise /metrics is 404 like any
   // unknown path.
   MetricsRenderer metrics;
+  // Request line and header limits (the webhook listener's flags).
+  HeadLimits head_limits;
+  // Warm worker threads; the pool grows to max_connections (one thread per
+  // open connection); beyond, 503 too_many_connections.
+  size_t worker_threads = 4;
+  size_t max_connections = 64;
+  // A request must arrive completely within this from its first byte.
+  absl::Duration request_timeout = absl::Seconds(2);
+  absl::Duration keep_alive_timeout = absl::Seconds(5);
 };
 
 class AdminServer {
  public:
-  // Binds and serves on a thread of its own (two workers: probes are light).
+  // Binds and serves on a thread of its own.
   static absl::StatusOr<std::unique_ptr<AdminServer>> Start(const AdminServerOptions& options,
                                                             ReadinessCheck readiness);
   ~AdminServer();
@@ -52,9 +63,9 @@ class AdminServer {
   void Stop();
 
  private:
-  AdminServer();
+  explicit AdminServer(const AdminServerOptions& options);
 
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<GuardedServer> server_;
   int port_ = 0;
   std::thread thread_;
 };

@@ -54,8 +54,26 @@ void LookUpOnce(int fd, int (*lookup)(int, sockaddr*, socklen_t*),
 }  // namespace
 
 ConnectionStream::ConnectionStream(int fd, int stop_fd, absl::Duration read_timeout,
-                                   absl::Duration write_timeout)
-    : fd_(fd), stop_fd_(stop_fd), read_timeout_(read_timeout), write_timeout_(write_timeout) {}
+                                   absl::Duration write_timeout,
+                                   std::unique_ptr<Transport> transport)
+    : fd_(fd),
+      stop_fd_(stop_fd),
+      read_timeout_(read_timeout),
+      write_timeout_(write_timeout),
+      transport_(transport != nullptr ? std::move(transport)
+                                      : std::make_unique<PlainTransport>(fd)) {}
+
+bool ConnectionStream::HasBuffered() const {
+  return unread_begin_ < unread_.size() || begin_ < end_ || transport_->HasBuffered();
+}
+
+void ConnectionStream::Unread(std::string bytes) {
+  bytes.append(unread_, unread_begin_);
+  bytes.append(buffer_.data() + begin_, end_ - begin_);
+  unread_ = std::move(bytes);
+  unread_begin_ = 0;
+  begin_ = end_ = 0;
+}
 
 bool ConnectionStream::Stopping() const {
   if (stop_fd_ < 0) return false;
@@ -77,7 +95,7 @@ bool ConnectionStream::PollFor(short events, absl::Duration timeout, bool wake_o
 }
 
 ConnectionStream::Wait ConnectionStream::WaitForRequest(absl::Duration idle) {
-  if (begin_ < end_) return Wait::kRequest;
+  if (HasBuffered()) return Wait::kRequest;
   if (PollFor(POLLIN, idle, /*wake_on_stop=*/true)) return Wait::kRequest;
   return Stopping() ? Wait::kStopping : Wait::kIdle;
 }
@@ -90,41 +108,44 @@ void ConnectionStream::BeginRequest(absl::Time deadline) {
 }
 
 bool ConnectionStream::is_readable() const {
-  if (begin_ < end_) return true;
+  if (HasBuffered()) return true;
   if (expired_ || absl::Now() >= deadline_) return false;
   return PollFor(POLLIN, std::min(read_timeout_, deadline_ - absl::Now()));
 }
 
 bool ConnectionStream::is_writable() const { return !expired_ && PollFor(POLLOUT, write_timeout_); }
 
-ssize_t ConnectionStream::Fill(int flags) {
-  ssize_t got = 0;
-  do {
-    got = ::recv(fd_, buffer_.data(), buffer_.size(), flags);
-  } while (got < 0 && errno == EINTR);
-  if (got > 0) {
-    begin_ = 0;
-    end_ = static_cast<size_t>(got);
-  }
-  return got;
-}
-
 ssize_t ConnectionStream::read(char* ptr, size_t size) {
-  if (begin_ == end_) {
+  if (unread_begin_ < unread_.size()) {
+    const size_t n = std::min(size, unread_.size() - unread_begin_);
+    std::memcpy(ptr, unread_.data() + unread_begin_, n);
+    unread_begin_ += n;
+    if (unread_begin_ == unread_.size()) {
+      unread_.clear();
+      unread_.shrink_to_fit();
+      unread_begin_ = 0;
+    }
+    return static_cast<ssize_t>(n);
+  }
+  while (begin_ == end_) {
     if (expired_ || absl::Now() >= deadline_) {
       expired_ = true;
       return -1;
     }
     // Usually the bytes are already there: try before polling.
-    ssize_t got = Fill(MSG_DONTWAIT);
-    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!is_readable()) {
-        if (absl::Now() >= deadline_) expired_ = true;
-        return -1;
-      }
-      got = Fill(0);
+    Transport::Want want = Transport::Want::kNone;
+    const ssize_t got = transport_->Read(buffer_.data(), buffer_.size(), &want);
+    if (got > 0) {
+      begin_ = 0;
+      end_ = static_cast<size_t>(got);
+      break;
     }
-    if (got <= 0) return got;
+    if (got == 0 || want == Transport::Want::kNone) return got;
+    const absl::Duration wait = std::min(read_timeout_, deadline_ - absl::Now());
+    if (!PollFor(want == Transport::Want::kRead ? POLLIN : POLLOUT, wait)) {
+      if (absl::Now() >= deadline_) expired_ = true;
+      return -1;
+    }
   }
   const size_t n = std::min(size, end_ - begin_);
   std::memcpy(ptr, buffer_.data() + begin_, n);
@@ -150,14 +171,12 @@ ssize_t ConnectionStream::write(const char* ptr, size_t size) {
 bool ConnectionStream::Flush() {
   size_t offset = 0;
   while (offset < out_.size()) {
-    const ssize_t sent =
-        ::send(fd_, out_.data() + offset, out_.size() - offset, MSG_NOSIGNAL | MSG_DONTWAIT);
+    Transport::Want want = Transport::Want::kNone;
+    const ssize_t sent = transport_->Write(out_.data() + offset, out_.size() - offset, &want);
     if (sent > 0) {
       offset += static_cast<size_t>(sent);
-    } else if (sent < 0 && errno == EINTR) {
-      continue;
-    } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!PollFor(POLLOUT, write_timeout_)) break;
+    } else if (want != Transport::Want::kNone) {
+      if (!PollFor(want == Transport::Want::kRead ? POLLIN : POLLOUT, write_timeout_)) break;
     } else {
       break;
     }

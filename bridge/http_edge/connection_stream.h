@@ -1,5 +1,5 @@
-// ConnectionStream: an httplib::Stream over one accepted plain-TCP socket,
-// buffered, that bounds how long one request may take to arrive. Each
+// ConnectionStream: an httplib::Stream over one accepted socket (plain TCP
+// or TLS, see transport.h), buffered, that bounds how long one request may take to arrive. Each
 // request gets a deadline (BeginRequest); reading the request line, headers
 // and body must finish by then, however slowly the bytes trickle in
 // (slow-loris), or reads fail and expired() turns true. The wait for the next
@@ -9,25 +9,30 @@
 // are collected and sent with one send() by Flush() (httplib writes a head and
 // a body separately); reads try the socket before polling it, and the peer's
 // and local addresses are looked up once per connection: fewer system calls
-// per request on the ingest hot path.
+// per request on the ingest hot path. Bytes given back with Unread() (the
+// checked request head) are read before anything else.
 #ifndef REFIR_BRIDGE_HTTP_EDGE_CONNECTION_STREAM_H_
 #define REFIR_BRIDGE_HTTP_EDGE_CONNECTION_STREAM_H_
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/time/time.h"
+#include "bridge/http_edge/transport.h"
 #include "httplib.h"
 
 namespace refir::bridge {
 
 class ConnectionStream final : public httplib::Stream {
  public:
-  // Neither fd is owned. `stop_fd` may be -1 for none.
-  ConnectionStream(int fd, int stop_fd, absl::Duration read_timeout, absl::Duration write_timeout);
+  // Neither fd is owned. `stop_fd` may be -1 for none. Reads and writes go
+  // through `transport` (plain TCP on `fd` when null).
+  ConnectionStream(int fd, int stop_fd, absl::Duration read_timeout, absl::Duration write_timeout,
+                   std::unique_ptr<Transport> transport = nullptr);
 
   enum class Wait { kRequest, kIdle, kStopping };
   // Waits up to `idle` for the first byte of the next request (or a
@@ -35,11 +40,15 @@ class ConnectionStream final : public httplib::Stream {
   Wait WaitForRequest(absl::Duration idle);
   // Starts a request that must be read completely by `deadline`.
   void BeginRequest(absl::Time deadline);
+  // Puts `bytes` before everything not read yet.
+  void Unread(std::string bytes);
   // Sends the response bytes written so far; false when the peer is gone or
   // does not read within the write timeout.
   bool Flush();
   // The deadline of the current request passed while reading it.
   bool expired() const { return expired_; }
+  absl::Time deadline() const { return deadline_; }
+  Transport& transport() { return *transport_; }
   // Response bytes written for the current request (sent or not yet).
   size_t written() const { return written_; }
   // The current response's head said "Connection: close" (httplib's own
@@ -59,8 +68,7 @@ class ConnectionStream final : public httplib::Stream {
   // stop when `wake_on_stop`.
   bool PollFor(short events, absl::Duration timeout, bool wake_on_stop = false) const;
   bool Stopping() const;
-  // recv() into the empty buffer; `flags` as for recv.
-  ssize_t Fill(int flags);
+  bool HasBuffered() const;
 
   using Address = std::pair<std::string, int>;
 
@@ -68,11 +76,14 @@ class ConnectionStream final : public httplib::Stream {
   const int stop_fd_;
   const absl::Duration read_timeout_;
   const absl::Duration write_timeout_;
+  const std::unique_ptr<Transport> transport_;
   absl::Time deadline_ = absl::InfiniteFuture();
   bool expired_ = false;
   size_t written_ = 0;
   bool response_closes_ = false;
-  std::string out_;  // Written, not yet sent.
+  std::string out_;     // Written, not yet sent.
+  std::string unread_;  // Given back by Unread(), from unread_begin_.
+  size_t unread_begin_ = 0;
   mutable std::optional<Address> remote_;
   mutable std::optional<Address> local_;
   std::array<char, 4096> buffer_;

@@ -4,8 +4,8 @@
 // work. At the limit, with kRefuse, it never blocks the accept loop: the
 // task is run at once on the calling thread with Refusing() true, so the
 // connection can be answered "too many connections" and closed without being
-// served. With kWait (for servers that cannot refuse, e.g. httplib's TLS
-// loop) enqueue() waits for room, so excess connections stay in the kernel's
+// served. With kWait (for servers that cannot refuse; no listener uses it
+// now) enqueue() waits for room, so excess connections stay in the kernel's
 // listen queue.
 #ifndef REFIR_BRIDGE_HTTP_EDGE_ELASTIC_TASK_QUEUE_H_
 #define REFIR_BRIDGE_HTTP_EDGE_ELASTIC_TASK_QUEUE_H_

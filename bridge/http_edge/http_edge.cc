@@ -95,20 +95,24 @@ bool DiscardBody(const httplib::Request& req, const httplib::ContentReader& cont
 // Extra worker threads beyond --http_threads exit after this long idle.
 constexpr absl::Duration kIdleWorkerExit = absl::Seconds(30);
 
-std::unique_ptr<httplib::Server> MakeServer(const HttpEdgeOptions& options) {
-  if (options.tls_cert_file.empty()) {
-    GuardedServerOptions guarded;
-    guarded.request_timeout = options.request_timeout;
-    guarded.keep_alive_timeout = options.keep_alive_timeout;
-    guarded.keep_alive_max_requests = options.keep_alive_max_requests;
-    guarded.read_timeout = options.read_timeout;
-    guarded.write_timeout = options.write_timeout;
-    return std::make_unique<GuardedServer>(guarded);
-  }
-  // TLS stays on httplib's own connection loop (SSLServer's is private):
-  // no request deadline, and the pool waits at the limit instead of refusing.
-  return std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(),
-                                              options.tls_key_file.c_str());
+std::unique_ptr<GuardedServer> MakeServer(const HttpEdgeOptions& options, const TlsContext* tls) {
+  GuardedServerOptions guarded;
+  guarded.request_timeout = options.request_timeout;
+  guarded.keep_alive_timeout = options.keep_alive_timeout;
+  guarded.keep_alive_max_requests = options.keep_alive_max_requests;
+  guarded.read_timeout = options.read_timeout;
+  guarded.write_timeout = options.write_timeout;
+  guarded.head_limits = options.head_limits;
+  guarded.tls = tls;
+  return std::make_unique<GuardedServer>(guarded);
+}
+
+HttpReply Overloaded() {
+  HttpReply reply = JsonErrorReply(
+      503, "overloaded",
+      "request bodies in progress are at --http_max_inflight_body_bytes; retry later");
+  reply.headers.emplace_back("Retry-After", "1");
+  return reply;
 }
 
 }  // namespace
@@ -118,22 +122,20 @@ absl::StatusOr<std::unique_ptr<HttpEdge>> HttpEdge::Start(const HttpEdgeOptions&
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
     return absl::InvalidArgumentError("TLS needs both a certificate file and a key file");
   }
-  std::unique_ptr<HttpEdge> edge(new HttpEdge(options, handler));
-  if (!edge->server_->is_valid()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot load the TLS certificate \"", options.tls_cert_file, "\" and key \"",
-                     options.tls_key_file, "\" (unreadable, not PEM, or the key does not match)"));
+  std::unique_ptr<TlsContext> tls_context;
+  if (!options.tls_cert_file.empty()) {
+    REFIR_ASSIGN_OR_RETURN(tls_context,
+                           TlsContext::Load(options.tls_cert_file, options.tls_key_file));
   }
+  std::unique_ptr<HttpEdge> edge(new HttpEdge(options, handler, std::move(tls_context)));
   edge->InstallRoutes();
   httplib::Server& server = *edge->server_;
   REFIR_ASSIGN_OR_RETURN(edge->port_, BindListener(server, options.address, options.port,
                                                    edge->tls() ? "HTTPS" : "HTTP"));
-  if (edge->guarded_ != nullptr) {
-    const int backlog = static_cast<int>(std::clamp<size_t>(options.max_connections, 128, 4096));
-    if (!edge->guarded_->SetListenBacklog(backlog)) {
-      return absl::InternalError(
-          absl::StrCat("cannot set the HTTP listen backlog: ", std::strerror(errno)));
-    }
+  const int backlog = static_cast<int>(std::clamp<size_t>(options.max_connections, 128, 4096));
+  if (!edge->server_->SetListenBacklog(backlog)) {
+    return absl::InternalError(
+        absl::StrCat("cannot set the HTTP listen backlog: ", std::strerror(errno)));
   }
   edge->thread_ = std::thread([server_ptr = edge->server_.get()] {
     if (!server_ptr->listen_after_bind()) LogError("HTTP listener stopped with an error");
@@ -141,12 +143,14 @@ absl::StatusOr<std::unique_ptr<HttpEdge>> HttpEdge::Start(const HttpEdgeOptions&
   return edge;
 }
 
-HttpEdge::HttpEdge(const HttpEdgeOptions& options, WebhookHandler* handler)
+HttpEdge::HttpEdge(const HttpEdgeOptions& options, WebhookHandler* handler,
+                   std::unique_ptr<TlsContext> tls_context)
     : options_(options),
       handler_(handler),
       unmatched_observer_(options.access_log, nullptr),
-      server_(MakeServer(options)) {
-  if (!tls()) guarded_ = static_cast<GuardedServer*>(server_.get());
+      tls_context_(std::move(tls_context)),
+      server_(MakeServer(options, tls_context_.get())),
+      body_budget_(options.max_inflight_body_bytes) {
   for (const std::string& name : handler->SourceNames()) {
     observers_[name] = std::make_unique<WebhookObserver>(
         options.access_log,
@@ -156,22 +160,20 @@ HttpEdge::HttpEdge(const HttpEdgeOptions& options, WebhookHandler* handler)
 
 HttpEdge::~HttpEdge() { Stop(); }
 
-std::optional<HttpConnectionStats> HttpEdge::connection_stats() const {
-  if (guarded_ == nullptr) return std::nullopt;
+HttpConnectionStats HttpEdge::connection_stats() const {
   HttpConnectionStats stats;
-  stats.open = static_cast<uint64_t>(guarded_->open_connections());
-  stats.refused_total = static_cast<uint64_t>(guarded_->refused_connections());
-  stats.request_timeouts_total = static_cast<uint64_t>(guarded_->request_timeouts());
+  stats.open = static_cast<uint64_t>(server_->open_connections());
+  stats.refused_total = static_cast<uint64_t>(server_->refused_connections());
+  stats.request_timeouts_total = static_cast<uint64_t>(server_->request_timeouts());
+  stats.refused_heads_total = static_cast<uint64_t>(server_->refused_heads());
+  stats.tls_handshake_failures_total = static_cast<uint64_t>(server_->failed_handshakes());
+  stats.inflight_body_bytes = static_cast<uint64_t>(body_budget_.used());
   return stats;
 }
 
 void HttpEdge::Stop() {
   if (server_ == nullptr) return;
-  if (guarded_ != nullptr) {
-    guarded_->Shutdown();
-  } else {
-    server_->stop();
-  }
+  server_->Shutdown();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -197,17 +199,38 @@ void HttpEdge::ServeWithBody(const httplib::Request& req, httplib::Response& res
   // body has no Content-Length to check up front).
   const size_t limit = handler_->BodyLimit(request.path);
   bool too_large = false;
+  bool overloaded = false;
+  BodyBudgetLease lease(&body_budget_);
   if (HasBody(req)) {
-    // Admit checked Content-Length against `limit`.
-    if (request.content_length.has_value()) request.body.reserve(*request.content_length);
+    // Admit checked Content-Length against `limit`; the whole declared
+    // length is taken from the budget before any of it is read.
+    if (request.content_length.has_value() && !lease.TryTake(*request.content_length)) {
+      Answer(request, Overloaded(), res);
+      res.set_header("Connection", "close");
+      return;
+    }
+    // Memory grows with what arrives, not with what is declared.
+    constexpr size_t kInitialBody = 16 * 1024;
+    request.body.reserve(std::min<size_t>(request.content_length.value_or(0), kInitialBody));
     const bool read = content_reader([&](const char* data, size_t length) {
       if (request.body.size() + length > limit) {
         too_large = true;
         return false;
       }
+      // Chunked: taken as it arrives.
+      if (!request.content_length.has_value() && request.body.size() + length > lease.taken() &&
+          !lease.TryTake(request.body.size() + length - lease.taken())) {
+        overloaded = true;
+        return false;
+      }
       request.body.append(data, length);
       return true;
     });
+    if (overloaded) {
+      Answer(request, Overloaded(), res);
+      res.set_header("Connection", "close");
+      return;
+    }
     if (too_large) {
       // The rest of the body is still unread: end the connection.
       Answer(request,
@@ -236,11 +259,10 @@ void HttpEdge::InstallRoutes() {
   server.set_tcp_nodelay(true);
   const size_t threads = options_.worker_threads;
   const size_t max_connections = options_.max_connections;
-  const ElasticTaskQueue::AtLimit at_limit =
-      tls() ? ElasticTaskQueue::AtLimit::kWait : ElasticTaskQueue::AtLimit::kRefuse;
   // httplib takes ownership of the queue it gets from this factory.
-  server.new_task_queue = [threads, max_connections, at_limit]() -> httplib::TaskQueue* {
-    return new ElasticTaskQueue(threads, max_connections, kIdleWorkerExit, at_limit);
+  server.new_task_queue = [threads, max_connections]() -> httplib::TaskQueue* {
+    return new ElasticTaskQueue(threads, max_connections, kIdleWorkerExit,
+                                ElasticTaskQueue::AtLimit::kRefuse);
   };
   server.set_keep_alive_max_count(options_.keep_alive_max_requests);
   server.set_keep_alive_timeout(

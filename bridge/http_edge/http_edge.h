@@ -1,7 +1,9 @@
-// HttpEdge: the webhook listener, plain HTTP or HTTPS. Wires cpp-httplib
-// (TCP_NODELAY, a bounded worker pool, keep-alive limits, timeouts, body
-// limit) to a WebhookHandler: the handler's Admit runs before a body is
-// read, so refused requests are never buffered. Answers what httplib
+// HttpEdge: the webhook listener, plain HTTP or HTTPS, on a GuardedServer
+// (its own connection loop, TLS, head limits and framing checks). Wires
+// cpp-httplib (TCP_NODELAY, a bounded worker pool, keep-alive limits,
+// timeouts, body limit, a global budget for bodies in flight) to a
+// WebhookHandler: the handler's Admit runs before a body is read, so refused
+// requests are never buffered. Answers what httplib
 // refuses itself (malformed request, URI too long) with a JSON error. Only
 // this folder sees httplib.
 #ifndef REFIR_BRIDGE_HTTP_EDGE_HTTP_EDGE_H_
@@ -15,6 +17,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bridge/http_edge/body_budget.h"
+#include "bridge/http_edge/request_head.h"
+#include "bridge/http_edge/transport.h"
 #include "bridge/http_edge/webhook_handler.h"
 #include "bridge/http_edge/webhook_observer.h"
 #include "bridge/metrics/metrics.h"
@@ -40,12 +45,17 @@ struct HttpEdgeOptions {
   // Warm worker threads. Each open connection holds one; the pool grows
   // up to max_connections and extra threads exit when idle.
   size_t worker_threads = 32;
-  // Open connections served at once. Plain HTTP answers the excess 503
-  // too_many_connections and closes it; HTTPS leaves it in the listen queue.
+  // Open connections served at once. The excess is answered 503
+  // too_many_connections and closed (HTTPS after a short handshake).
   size_t max_connections = 1024;
   // A request must arrive completely (line, headers, body) within this
-  // from its first byte, else 408 and close. Plain HTTP only.
+  // from its first byte (for HTTPS, the handshake too), else 408 and close.
   absl::Duration request_timeout = absl::Seconds(10);
+  // Request line and header limits (414/431 beyond them).
+  HeadLimits head_limits;
+  // Request body bytes held at once by all requests together: a request
+  // whose body would go beyond is answered 503 overloaded.
+  size_t max_inflight_body_bytes = 64 * 1024 * 1024;
   // Requests served on one keep-alive connection before it is closed.
   size_t keep_alive_max_requests = 1000;
   // Idle time after which a keep-alive connection is closed.
@@ -75,15 +85,15 @@ class HttpEdge {
   int port() const { return port_; }
   bool tls() const { return !options_.tls_cert_file.empty(); }
 
-  // Open, refused and timed-out connections; nullopt over HTTPS, whose
-  // connections httplib serves itself.
-  std::optional<HttpConnectionStats> connection_stats() const;
+  // Open, refused and timed-out connections, refused heads.
+  HttpConnectionStats connection_stats() const;
 
   // Stops accepting, finishes the requests in progress, and joins. Idempotent.
   void Stop();
 
  private:
-  HttpEdge(const HttpEdgeOptions& options, WebhookHandler* handler);
+  HttpEdge(const HttpEdgeOptions& options, WebhookHandler* handler,
+           std::unique_ptr<TlsContext> tls_context);
   void InstallRoutes();
   // POST/PUT/PATCH/DELETE: Admit, then read the body (capped at the
   // source's limit), then Process.
@@ -99,9 +109,10 @@ class HttpEdge {
   // metrics for requests no source serves; all write the access log.
   absl::flat_hash_map<std::string, std::unique_ptr<WebhookObserver>> observers_;
   WebhookObserver unmatched_observer_;
-  std::unique_ptr<httplib::Server> server_;
-  // server_ itself when plain HTTP; null for HTTPS (httplib's own loop).
-  GuardedServer* guarded_ = nullptr;
+  // Loaded before server_, which uses it, for HTTPS; null for plain HTTP.
+  std::unique_ptr<TlsContext> tls_context_;
+  std::unique_ptr<GuardedServer> server_;
+  BodyBudget body_budget_;
   int port_ = 0;
   std::thread thread_;
 };

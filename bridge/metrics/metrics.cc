@@ -232,6 +232,18 @@ std::string Metrics::Scrape() const {
         "refir_bridge_http_request_timeouts_total",
         "Requests cut off with 408 because they did not arrive within --http_request_timeout.",
         static_cast<double>(http.request_timeouts_total)));
+    families.push_back(SingleCounter(
+        "refir_bridge_http_refused_heads_total",
+        "Requests refused for their line or headers: over a size limit (414/431) or ambiguous "
+        "framing (400).",
+        static_cast<double>(http.refused_heads_total)));
+    families.push_back(SingleCounter("refir_bridge_http_tls_handshake_failures_total",
+                                     "HTTPS handshakes that failed or did not finish in time.",
+                                     static_cast<double>(http.tls_handshake_failures_total)));
+    families.push_back(
+        SingleGauge("refir_bridge_http_inflight_body_bytes",
+                    "Request body bytes in progress, of --http_max_inflight_body_bytes.",
+                    static_cast<double>(http.inflight_body_bytes)));
   }
   if (sources.consumer_groups) {
     absl::StatusOr<std::vector<ConsumerGroupStats>> groups = sources.consumer_groups();

@@ -95,6 +95,13 @@ struct HttpConnectionStats {
   uint64_t refused_total = 0;
   // Cut off with 408 at --http_request_timeout.
   uint64_t request_timeouts_total = 0;
+  // Refused for the request line or headers: over a limit (414/431) or
+  // ambiguous framing (400).
+  uint64_t refused_heads_total = 0;
+  // HTTPS handshakes that failed or did not finish in time.
+  uint64_t tls_handshake_failures_total = 0;
+  // Request body bytes taken from --http_max_inflight_body_bytes now.
+  uint64_t inflight_body_bytes = 0;
 };
 
 // Read at every scrape. Any may be empty: its metrics are then left out. A

@@ -145,11 +145,7 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   REFIR_ASSIGN_OR_RETURN(parts->http, HttpEdge::Start(http_options, parts->handler.get()));
   ScrapeSources scrape_sources = BridgeScrapeSources(parts->journal.get(), parts->groups.get(),
                                                      parts->service.get(), journal_options.path);
-  if (parts->http->connection_stats().has_value()) {
-    scrape_sources.http_connections = [http = parts->http.get()] {
-      return http->connection_stats().value_or(HttpConnectionStats{});
-    };
-  }
+  scrape_sources.http_connections = [http = parts->http.get()] { return http->connection_stats(); };
   parts->metrics->SetScrapeSources(std::move(scrape_sources));
   if (options.admin_enabled) {
     AdminServerOptions admin_options = options.admin;

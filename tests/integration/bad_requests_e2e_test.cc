@@ -284,8 +284,27 @@ std::vector<Row> BadRows() {
        Post("/webhook", absl::StrCat(R"({"pad":")", std::string(1 << 20, 'p'), R"("})")), 413,
        "payload_too_large"},
 
-      {"unparsable Content-Length reads as empty",
-       Post("/webhook", "{}", {{"Content-Length", "abc"}}), 400, "invalid_json"},
+      // Framing (RFC 9112 6): refused before the body is read; the
+      // connection is closed so the body is never read as a request.
+      {"unparsable Content-Length", Post("/webhook", "{}", {{"Content-Length", "abc"}}), 400,
+       "invalid_content_length"},
+      {"negative Content-Length", Post("/webhook", "{}", {{"Content-Length", "-1"}}), 400,
+       "invalid_content_length"},
+      {"Content-Length over 18 digits",
+       Post("/webhook", "{}", {{"Content-Length", "1234567890123456789"}}), 400,
+       "invalid_content_length"},
+      {"two different Content-Lengths",
+       Post("/webhook", "{}", {{"Content-Length", "2"}, {"Content-Length", "3"}}), 400,
+       "invalid_content_length"},
+      {"Content-Length and Transfer-Encoding",
+       Post("/webhook", "2\r\n{}\r\n0\r\n\r\n",
+            {{"Content-Length", "12"}, {"Transfer-Encoding", "chunked"}}),
+       400, "ambiguous_framing"},
+      {"Transfer-Encoding gzip, chunked",
+       Post("/webhook", "2\r\n{}\r\n0\r\n\r\n", {{"Transfer-Encoding", "gzip, chunked"}}), 400,
+       "unsupported_transfer_encoding"},
+      {"Transfer-Encoding identity", Post("/webhook", "{}", {{"Transfer-Encoding", "identity"}}),
+       400, "unsupported_transfer_encoding"},
       // Content types.
       {"missing Content-Type", Post("/webhook", ok, {}, ""), 415, "unsupported_media_type"},
       {"text/plain", Post("/webhook", ok, {}, "text/plain"), 415, "unsupported_media_type"},
@@ -297,6 +316,9 @@ std::vector<Row> BadRows() {
        Post("/webhook", "a=1", {}, "application/x-www-form-urlencoded"), 415,
        "unsupported_media_type"},
       // webhook-id header.
+      {"empty webhook-id", Post("/webhook", ok, {{"webhook-id", ""}}), 400, "invalid_header"},
+      {"whitespace-only webhook-id", Post("/webhook", ok, {{"webhook-id", "  \t "}}), 400,
+       "invalid_header"},
 
       {"webhook-id too long", Post("/webhook", ok, {{"webhook-id", std::string(300, 'i')}}), 400,
        "invalid_header"},
@@ -308,8 +330,41 @@ std::vector<Row> BadRows() {
        400, "invalid_header"},
       {"two different webhook-ids",
        Post("/webhook", ok, {{"webhook-id", "one"}, {"webhook-id", "two"}}), 400, "invalid_header"},
-      // Malformed HTTP. (Not here: a header line without a colon and an empty
-      // webhook-id are ACCEPTED and stored; see the report.)
+      // Malformed HTTP.
+      {"header line without a colon",
+       {},
+       400,
+       "malformed_header",
+       "",
+       false,
+       "POST /webhook HTTP/1.1\r\nHost: a\r\nno colon here\r\nContent-Type: "
+       "application/json\r\nContent-Length: 2\r\n\r\n{}"},
+      {"whitespace between a header name and its colon",
+       {},
+       400,
+       "malformed_header",
+       "",
+       false,
+       "POST /webhook HTTP/1.1\r\nHost: a\r\nContent-Type : "
+       "application/json\r\nContent-Length: 2\r\n\r\n{}"},
+      {"folded header line",
+       {},
+       400,
+       "malformed_header",
+       "",
+       false,
+       "POST /webhook HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\nContent-Type: "
+       "application/json\r\nContent-Length: 2\r\n\r\n{}"},
+      {"header line over 8 KiB", Post("/webhook", ok, {{"X-Big", std::string(9000, 'h')}}), 431,
+       "header_too_large"},
+      {"head over 32 KiB",
+       Post("/webhook", ok,
+            {{"X-A", std::string(8000, 'a')},
+             {"X-B", std::string(8000, 'b')},
+             {"X-C", std::string(8000, 'c')},
+             {"X-D", std::string(8000, 'd')},
+             {"X-E", std::string(8000, 'e')}}),
+       431, "header_too_large"},
       {"garbage request line",
        {},
        400,
@@ -430,6 +485,9 @@ std::vector<Row> BadRows() {
     if (row.name == "PUT on /webhook") row.request.method = "PUT";
     if (row.name == "PATCH on /hooks/hmac") row.request.method = "PATCH";
   }
+  Headers many;
+  for (int i = 0; i < 101; ++i) many.emplace_back(absl::StrCat("X-H", i), "1");
+  rows.emplace_back("101 header lines", Post("/webhook", ok, many), 431, "too_many_headers");
   return rows;
 }
 
