@@ -43,6 +43,7 @@ class BridgeProcess {
   // SIGKILL, then reaps the process.
   void Kill();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
   int http_port() const { return http_port_; }
   int grpc_port() const { return grpc_port_; }
