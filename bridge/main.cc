@@ -145,6 +145,40 @@ ABSL_FLAG(std::string, grpc_tls_client_ca_file, "",
 ABSL_FLAG(std::string, grpc_tokens_file, "",
           "File of bearer tokens and the consumer groups each may use; when set, every "
           "EventStream call needs \"authorization: Bearer <token>\" (see docs/operations.md)");
+// gRPC resource limits against hostile clients (docs/api.md, "Limits"); kept
+// in one block with the function that checks and applies them.
+ABSL_FLAG(int, grpc_max_concurrent_streams, 100,
+          "Most concurrent gRPC calls (streams) on one client connection");
+ABSL_FLAG(int64_t, grpc_memory_limit_mib, 256,
+          "Memory gRPC may use for its connections' buffers (a grpc::ResourceQuota), in MiB");
+ABSL_FLAG(int, grpc_max_consumer_groups, 1000,
+          "Most consumer groups; a Subscribe that would create one more fails with "
+          "RESOURCE_EXHAUSTED");
+namespace refir::bridge {
+namespace {
+absl::Status ApplyGrpcLimitFlags(BridgeOptions* options) {
+  const int streams = absl::GetFlag(FLAGS_grpc_max_concurrent_streams);
+  const int64_t memory_mib = absl::GetFlag(FLAGS_grpc_memory_limit_mib);
+  const int groups = absl::GetFlag(FLAGS_grpc_max_consumer_groups);
+  if (streams < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grpc_max_concurrent_streams must be at least 1, got ", streams));
+  }
+  if (memory_mib < 16 || memory_mib > (int64_t{1} << 20)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grpc_memory_limit_mib must be between 16 and 1048576, got ", memory_mib));
+  }
+  if (groups < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grpc_max_consumer_groups must be at least 1, got ", groups));
+  }
+  options->grpc_max_concurrent_streams = streams;
+  options->grpc_memory_limit_bytes = static_cast<size_t>(memory_mib) << 20;
+  options->grpc_max_consumer_groups = static_cast<size_t>(groups);
+  return absl::OkStatus();
+}
+}  // namespace
+}  // namespace refir::bridge
 ABSL_FLAG(std::string, admin_address, "127.0.0.1",
           "Address of the /healthz, /readyz and /metrics listener");
 ABSL_FLAG(int, admin_port, 8081,
@@ -432,6 +466,10 @@ int Run() {
   }
   BridgeOptions options = OptionsFromFlags();
   options.sources = *std::move(sources);
+  if (absl::Status limits = ApplyGrpcLimitFlags(&options); !limits.ok()) {
+    LogError(absl::StrCat("bad flag: ", limits.message()));
+    return 2;
+  }
   absl::StatusOr<std::unique_ptr<BridgeServer>> server = BridgeServer::Start(options);
   if (!server.ok()) {
     LogError(absl::StrCat("cannot start: ", server.status().ToString()));

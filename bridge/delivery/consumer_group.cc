@@ -6,6 +6,7 @@
 #include "bridge/common/log.h"
 #include "bridge/common/proto_time.h"
 #include "bridge/delivery/ack_id.h"
+#include "bridge/delivery/settle_result.h"
 
 namespace refir::bridge {
 namespace {
@@ -230,7 +231,7 @@ ConsumerGroup::UnsettledMap::iterator ConsumerGroup::FindLiveLocked(const std::s
                                                                     v1::SettleResult* result) {
   std::optional<AckId> id = AckId::Decode(ack_id);
   if (!id.has_value()) {
-    result->add_unknown_ack_ids(ack_id);
+    AddUnknownAckId(ack_id, result);
     return unsettled_.end();
   }
   auto it = unsettled_.find(id->sequence);
@@ -238,9 +239,9 @@ ConsumerGroup::UnsettledMap::iterator ConsumerGroup::FindLiveLocked(const std::s
                     it->second.delivery == id->delivery;
   if (live) return it;
   if (id->epoch == epoch_ && id->delivery >= next_delivery_) {
-    result->add_unknown_ack_ids(ack_id);  // never issued
+    AddUnknownAckId(ack_id, result);  // never issued
   } else {
-    result->add_expired_ack_ids(ack_id);  // issued, no longer live (or before a restart)
+    AddExpiredAckId(ack_id, result);  // issued, no longer live (or before a restart)
   }
   return unsettled_.end();
 }

@@ -9,11 +9,19 @@
 
 namespace refir::bridge {
 
+absl::Status CheckFilterEntryCount(size_t entries) {
+  if (entries <= kMaxFilterEntries) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("filter.types has ", entries, " entries; the limit is ", kMaxFilterEntries));
+}
+
 absl::StatusOr<EventFilter> EventFilter::Create(std::vector<std::string> types) {
   for (const std::string& type : types) {
     if (type.empty()) return absl::InvalidArgumentError("filter.types has an empty entry");
-    if (type.size() > 256) {
-      return absl::InvalidArgumentError("filter.types entries must be at most 256 bytes");
+    if (type.size() > kMaxFilterEntryBytes) {
+      return absl::InvalidArgumentError(absl::StrCat("filter.types has an entry of ", type.size(),
+                                                     " bytes; the limit is ",
+                                                     kMaxFilterEntryBytes));
     }
     const size_t star = type.find('*');
     if (star == std::string::npos || type == "*") continue;

@@ -4,6 +4,7 @@
 #ifndef REFIR_BRIDGE_DELIVERY_EVENT_FILTER_H_
 #define REFIR_BRIDGE_DELIVERY_EVENT_FILTER_H_
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,19 @@
 
 namespace refir::bridge {
 
+// Most entries a new consumer group's filter may have.
+inline constexpr size_t kMaxFilterEntries = 100;
+// Longest filter entry.
+inline constexpr size_t kMaxFilterEntryBytes = 256;
+
+// INVALID_ARGUMENT naming the limit when a filter for a new subscription has
+// more than kMaxFilterEntries entries. (Create does not check the count, so
+// groups stored before the limit existed still load.)
+absl::Status CheckFilterEntryCount(size_t entries);
+
 class EventFilter {
  public:
-  // INVALID_ARGUMENT for an empty entry, one over 256 bytes, or a '*' other
+  // INVALID_ARGUMENT for an empty entry, one over kMaxFilterEntryBytes, or a '*' other
   // than as the whole entry or in a trailing ".*". Entries are kept sorted
   // and de-duplicated, so equal filters compare equal.
   static absl::StatusOr<EventFilter> Create(std::vector<std::string> types);

@@ -102,6 +102,7 @@ GroupRegistry::~GroupRegistry() { Shutdown(); }
 absl::StatusOr<GroupRegistry::Joined> GroupRegistry::Join(const v1::SubscribeInit& init,
                                                           MemberSettings settings, absl::Time now) {
   REFIR_RETURN_IF_ERROR(ValidateGroupName(init.consumer_group()));
+  REFIR_RETURN_IF_ERROR(CheckFilterEntryCount(static_cast<size_t>(init.filter().types_size())));
   std::vector<std::string> types(init.filter().types().begin(), init.filter().types().end());
   REFIR_ASSIGN_OR_RETURN(EventFilter filter, EventFilter::Create(std::move(types)));
 
@@ -110,6 +111,12 @@ absl::StatusOr<GroupRegistry::Joined> GroupRegistry::Join(const v1::SubscribeIni
   Joined joined;
   auto it = groups_.find(init.consumer_group());
   if (it == groups_.end()) {
+    if (groups_.size() >= defaults_.max_groups) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "cannot create consumer group \"", init.consumer_group(), "\": the bridge has ",
+          groups_.size(), " groups; the limit is ", defaults_.max_groups,
+          " (--grpc_max_consumer_groups); delete unused groups with DeleteConsumerGroup"));
+    }
     internal::GroupState state;
     state.set_name(init.consumer_group());
     for (const std::string& type : filter.types()) state.add_filter_types(type);
@@ -247,6 +254,34 @@ absl::StatusOr<std::vector<v1::ConsumerGroup>> GroupRegistry::List() {
     out.push_back(std::move(described));
   }
   return out;
+}
+
+absl::StatusOr<GroupRegistry::Page> GroupRegistry::ListPage(
+    const std::string& after, size_t max_groups, size_t max_bytes,
+    const std::function<bool(const std::string&)>& include) {
+  if (!after.empty() && !ValidateGroupName(after).ok()) {
+    return absl::InvalidArgumentError("page_token is not one this server issued");
+  }
+  absl::MutexLock lock(&mu_);
+  Page page;
+  size_t bytes = 0;
+  for (auto it = groups_.upper_bound(after); it != groups_.end(); ++it) {
+    if (!include(it->first)) continue;
+    if (page.groups.size() >= max_groups) {
+      page.next_page_token = page.groups.back().name();
+      break;
+    }
+    REFIR_ASSIGN_OR_RETURN(v1::ConsumerGroup described, DescribeLocked(*it->second));
+    // The field's tag and length prefix: a few bytes more than ByteSizeLong.
+    const size_t size = described.ByteSizeLong() + 8;
+    if (!page.groups.empty() && bytes + size > max_bytes) {
+      page.next_page_token = page.groups.back().name();
+      break;
+    }
+    bytes += size;
+    page.groups.push_back(std::move(described));
+  }
+  return page;
 }
 
 void GroupRegistry::WakeLocked(const std::vector<Wakeable*>& targets) {

@@ -6,6 +6,7 @@
 #ifndef REFIR_BRIDGE_DELIVERY_GROUP_REGISTRY_H_
 #define REFIR_BRIDGE_DELIVERY_GROUP_REGISTRY_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,9 @@ namespace refir::bridge {
 
 struct GroupDefaults {
   int max_delivery_attempts = 5;
+  // Most consumer groups; a Join that would create one more is
+  // RESOURCE_EXHAUSTED. Groups already stored are all loaded, even beyond it.
+  size_t max_groups = 1000;
   // How often dirty groups are checkpointed. Acks newer than the last
   // checkpoint are lost by a crash (and those events delivered again).
   absl::Duration checkpoint_interval = absl::Milliseconds(100);
@@ -58,6 +62,18 @@ class GroupRegistry {
 
   absl::StatusOr<v1::ConsumerGroup> Describe(const std::string& name);
   absl::StatusOr<std::vector<v1::ConsumerGroup>> List();
+
+  // One page of ListConsumerGroups: the groups named after `after` (all when
+  // empty) for which `include` is true, in name order, at most `max_groups`
+  // of them and, after the first, no more than `max_bytes` serialized.
+  // `next_page_token` (the last name listed) is empty when no such group is
+  // left. INVALID_ARGUMENT when `after` is not a group name.
+  struct Page {
+    std::vector<v1::ConsumerGroup> groups;
+    std::string next_page_token;
+  };
+  absl::StatusOr<Page> ListPage(const std::string& after, size_t max_groups, size_t max_bytes,
+                                const std::function<bool(const std::string&)>& include);
   absl::StatusOr<uint64_t> Seek(const v1::SeekConsumerGroupRequest& request);
   absl::StatusOr<v1::ListDeadLettersResponse> ListDeadLetters(
       const v1::ListDeadLettersRequest& request);

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "bridge/common/status_macros.h"
+#include "bridge/delivery/settle_result.h"
 
 namespace refir::bridge {
 
@@ -18,12 +19,12 @@ FeedWait TailFeed::NextWait(absl::Time) {
 }
 
 void TailFeed::Settle(const v1::Settle& settle, absl::Time, v1::SettleResult* result) {
-  for (const std::string& id : settle.ack_ids()) result->add_unknown_ack_ids(id);
-  for (const v1::Nack& nack : settle.nacks()) result->add_unknown_ack_ids(nack.ack_id());
+  for (const std::string& id : settle.ack_ids()) AddUnknownAckId(id, result);
+  for (const v1::Nack& nack : settle.nacks()) AddUnknownAckId(nack.ack_id(), result);
 }
 
 void TailFeed::Extend(const v1::ExtendDeadline& extend, absl::Time, v1::SettleResult* result) {
-  for (const std::string& id : extend.ack_ids()) result->add_unknown_ack_ids(id);
+  for (const std::string& id : extend.ack_ids()) AddUnknownAckId(id, result);
 }
 
 absl::Status TailFeed::SetMaxOutstanding(int) { return absl::OkStatus(); }

@@ -69,6 +69,11 @@ absl::Status EventStreamService::AuthorizeGroup(const grpc::CallbackServerContex
 absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& init,
                                                        Wakeable* wakeable, const std::string& peer,
                                                        const Access& access) {
+  if (init.client_id().size() > limits_.max_client_id_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("init.client_id is ", init.client_id().size(),
+                                                   " bytes; the limit is ",
+                                                   limits_.max_client_id_bytes));
+  }
   // Reading events needs only a valid token (checked when the stream
   // opened); a consumer group must be one of the token's.
   if (!init.consumer_group().empty() && access.restricted()) {
@@ -167,7 +172,7 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* EventStreamService:
                                const std::string& peer) {
         return MakeFeed(init, wakeable, peer, access);
       },
-      context->peer(),
+      context->peer(), limits_,
       [this](SubscribeReactor* done) {
         absl::MutexLock done_lock(&mu_);
         streams_.erase(done);
@@ -261,18 +266,27 @@ grpc::ServerUnaryReactor* EventStreamService::GetConsumerGroup(
 }
 
 grpc::ServerUnaryReactor* EventStreamService::ListConsumerGroups(
-    grpc::CallbackServerContext* context, const v1::ListConsumerGroupsRequest*,
+    grpc::CallbackServerContext* context, const v1::ListConsumerGroupsRequest* request,
     v1::ListConsumerGroupsResponse* response) {
   absl::StatusOr<Access> access = Authenticate(*context);
   if (!access.ok()) return FinishUnary(context, access.status());
-  absl::StatusOr<std::vector<v1::ConsumerGroup>> groups = groups_->List();
-  if (groups.ok()) {
-    // Only the groups the caller's token may use.
-    for (v1::ConsumerGroup& group : *groups) {
-      if (access->AllowsGroup(group.name())) *response->add_groups() = std::move(group);
-    }
+  const int page_size =
+      request->page_size() == 0 ? limits_.default_group_page_size : request->page_size();
+  if (page_size < 1 || page_size > limits_.max_group_page_size) {
+    return FinishUnary(context, absl::InvalidArgumentError(absl::StrCat(
+                                    "page_size must be between 1 and ", limits_.max_group_page_size,
+                                    ", got ", request->page_size())));
   }
-  return FinishUnary(context, groups.status());
+  // Only the groups the caller's token may use.
+  absl::StatusOr<GroupRegistry::Page> page = groups_->ListPage(
+      request->page_token(), static_cast<size_t>(page_size), limits_.max_group_page_bytes,
+      [&access](const std::string& name) { return access->AllowsGroup(name); });
+  if (page.ok()) {
+    response->mutable_groups()->Reserve(static_cast<int>(page->groups.size()));
+    for (v1::ConsumerGroup& group : page->groups) *response->add_groups() = std::move(group);
+    response->set_next_page_token(std::move(page->next_page_token));
+  }
+  return FinishUnary(context, page.status());
 }
 
 grpc::ServerUnaryReactor* EventStreamService::SeekConsumerGroup(

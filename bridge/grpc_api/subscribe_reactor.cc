@@ -1,5 +1,6 @@
 #include "bridge/grpc_api/subscribe_reactor.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -7,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "bridge/common/log.h"
 #include "bridge/common/proto_time.h"
+#include "bridge/grpc_api/clip_for_log.h"
 #include "bridge/grpc_api/grpc_status.h"
 
 namespace refir::bridge {
@@ -18,11 +20,13 @@ constexpr size_t kMaxQueuedReplies = 64;
 }  // namespace
 
 SubscribeReactor::SubscribeReactor(Journal* journal, WakeupHub* hub, FeedFactory factory,
-                                   std::string peer, std::function<void(SubscribeReactor*)> on_done)
+                                   std::string peer, const StreamLimits& limits,
+                                   std::function<void(SubscribeReactor*)> on_done)
     : journal_(journal),
       hub_(hub),
       factory_(std::move(factory)),
       peer_(std::move(peer)),
+      limits_(limits),
       on_done_(std::move(on_done)) {
   StartRead(&read_buffer_);
 }
@@ -50,7 +54,7 @@ void SubscribeReactor::OnReadDone(bool ok) {
   }
   HandleRequestLocked();
   if (finish_called_ || pending_finish_.has_value()) return;
-  if (outbox_.size() < kMaxQueuedReplies) {
+  if (!OutboxFullLocked()) {
     StartRead(&read_buffer_);
   } else {
     reading_paused_ = true;
@@ -73,10 +77,12 @@ void SubscribeReactor::HandleRequestLocked() {
     }
     feed_ = std::move(setup->feed);
     heartbeat_interval_ = setup->heartbeat_interval;
-    LogInfo(absl::StrCat("subscribe: client_id=\"", setup->confirm.client_id(), "\" group=\"",
-                         setup->confirm.consumer_group(), "\" peer=", peer_,
+    LogInfo(absl::StrCat("subscribe: client_id=\"", ClipForLog(setup->confirm.client_id()),
+                         "\" group=\"", setup->confirm.consumer_group(), "\" peer=", peer_,
                          " start_sequence=", setup->confirm.start_sequence()));
-    *outbox_.emplace_back().mutable_confirm() = std::move(setup->confirm);
+    v1::SubscribeResponse& reply = outbox_.emplace_back();
+    *reply.mutable_confirm() = std::move(setup->confirm);
+    outbox_bytes_ += reply.ByteSizeLong();
     return;
   }
   if (feed_ == nullptr) {
@@ -86,8 +92,16 @@ void SubscribeReactor::HandleRequestLocked() {
   }
   switch (request_.kind_case()) {
     case v1::SubscribeRequest::kSettle: {
-      v1::SettleResult* result = outbox_.emplace_back().mutable_settled();
-      feed_->Settle(request_.settle(), now, result);
+      const int ids = request_.settle().ack_ids_size() + request_.settle().nacks_size();
+      if (ids > limits_.max_ack_ids_per_message) {
+        FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                  absl::StrCat("Settle carries ", ids, " ack ids; the limit is ",
+                                               limits_.max_ack_ids_per_message)));
+        return;
+      }
+      v1::SettleResult result;
+      feed_->Settle(request_.settle(), now, &result);
+      QueueResultLocked(std::move(result));
       return;
     }
     case v1::SubscribeRequest::kExtend: {
@@ -97,8 +111,17 @@ void SubscribeReactor::HandleRequestLocked() {
                                                request_.extend().seconds())));
         return;
       }
-      v1::SettleResult* result = outbox_.emplace_back().mutable_settled();
-      feed_->Extend(request_.extend(), now, result);
+      const int ids = request_.extend().ack_ids_size();
+      if (ids > limits_.max_ack_ids_per_message) {
+        FinishLocked(
+            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                         absl::StrCat("ExtendDeadline carries ", ids, " ack ids; the limit is ",
+                                      limits_.max_ack_ids_per_message)));
+        return;
+      }
+      v1::SettleResult result;
+      feed_->Extend(request_.extend(), now, &result);
+      QueueResultLocked(std::move(result));
       return;
     }
     case v1::SubscribeRequest::kFlow: {
@@ -120,6 +143,16 @@ void SubscribeReactor::HandleRequestLocked() {
                                 "SubscribeRequest carries no init, settle, flow or extend"));
       return;
   }
+}
+
+void SubscribeReactor::QueueResultLocked(v1::SettleResult result) {
+  v1::SubscribeResponse& reply = outbox_.emplace_back();
+  *reply.mutable_settled() = std::move(result);
+  outbox_bytes_ += reply.ByteSizeLong();
+}
+
+bool SubscribeReactor::OutboxFullLocked() const {
+  return outbox_.size() >= kMaxQueuedReplies || outbox_bytes_ >= limits_.max_queued_reply_bytes;
 }
 
 void SubscribeReactor::WriteLocked() {
@@ -147,7 +180,10 @@ void SubscribeReactor::Pump() {
   if (!outbox_.empty()) {
     const v1::SubscribeResponse reply = std::move(outbox_.front());
     outbox_.pop_front();
-    if (reading_paused_ && outbox_.size() < kMaxQueuedReplies / 2) {
+    outbox_bytes_ -= std::min(outbox_bytes_, reply.ByteSizeLong());
+    // Resume reading once the queue is half drained (by count and bytes).
+    if (reading_paused_ && outbox_.size() < kMaxQueuedReplies / 2 &&
+        outbox_bytes_ < limits_.max_queued_reply_bytes / 2) {
       reading_paused_ = false;
       StartRead(&read_buffer_);
     }

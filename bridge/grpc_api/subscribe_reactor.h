@@ -3,7 +3,10 @@
 // (confirm, settle results), else one batch from its StreamFeed, else a
 // heartbeat when one is owed, else park on the WakeupHub until new events,
 // a deadline, or a settle. Exactly one write is in flight; reading pauses
-// while too many replies are queued, so a client cannot grow memory.
+// while too many replies (by count or bytes) are queued, so a client that
+// sends settles without reading the results gets backpressure instead of
+// growing the bridge's memory. A Settle or ExtendDeadline with more than
+// StreamLimits::max_ack_ids_per_message ids ends the stream.
 // The method is raw (grpc::ByteBuffer both ways): requests are parsed here,
 // and a batch is written from its OutgoingBatch encoding, so stored events
 // reach the wire without being parsed and serialized again.
@@ -23,6 +26,7 @@
 #include "bridge/delivery/outgoing_batch.h"
 #include "bridge/delivery/stream_feed.h"
 #include "bridge/delivery/wakeup_hub.h"
+#include "bridge/grpc_api/stream_limits.h"
 #include "bridge/journal/journal.h"
 #include "grpc/slice.h"
 #include "grpcpp/grpcpp.h"
@@ -47,7 +51,7 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
  public:
   // `on_done` runs in OnDone, just before the reactor deletes itself.
   SubscribeReactor(Journal* journal, WakeupHub* hub, FeedFactory factory, std::string peer,
-                   std::function<void(SubscribeReactor*)> on_done);
+                   const StreamLimits& limits, std::function<void(SubscribeReactor*)> on_done);
 
   // Ends the stream with `status` (after the write in flight, if any).
   // Thread-safe; later calls are ignored.
@@ -69,11 +73,16 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
   // Serializes `response` into `write_buffer_` and writes it.
   void WriteMessageLocked(const v1::SubscribeResponse& response) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues a settle result, counting its bytes.
+  void QueueResultLocked(v1::SettleResult result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // True while the queued replies are over the count or byte bound.
+  bool OutboxFullLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Journal* const journal_;
   WakeupHub* const hub_;
   const FeedFactory factory_;
   const std::string peer_;
+  const StreamLimits limits_;
   std::function<void(SubscribeReactor*)> on_done_;
 
   absl::Mutex mu_;
@@ -83,6 +92,7 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
   OutgoingBatch batch_ ABSL_GUARDED_BY(mu_);            // Reused by every Pull.
   std::unique_ptr<StreamFeed> feed_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::SubscribeResponse> outbox_ ABSL_GUARDED_BY(mu_);
+  size_t outbox_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // Serialized size of outbox_.
   absl::Duration heartbeat_interval_ ABSL_GUARDED_BY(mu_) = absl::Seconds(15);
   absl::Time last_write_ ABSL_GUARDED_BY(mu_);
   bool reading_paused_ ABSL_GUARDED_BY(mu_) = false;

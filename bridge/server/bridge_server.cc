@@ -86,8 +86,11 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   parts->journal->AddAppendListener([hub](uint64_t head) { hub->OnHeadAdvanced(head); });
   REFIR_ASSIGN_OR_RETURN(parts->group_store,
                          OpenSqliteGroupStore(absl::StrCat(options.data_dir, "/groups.db")));
-  REFIR_ASSIGN_OR_RETURN(parts->groups,
-                         GroupRegistry::Open(parts->journal.get(), parts->group_store.get(), hub));
+  GroupDefaults group_defaults;
+  group_defaults.max_groups = options.grpc_max_consumer_groups;
+  REFIR_ASSIGN_OR_RETURN(
+      parts->groups,
+      GroupRegistry::Open(parts->journal.get(), parts->group_store.get(), hub, group_defaults));
 
   if (options.retention.enabled()) {
     parts->retention =
@@ -114,6 +117,13 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Hostile or broken clients: a bound on streams per connection, on the
+  // memory gRPC spends on buffers, and on one request's size.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.grpc_max_concurrent_streams);
+  builder.SetMaxReceiveMessageSize(options.grpc_max_receive_message_bytes);
+  grpc::ResourceQuota quota("refir-bridge-grpc");
+  quota.Resize(options.grpc_memory_limit_bytes);
+  builder.SetResourceQuota(quota);
   parts->grpc_server = builder.BuildAndStart();
   if (parts->grpc_server == nullptr || parts->grpc_port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot bind gRPC listener on ",

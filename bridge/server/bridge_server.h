@@ -42,6 +42,16 @@ struct BridgeOptions {
   // TLS / mutual TLS and bearer tokens of the gRPC listener; plaintext and
   // open by default.
   GrpcSecurityOptions grpc_security;
+  // Resource bounds of the gRPC listener (see docs/api.md, "Limits").
+  // Concurrent streams (calls) per HTTP/2 connection.
+  int grpc_max_concurrent_streams = 100;
+  // grpc::ResourceQuota of the gRPC server: memory gRPC may use for its
+  // connections' buffers.
+  size_t grpc_memory_limit_bytes = size_t{256} << 20;
+  // Largest request message gRPC accepts (gRPC's own default, made explicit).
+  int grpc_max_receive_message_bytes = 4 << 20;
+  // Most consumer groups; creating one more is RESOURCE_EXHAUSTED.
+  size_t grpc_max_consumer_groups = 1000;
   // How long Shutdown waits for gRPC calls to end before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(5);
 };
