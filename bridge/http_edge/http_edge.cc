@@ -208,6 +208,7 @@ void HttpEdge::ServeWithBody(const httplib::Request& req, httplib::Response& res
       request.body.append(data, length);
       return true;
     });
+    if (!read) handler_->Abandon(request);  // Unverified: no source rate token spent.
     if (too_large) {
       // The rest of the body is still unread: end the connection.
       Answer(request,
