@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -25,6 +26,8 @@
 #include "absl/time/time.h"
 #include "bridge/common/log.h"
 #include "bridge/common/log_setup.h"
+#include "bridge/common/private_file.h"
+#include "bridge/common/status_macros.h"
 #include "bridge/config/config_sources.h"
 #include "bridge/http_edge/dedup_key.h"
 #include "bridge/server/bridge_server.h"
@@ -179,6 +182,14 @@ absl::Status ApplyGrpcLimitFlags(BridgeOptions* options) {
 }
 }  // namespace
 }  // namespace refir::bridge
+ABSL_FLAG(bool, grpc_allow_insecure_remote, false,
+          "Start even though --grpc_address is not loopback and gRPC clients need neither a "
+          "token (--grpc_tokens_file) nor a client certificate (--grpc_tls_client_ca_file); "
+          "anyone who can reach the port can then read and settle every event");
+ABSL_FLAG(bool, refuse_insecure_secret_files, false,
+          "Refuse to start when a secret file (sources-file secrets, --grpc_tokens_file, "
+          "--grpc_tls_key_file, --http_tls_key_file) is readable by group or others; without "
+          "it such a file is only logged as a warning");
 ABSL_FLAG(std::string, admin_address, "127.0.0.1",
           "Address of the /healthz, /readyz and /metrics listener");
 ABSL_FLAG(int, admin_port, 8081,
@@ -345,8 +356,32 @@ absl::StatusOr<std::vector<SourceConfig>> SourcesFromFlags() {
   defaults.dedup.json_field = dedup.json_field;
   defaults.dedup.window = dedup.window;
   const std::string file = absl::GetFlag(FLAGS_sources_file);
-  if (!file.empty()) return LoadSourcesFile(file, defaults);
+  if (!file.empty()) {
+    const bool refuse = absl::GetFlag(FLAGS_refuse_insecure_secret_files);
+    return LoadSourcesFile(
+        file, defaults, [refuse](const SecretSource& secret) -> absl::StatusOr<std::string> {
+          if (secret.kind == SecretSource::Kind::kFile) {
+            REFIR_RETURN_IF_ERROR(CheckSecretFileMode(secret.location, "secret file", refuse));
+          }
+          return LoadSecret(secret);
+        });
+  }
   return std::vector<SourceConfig>{defaults};
+}
+
+// Warns about (or, with --refuse_insecure_secret_files, refuses) the secret
+// files named by flags that group or others can read; sources-file secrets
+// are checked as they are loaded (SourcesFromFlags).
+absl::Status CheckSecretFlagFiles() {
+  const bool refuse = absl::GetFlag(FLAGS_refuse_insecure_secret_files);
+  const std::pair<const char*, std::string> files[] = {
+      {"--grpc_tokens_file", absl::GetFlag(FLAGS_grpc_tokens_file)},
+      {"--grpc_tls_key_file", absl::GetFlag(FLAGS_grpc_tls_key_file)},
+      {"--http_tls_key_file", absl::GetFlag(FLAGS_http_tls_key_file)}};
+  for (const auto& [flag, path] : files) {
+    if (!path.empty()) REFIR_RETURN_IF_ERROR(CheckSecretFileMode(path, flag, refuse));
+  }
+  return absl::OkStatus();
 }
 
 BridgeOptions OptionsFromFlags() {
@@ -377,6 +412,7 @@ BridgeOptions OptionsFromFlags() {
   options.grpc_security.tls_key_file = absl::GetFlag(FLAGS_grpc_tls_key_file);
   options.grpc_security.tls_client_ca_file = absl::GetFlag(FLAGS_grpc_tls_client_ca_file);
   options.grpc_security.tokens_file = absl::GetFlag(FLAGS_grpc_tokens_file);
+  options.grpc_security.allow_insecure_remote = absl::GetFlag(FLAGS_grpc_allow_insecure_remote);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.admin_enabled = absl::GetFlag(FLAGS_admin_port) != -1;
   options.admin.address = absl::GetFlag(FLAGS_admin_address);
@@ -459,6 +495,10 @@ int Run() {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  if (absl::Status secrets = CheckSecretFlagFiles(); !secrets.ok()) {
+    LogError(absl::StrCat("insecure secret file: ", secrets.message()));
+    return 2;
+  }
   absl::StatusOr<std::vector<SourceConfig>> sources = SourcesFromFlags();
   if (!sources.ok()) {
     LogError(absl::StrCat("bad --sources_file: ", sources.status().message()));
@@ -498,6 +538,9 @@ int Run() {
 extern char** environ;
 
 int main(int argc, char** argv) {
+  // Files the bridge creates (journal, groups, ports file) are private:
+  // webhook bodies hold personal data.
+  umask(077);
   // --help lists the bridge's own flags (those defined under bridge/).
   absl::FlagsUsageConfig usage_config;
   usage_config.contains_help_flags = [](absl::string_view file) {

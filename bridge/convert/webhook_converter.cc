@@ -22,6 +22,7 @@ namespace refir::bridge {
 namespace {
 
 constexpr absl::string_view kIdHeader = "webhook-id";
+constexpr absl::string_view kSvixIdHeader = "svix-id";
 
 absl::Status InvalidJson(absl::string_view message) {
   return ErrorWithReason(absl::StatusCode::kInvalidArgument, "invalid_json", message);
@@ -64,27 +65,44 @@ bool IsPrintableAsciiToken(absl::string_view s) {
   return true;
 }
 
-// The webhook-id header (matched case-insensitively), validated; nullopt when
-// absent. Repeats with the same value are accepted, differing ones are not.
-absl::StatusOr<std::optional<std::string>> WebhookId(const WebhookRequest& request,
-                                                     size_t max_length) {
+// The values of header `header` (matched case-insensitively), validated;
+// nullopt when absent. Repeats with the same value are accepted, differing
+// ones are not.
+absl::StatusOr<std::optional<std::string>> IdHeader(const WebhookRequest& request,
+                                                    absl::string_view header, size_t max_length) {
   std::optional<std::string> id;
   for (const auto& [name, value] : request.headers) {
-    if (!absl::EqualsIgnoreCase(name, kIdHeader)) continue;
-    if (value.empty()) return InvalidHeader("webhook-id header is empty");
+    if (!absl::EqualsIgnoreCase(name, header)) continue;
+    if (value.empty()) return InvalidHeader(absl::StrCat(header, " header is empty"));
     if (value.size() > max_length) {
-      return InvalidHeader(absl::StrCat("webhook-id header is longer than ", max_length, " bytes"));
+      return InvalidHeader(absl::StrCat(header, " header is longer than ", max_length, " bytes"));
     }
     if (!IsPrintableAsciiToken(value)) {
       return InvalidHeader(
-          "webhook-id header must be printable ASCII without spaces (0x21 to 0x7e)");
+          absl::StrCat(header, " header must be printable ASCII without spaces (0x21 to 0x7e)"));
     }
     if (id.has_value() && *id != value) {
-      return InvalidHeader("webhook-id header is repeated with different values");
+      return InvalidHeader(absl::StrCat(header, " header is repeated with different values"));
     }
     id = value;
   }
   return id;
+}
+
+// The sender's message id: webhook-id, else its Svix name svix-id. Both
+// present with different values is refused: the signature covers only one
+// of them, so the other would be an unauthenticated id.
+absl::StatusOr<std::optional<std::string>> WebhookId(const WebhookRequest& request,
+                                                     size_t max_length) {
+  absl::StatusOr<std::optional<std::string>> standard = IdHeader(request, kIdHeader, max_length);
+  if (!standard.ok()) return standard.status();
+  absl::StatusOr<std::optional<std::string>> svix = IdHeader(request, kSvixIdHeader, max_length);
+  if (!svix.ok()) return svix.status();
+  if (!standard->has_value()) return *svix;
+  if (svix->has_value() && **svix != **standard) {
+    return InvalidHeader("webhook-id and svix-id headers differ; send one, or the same id in both");
+  }
+  return *standard;
 }
 
 // Length of the well-formed UTF-8 sequence at the start of `s`, or 0.

@@ -30,9 +30,10 @@ struct ConverterOptions {
   // Header names (lower case) copied into Event.headers. Credentials,
   // signatures and cookies must never be listed here.
   std::vector<std::string> header_allowlist = {
-      "content-type",    "user-agent", "webhook-id",  "webhook-timestamp", "x-request-id",
-      "x-forwarded-for", "x-real-ip",  "traceparent", "tracestate"};
-  // Longest accepted webhook-id header value.
+      "content-type", "user-agent",     "webhook-id",   "webhook-timestamp",
+      "svix-id",      "svix-timestamp", "x-request-id", "x-forwarded-for",
+      "x-real-ip",    "traceparent",    "tracestate"};
+  // Longest accepted webhook-id (or svix-id) header value.
   size_t max_id_length = 256;
 };
 
@@ -42,12 +43,14 @@ class WebhookConverter {
 
   // Converts `request` to an Event with sequence 0 (the journal assigns it).
   //
-  // Event.id is the webhook-id header when present, else a UUIDv7 for
-  // request.received_at. Errors (all INVALID_ARGUMENT, with a reason from
+  // Event.id is the webhook-id header when present, else the svix-id header
+  // (Svix's name for it), else a UUIDv7 for request.received_at. Errors (all
+  // INVALID_ARGUMENT, with a reason from
   // bridge/common/error_reason.h):
   //   "invalid_json"   the body is not valid JSON or not a JSON object; the
   //                    message carries the parser's explanation.
-  //   "invalid_header" webhook-id is empty, too long or not printable ASCII.
+  //   "invalid_header" webhook-id or svix-id is empty, too long or not
+  //                    printable ASCII, or both are sent with different values.
   absl::StatusOr<v1::Event> Convert(const WebhookRequest& request) const;
 
  private:

@@ -183,6 +183,22 @@ absl::StatusOr<GrpcSecurity> LoadGrpcSecurity(const GrpcSecurityOptions& options
           "--grpc_tls_key_file"));
     }
   }
+  const bool mutual_tls = has_cert && !options.tls_client_ca_file.empty();
+  if (security.authorizer == nullptr && !mutual_tls && !IsLoopbackAddress(listen_address)) {
+    if (!options.allow_insecure_remote) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--grpc_address=", listen_address,
+          " is not a loopback address and the gRPC API would need no authentication: anyone who "
+          "can reach the port could read and settle every event. Set --grpc_tokens_file (bearer "
+          "tokens), or --grpc_tls_client_ca_file with --grpc_tls_cert_file and "
+          "--grpc_tls_key_file (mutual TLS), or bind --grpc_address=127.0.0.1; "
+          "--grpc_allow_insecure_remote starts anyway"));
+    }
+    LogWarning(absl::StrCat(
+        "INSECURE: the gRPC API on --grpc_address=", listen_address,
+        " needs no authentication (--grpc_allow_insecure_remote): anyone who can reach the port "
+        "can read and settle every event; set --grpc_tokens_file or mutual TLS"));
+  }
   if (security.credentials == nullptr) {
     return absl::InternalError("gRPC could not make the server credentials");
   }

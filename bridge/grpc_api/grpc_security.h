@@ -26,6 +26,9 @@ struct GrpcSecurityOptions {
   std::string tls_client_ca_file;
   // Bearer tokens (format in token_file.h). Empty: no tokens required.
   std::string tokens_file;
+  // Start even when the listener is not on loopback and clients need
+  // neither a token nor a certificate (--grpc_allow_insecure_remote).
+  bool allow_insecure_remote = false;
 };
 
 struct GrpcSecurity {
@@ -36,8 +39,11 @@ struct GrpcSecurity {
   std::string description;
 };
 
-// Reads and checks the files. `listen_address` is the --grpc_address; tokens
-// over plaintext on an address that is not loopback log a warning.
+// Reads and checks the files. `listen_address` is the --grpc_address. On an
+// address that is not loopback (0.0.0.0 and [::] included), a listener that
+// needs neither bearer tokens nor client certificates (mutual TLS) is
+// FAILED_PRECONDITION saying what to set, unless allow_insecure_remote
+// (then a warning is logged); tokens over plaintext there log a warning.
 absl::StatusOr<GrpcSecurity> LoadGrpcSecurity(const GrpcSecurityOptions& options,
                                               absl::string_view listen_address);
 

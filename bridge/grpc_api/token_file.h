@@ -9,7 +9,8 @@
 // <name> ([A-Za-z0-9._-], 1 to 64) names the token in logs and errors;
 // <token> is the secret a client sends as "authorization: Bearer <token>"
 // (RFC 6750 characters, at least 16); the groups are consumer group names, or
-// "*" alone for every group. Errors name the line, never the token.
+// "*" alone for every group. Errors name the line and the field by position,
+// and never quote a field: with the columns swapped, any may be a token.
 #ifndef REFIR_BRIDGE_GRPC_API_TOKEN_FILE_H_
 #define REFIR_BRIDGE_GRPC_API_TOKEN_FILE_H_
 

@@ -14,6 +14,15 @@ namespace refir::bridge {
 namespace {
 
 constexpr absl::string_view kIdHeader = "webhook-id";
+constexpr absl::string_view kSvixIdHeader = "svix-id";
+
+// The first non-empty value of header `header`, or "".
+absl::string_view HeaderValue(const WebhookRequest& request, absl::string_view header) {
+  for (const auto& [name, value] : request.headers) {
+    if (absl::EqualsIgnoreCase(name, header) && !value.empty()) return value;
+  }
+  return "";
+}
 
 DedupKey KeyOf(const DedupConfig& config, const WebhookRequest& request, absl::string_view value) {
   DedupKey key;
@@ -56,13 +65,14 @@ absl::StatusOr<DedupKey> DedupKeyFor(const DedupConfig& config, const WebhookReq
   switch (config.by) {
     case DedupConfig::By::kNone:
       return DedupKey{"", config.window};
-    case DedupConfig::By::kWebhookId:
-      for (const auto& [name, value] : request.headers) {
-        if (absl::EqualsIgnoreCase(name, kIdHeader) && !value.empty()) {
-          return KeyOf(config, request, value);
-        }
-      }
-      return DedupKey{"", config.window};
+    case DedupConfig::By::kWebhookId: {
+      // The same id the converter makes the event id: webhook-id, else
+      // svix-id (it refuses the request when both differ).
+      absl::string_view id = HeaderValue(request, kIdHeader);
+      if (id.empty()) id = HeaderValue(request, kSvixIdHeader);
+      if (id.empty()) return DedupKey{"", config.window};
+      return KeyOf(config, request, id);
+    }
     case DedupConfig::By::kJsonField:
       return JsonFieldKey(config, request);
     case DedupConfig::By::kBodySha256: {

@@ -1,6 +1,7 @@
 // Dedup keys of webhooks: which part of a request identifies "the same
-// webhook sent again" (the webhook-id header, a JSON field of the body, or
-// the body's SHA-256), and for how long. Pure functions, no I/O.
+// webhook sent again" (the webhook-id header or its Svix name svix-id, a
+// JSON field of the body, or the body's SHA-256), and for how long. Pure
+// functions, no I/O.
 #ifndef REFIR_BRIDGE_HTTP_EDGE_DEDUP_KEY_H_
 #define REFIR_BRIDGE_HTTP_EDGE_DEDUP_KEY_H_
 
@@ -25,7 +26,8 @@ struct DedupConfig {
 
 // The dedup key of `request` under `config`: "<source>|<kind>|<value>", so
 // that sources and kinds never share keys. An empty key (no dedup) for
-// kNone, when the webhook-id header is absent, or when the JSON field is
+// kNone, when both webhook-id and svix-id are absent (webhook-id wins when
+// both are sent), or when the JSON field is
 // absent. INVALID_ARGUMENT with reason "invalid_dedup_field" when the JSON
 // field is present but neither a string nor a number, "invalid_json" when
 // the body does not parse.

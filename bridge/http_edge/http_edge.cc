@@ -205,6 +205,7 @@ void HttpEdge::ServeWithBody(const httplib::Request& req, httplib::Response& res
     // Admit checked Content-Length against `limit`; the whole declared
     // length is taken from the budget before any of it is read.
     if (request.content_length.has_value() && !lease.TryTake(*request.content_length)) {
+      handler_->Abandon(request);  // Never read: no source rate token spent.
       Answer(request, Overloaded(), res);
       res.set_header("Connection", "close");
       return;
@@ -226,6 +227,7 @@ void HttpEdge::ServeWithBody(const httplib::Request& req, httplib::Response& res
       request.body.append(data, length);
       return true;
     });
+    if (!read) handler_->Abandon(request);  // Unverified: no source rate token spent.
     if (overloaded) {
       Answer(request, Overloaded(), res);
       res.set_header("Connection", "close");

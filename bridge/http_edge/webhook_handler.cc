@@ -25,6 +25,9 @@ struct WebhookHandler::Source {
   // Null when the source sets no such limit.
   std::unique_ptr<RateLimiter> rate;
   std::unique_ptr<ClientRateLimiter> per_client_rate;
+  // Failed verifications per client IP (stays empty for sources without
+  // verification: nothing fails). Null when disabled.
+  std::unique_ptr<ClientRateLimiter> failed_verification_rate;
 };
 
 namespace {
@@ -47,8 +50,12 @@ DedupConfig::By DedupByOf(DedupBy by) {
   return DedupConfig::By::kNone;
 }
 
-HttpReply RateLimited(absl::Duration retry_after, absl::string_view what) {
-  HttpReply reply = JsonErrorReply(429, "rate_limited", absl::StrCat(what, " rate limit exceeded"));
+HttpReply RateLimited(absl::Duration retry_after, absl::string_view what,
+                      absl::string_view detail = "") {
+  HttpReply reply =
+      JsonErrorReply(429, "rate_limited",
+                     detail.empty() ? absl::StrCat(what, " rate limit exceeded")
+                                    : absl::StrCat(what, " rate limit exceeded: ", detail));
   const auto seconds = static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(retry_after)));
   reply.headers.emplace_back("Retry-After", absl::StrCat(std::max<int64_t>(1, seconds)));
   return reply;
@@ -102,6 +109,10 @@ absl::StatusOr<std::unique_ptr<WebhookHandler>> WebhookHandler::Create(
     if (config.limits.per_client_rate.enabled()) {
       source->per_client_rate = std::make_unique<ClientRateLimiter>(
           config.limits.per_client_rate, config.limits.max_tracked_clients);
+    }
+    if (config.limits.failed_verification_rate.enabled()) {
+      source->failed_verification_rate = std::make_unique<ClientRateLimiter>(
+          config.limits.failed_verification_rate, config.limits.max_tracked_clients);
     }
     if (!handler->by_path_.emplace(config.path, source.get()).second) {
       return absl::InvalidArgumentError(
@@ -169,16 +180,22 @@ std::optional<HttpReply> WebhookHandler::Admit(WebhookRequest* request_ptr) {
     return reply;
   }
   if (!source->allowlist.Allows(request.client_ip)) return JsonErrorReply(403, "forbidden", "");
-  // The client's own bucket first, so one noisy client cannot drain the
+  // A client that keeps failing verification is refused before its body is
+  // read; this only looks at its bucket (Process spends it on a failure).
+  if (source->failed_verification_rate != nullptr) {
+    const absl::Duration wait =
+        source->failed_verification_rate->WaitTime(request.client_ip, request.received_at);
+    if (wait > absl::ZeroDuration()) {
+      return RateLimited(wait, "failed-verification",
+                         "too many requests from this client failed verification");
+    }
+  }
+  // The client's own bucket next, so one noisy client cannot drain the
   // source's bucket with requests that would be refused anyway.
   if (source->per_client_rate != nullptr) {
     const absl::Duration wait =
         source->per_client_rate->TryTake(request.client_ip, request.received_at);
     if (wait > absl::ZeroDuration()) return RateLimited(wait, "per-client");
-  }
-  if (source->rate != nullptr) {
-    const absl::Duration wait = source->rate->TryTake(request.received_at);
-    if (wait > absl::ZeroDuration()) return RateLimited(wait, "source");
   }
   if (request.content_length.has_value() &&
       *request.content_length > source->config.limits.max_body_bytes) {
@@ -191,7 +208,19 @@ std::optional<HttpReply> WebhookHandler::Admit(WebhookRequest* request_ptr) {
                               : absl::StrCat("Content-Type must be application/json, got \"",
                                              request.content_type, "\""));
   }
+  if (source->rate != nullptr) {
+    const absl::Duration wait = source->rate->TryTake(request.received_at);
+    // Reserved last, so no other refusal spends it, and here, so a sender
+    // over the source's rate is refused before its body is read; Process
+    // gives it back when the request turns out not to be the source's.
+    if (wait > absl::ZeroDuration()) return RateLimited(wait, "source");
+  }
   return std::nullopt;
+}
+
+void WebhookHandler::Abandon(const WebhookRequest& request) {
+  const Source* source = Find(request.path);
+  if (source != nullptr && source->rate != nullptr) source->rate->Refund();
 }
 
 HttpReply WebhookHandler::Process(WebhookRequest* request_ptr) {
@@ -202,7 +231,10 @@ HttpReply WebhookHandler::Process(WebhookRequest* request_ptr) {
   }
   const SourceConfig& config = source->config;
   request.source = config.name;
-  if (request.body.size() > config.limits.max_body_bytes) return PayloadTooLarge();
+  if (request.body.size() > config.limits.max_body_bytes) {
+    if (source->rate != nullptr) source->rate->Refund();
+    return PayloadTooLarge();
+  }
 
   VerificationInput input;
   input.body = request.body;
@@ -210,6 +242,12 @@ HttpReply WebhookHandler::Process(WebhookRequest* request_ptr) {
   input.query_parameters = &request.query_parameters;
   input.now = request.received_at;
   if (absl::Status verified = source->verifier->Verify(input); !verified.ok()) {
+    // Not the source's request: its token goes back, and the failure is
+    // charged to the client's own failed-verification bucket.
+    if (source->rate != nullptr) source->rate->Refund();
+    if (source->failed_verification_rate != nullptr) {
+      source->failed_verification_rate->TryTake(request.client_ip, request.received_at);
+    }
     // The reason goes to the log only; the sender learns nothing.
     LogWarning(absl::StrCat("source \"", config.name, "\": refused a webhook from ",
                             request.client_ip, ": ", verified.message()));

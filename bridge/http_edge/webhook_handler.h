@@ -1,9 +1,24 @@
 // WebhookHandler: the pure request -> reply logic of the webhook sources.
 // Each configured source has its own path, IP allowlist, rate limits, body
-// and JSON-depth limits, verifier and mapping. Checks run in this order:
-// path/method, allowlist, rate limit, size, content type, verification,
-// JSON depth, conversion, durable append (deduplicated per source). Knows nothing of sockets or of
+// and JSON-depth limits, verifier and mapping. Knows nothing of sockets or of
 // the HTTP library, so it is unit-testable.
+//
+// Order of the checks. Admit, before the body is read:
+//   1. path (404), method (405), IP allowlist (403);
+//   2. the client's failed-verification bucket (429 when this client IP has
+//      failed verification too often lately; only looked at, not spent);
+//   3. the client's per_client_rate bucket (429; spent);
+//   4. Content-Length (413) and Content-Type (415);
+//   5. the source's rate bucket (429; a token is reserved).
+// Process, once the body is read:
+//   6. body size (413; the reserved token is given back);
+//   7. verification (401): on failure the source's token is given back and
+//      one token of the client's failed-verification bucket is spent, so
+//      forged requests never use up the real sender's budget and a client
+//      that keeps failing gets 429 at step 2;
+//   8. JSON depth, conversion, dedup key, durable append (the token stays
+//      spent: the request was the source's).
+
 #ifndef REFIR_BRIDGE_HTTP_EDGE_WEBHOOK_HANDLER_H_
 #define REFIR_BRIDGE_HTTP_EDGE_WEBHOOK_HANDLER_H_
 
@@ -48,7 +63,8 @@ class WebhookHandler {
   // The checks that need no body (path/method, allowlist, rate limits,
   // Content-Length against the source's limit, content type), so the edge
   // can refuse a request before reading its body. A reply means refused;
-  // nullopt means go on with Process. Takes rate-limit tokens. Stamps the
+  // nullopt means go on with Process. Takes rate-limit tokens (Process
+  // gives the source's back when verification fails). Stamps the
   // name of the source serving the path on `request`.
   std::optional<HttpReply> Admit(WebhookRequest* request);
 
@@ -56,6 +72,11 @@ class WebhookHandler {
   // JSON depth, conversion, dedup key, append. Stamps the source's name on
   // `request` (which is left intact for the access log).
   HttpReply Process(WebhookRequest* request);
+
+  // For a request Admit let through whose body could not be read (too
+  // large, cut off, timed out): gives back the source rate token Admit
+  // reserved, as the request was never shown to be the source's.
+  void Abandon(const WebhookRequest& request);
 
   // Body limit of the source at `path`; 0 when no source serves it.
   size_t BodyLimit(const std::string& path) const;

@@ -23,16 +23,28 @@ absl::Duration TokenBucket::TryTake(absl::Time now) {
     tokens_ -= 1;
     return absl::ZeroDuration();
   }
-  const double wait_seconds = (1 - tokens_) / per_second_;
-  // Never zero: zero means "taken".
-  return std::max(absl::Seconds(wait_seconds), absl::Nanoseconds(1));
+  return WaitTime(now);
 }
+
+absl::Duration TokenBucket::WaitTime(absl::Time now) const {
+  const double tokens = TokensAt(now);
+  if (tokens >= 1) return absl::ZeroDuration();
+  // Never zero when short: zero means "available".
+  return std::max(absl::Seconds((1 - tokens) / per_second_), absl::Nanoseconds(1));
+}
+
+void TokenBucket::Refund() { tokens_ = std::min(burst_, tokens_ + 1); }
 
 bool TokenBucket::IsFull(absl::Time now) const { return TokensAt(now) >= burst_; }
 
 absl::Duration RateLimiter::TryTake(absl::Time now) {
   absl::MutexLock lock(&mu_);
   return bucket_.TryTake(now);
+}
+
+void RateLimiter::Refund() {
+  absl::MutexLock lock(&mu_);
+  bucket_.Refund();
 }
 
 ClientRateLimiter::ClientRateLimiter(const RateLimitConfig& config, size_t max_clients)
@@ -46,6 +58,13 @@ absl::Duration ClientRateLimiter::TryTake(absl::string_view client_ip, absl::Tim
     it = buckets_.emplace(std::string(client_ip), TokenBucket(config_, now)).first;
   }
   return it->second.TryTake(now);
+}
+
+absl::Duration ClientRateLimiter::WaitTime(absl::string_view client_ip, absl::Time now) const {
+  absl::MutexLock lock(&mu_);
+  auto it = buckets_.find(client_ip);
+  if (it == buckets_.end()) return absl::ZeroDuration();
+  return it->second.WaitTime(now);
 }
 
 size_t ClientRateLimiter::tracked_clients() const {

@@ -28,6 +28,12 @@ class TokenBucket {
   // adds no tokens.
   absl::Duration TryTake(absl::Time now);
 
+  // How long until a token will be available (zero: one is); takes nothing.
+  absl::Duration WaitTime(absl::Time now) const;
+
+  // Gives back one token taken by TryTake (never above the burst).
+  void Refund();
+
   // True when the bucket has refilled completely by `now`: forgetting it
   // then changes nothing.
   bool IsFull(absl::Time now) const;
@@ -49,6 +55,9 @@ class RateLimiter {
   // Full until first used.
   explicit RateLimiter(const RateLimitConfig& config) : bucket_(config, absl::InfinitePast()) {}
   absl::Duration TryTake(absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
+  // Gives back a token TryTake took, for a request that turned out not to
+  // be the source's (it failed verification).
+  void Refund() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   absl::Mutex mu_;
@@ -62,6 +71,10 @@ class ClientRateLimiter {
  public:
   ClientRateLimiter(const RateLimitConfig& config, size_t max_clients);
   absl::Duration TryTake(absl::string_view client_ip, absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
+  // How long until `client_ip` will have a token (zero: it has one, or is
+  // not tracked); takes nothing and tracks no new client.
+  absl::Duration WaitTime(absl::string_view client_ip, absl::Time now) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   size_t tracked_clients() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:

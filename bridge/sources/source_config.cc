@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "bridge/common/read_small_file.h"
@@ -65,6 +66,23 @@ bool IsValidPath(absl::string_view path) {
     }
   }
   return true;
+}
+
+// A schema error of the protobuf JSON parser, safe to print: it quotes the
+// offending value or unknown key, and under "verification" that may be a
+// secret pasted inline instead of {"file": ...} or {"env": ...}. Then only
+// the location is kept.
+std::string SafeSchemaProblem(absl::string_view message) {
+  if (!absl::StrContains(message, "(verification")) return std::string(message);
+  const size_t open = message.find('(');
+  const size_t close = message.find(')', open);
+  const absl::string_view location = close == absl::string_view::npos
+                                         ? absl::string_view("verification")
+                                         : message.substr(open + 1, close - open - 1);
+  return absl::StrCat(location,
+                      ": not valid here (a secret is given as {\"file\": \"<path>\"} or "
+                      "{\"env\": \"<VARIABLE>\"}); the value is not repeated, as it may be a "
+                      "secret");
 }
 
 absl::StatusOr<std::string> ResolveSecret(const pb::Secret& secret, absl::string_view field,
@@ -210,6 +228,10 @@ absl::Status ConvertLimits(const pb::Limits& in, const SourceErrors& errors, Sou
     REFIR_RETURN_IF_ERROR(
         ConvertRate(in.per_client_rate(), "per_client_rate", errors, &out->per_client_rate));
   }
+  if (in.has_failed_verification_rate()) {
+    REFIR_RETURN_IF_ERROR(ConvertRate(in.failed_verification_rate(), "failed_verification_rate",
+                                      errors, &out->failed_verification_rate));
+  }
   if (in.has_max_tracked_clients()) {
     if (!in.has_per_client_rate()) {
       return errors.Error("limits.max_tracked_clients", "only applies with per_client_rate");
@@ -344,8 +366,8 @@ absl::StatusOr<std::vector<SourceConfig>> ParseSourcesJson(absl::string_view jso
     const auto parsed =
         google::protobuf::util::JsonStringToMessage(element.dump(), &source, options);
     if (!parsed.ok()) {
-      return errors.Error("schema",
-                          absl::string_view(parsed.message().data(), parsed.message().size()));
+      return errors.Error("schema", SafeSchemaProblem(absl::string_view(parsed.message().data(),
+                                                                        parsed.message().size())));
     }
     REFIR_ASSIGN_OR_RETURN(SourceConfig config, ConvertSource(source, i, defaults, load_secret));
     if (auto [it, inserted] = names.emplace(config.name, i); !inserted) {

@@ -49,6 +49,9 @@ struct SourceLimits {
   uint32_t max_json_depth = 64;
   RateLimitConfig rate;
   RateLimitConfig per_client_rate;
+  // Requests that fail verification, per client IP: spent only by failures,
+  // checked before the body is read (bridge/http_edge/webhook_handler.h).
+  RateLimitConfig failed_verification_rate = {0.1, 10};
   uint32_t max_tracked_clients = 10000;
 };
 

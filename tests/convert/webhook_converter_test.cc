@@ -108,6 +108,37 @@ TEST(WebhookConverterTest, ConflictingRepeatedWebhookIdRejected) {
   EXPECT_EQ(same->id(), "a");
 }
 
+TEST(WebhookConverterTest, SvixIdIsTheEventIdAndKeptInHeaders) {
+  absl::StatusOr<v1::Event> event = WebhookConverter().Convert(MakeRequest(
+      "{}", {{"Svix-Id", "msg_2x"}, {"svix-timestamp", "1700000000"}, {"svix-signature", "v1,x"}}));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->id(), "msg_2x");
+  EXPECT_EQ(event->headers().at("svix-id"), "msg_2x");
+  EXPECT_EQ(event->headers().at("svix-timestamp"), "1700000000");
+  EXPECT_EQ(event->headers().count("svix-signature"), 0u);
+}
+
+TEST(WebhookConverterTest, SvixIdIsValidatedLikeWebhookId) {
+  absl::StatusOr<v1::Event> event =
+      WebhookConverter().Convert(MakeRequest("{}", {{"svix-id", "has space"}}));
+  ASSERT_FALSE(event.ok());
+  EXPECT_EQ(ReasonOf(event.status()), "invalid_header");
+  EXPECT_THAT(std::string(event.status().message()), HasSubstr("svix-id"));
+}
+
+TEST(WebhookConverterTest, WebhookIdAndSvixIdMustAgree) {
+  WebhookConverter converter;
+  absl::StatusOr<v1::Event> same =
+      converter.Convert(MakeRequest("{}", {{"webhook-id", "m1"}, {"svix-id", "m1"}}));
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->id(), "m1");
+  absl::StatusOr<v1::Event> differ =
+      converter.Convert(MakeRequest("{}", {{"webhook-id", "m1"}, {"svix-id", "m2"}}));
+  ASSERT_FALSE(differ.ok());
+  EXPECT_EQ(ReasonOf(differ.status()), "invalid_header");
+  EXPECT_THAT(std::string(differ.status().message()), HasSubstr("svix-id"));
+}
+
 void ExpectInvalidJson(const std::string& body, const std::string& message_part = "") {
   absl::StatusOr<v1::Event> event = WebhookConverter().Convert(MakeRequest(body));
   ASSERT_FALSE(event.ok()) << "accepted: " << body.substr(0, 40);

@@ -53,7 +53,7 @@ TEST_F(GrpcSecurityTest, PlaintextTlsAndMutualTls) {
   EXPECT_NE(plain->credentials, nullptr);
   EXPECT_EQ(plain->authorizer, nullptr);
 
-  absl::StatusOr<GrpcSecurity> tls = LoadGrpcSecurity(Tls(), "0.0.0.0");
+  absl::StatusOr<GrpcSecurity> tls = LoadGrpcSecurity(Tls(), "127.0.0.1");
   ASSERT_TRUE(tls.ok()) << tls.status();
   EXPECT_EQ(tls->description, "TLS");
 
@@ -74,6 +74,34 @@ TEST_F(GrpcSecurityTest, TokensAlone) {
   ASSERT_NE(security->authorizer, nullptr);
   EXPECT_EQ(security->authorizer->size(), 1u);
   EXPECT_EQ(security->description, "plaintext, bearer tokens required (1 configured)");
+}
+
+TEST_F(GrpcSecurityTest, RemoteWithoutAuthenticationIsRefused) {
+  for (const char* address : {"0.0.0.0", "[::]", "10.0.0.1", "example.com"}) {
+    for (const GrpcSecurityOptions& options : {GrpcSecurityOptions(), Tls()}) {
+      absl::StatusOr<GrpcSecurity> refused = LoadGrpcSecurity(options, address);
+      ASSERT_FALSE(refused.ok()) << address;
+      EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+      const std::string message(refused.status().message());
+      EXPECT_THAT(message, HasSubstr(absl::StrCat("--grpc_address=", address)));
+      EXPECT_THAT(message, HasSubstr("--grpc_tokens_file"));
+      EXPECT_THAT(message, HasSubstr("--grpc_tls_client_ca_file"));
+      EXPECT_THAT(message, HasSubstr("--grpc_allow_insecure_remote"));
+    }
+  }
+  // Loopback needs nothing.
+  for (const char* address : {"127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost"}) {
+    EXPECT_TRUE(LoadGrpcSecurity({}, address).ok()) << address;
+  }
+}
+
+// The warning it logs is checked end to end (grpc_security_e2e_test).
+TEST_F(GrpcSecurityTest, RemoteWithoutAuthenticationStartsWhenAllowed) {
+  GrpcSecurityOptions options;
+  options.allow_insecure_remote = true;
+  absl::StatusOr<GrpcSecurity> security = LoadGrpcSecurity(options, "0.0.0.0");
+  ASSERT_TRUE(security.ok()) << security.status();
+  EXPECT_EQ(security->description, "plaintext");
 }
 
 TEST_F(GrpcSecurityTest, CertificateAndKeyGoTogether) {

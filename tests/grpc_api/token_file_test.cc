@@ -39,14 +39,20 @@ TEST(TokenFileTest, ErrorsNameTheLineAndNeverTheToken) {
       {"# only a comment\n\n", "the file has no tokens"},
       {good + "b b-token-0123456789abc\n", "line 2: expected 3 fields"},
       {good + "b b-token-0123456789abc g extra\n", "line 2: expected 3 fields"},
-      {good + "b/c b-token-0123456789abc g\n", "line 2: token name \"b/c\" may only contain"},
-      {good + "b b-token-012 g\n", "line 2: token \"b\": the token must be at least 16"},
-      {good + "b b-token-0123456789abc# g\n", "line 2: token \"b\": the token may only contain"},
-      {good + "b b-token-0123456789abc g,,h\n", "line 2: token \"b\": consumer group name must be"},
-      {good + "b b-token-0123456789abc *,g\n", "line 2: token \"b\": \"*\" (every group)"},
-      {good + "a b-token-0123456789abc g\n", "line 2: token name \"a\" is already used on line 1"},
+      {good + "b/c b-token-0123456789abc g\n", "line 2: the name (first field) must be 1 to 64"},
+      {good + "b b-token-012 g\n",
+       "line 2: the token (second field): the token must be at least 16"},
+      {good + "b b-token-0123456789abc# g\n",
+       "line 2: the token (second field): the token may only contain"},
+      {good + "b b-token-0123456789abc g,,h\n",
+       "line 2: the groups (third field): group 2 is not a consumer group name"},
+      {good + "b b-token-0123456789abc *,g\n", "line 2: the groups (third field): \"*\""},
+      {good + "b b-token-0123456789abc g,g\n",
+       "line 2: the groups (third field): group 2 is listed twice"},
+      {good + "a b-token-0123456789abc g\n",
+       "line 2: the name (first field) is already used on line 1"},
       {"\n" + good + "b a-token-0123456789abc h\n",
-       "line 3: token \"b\" has the same token as line 2"},
+       "line 3: the token (second field) is the same as on line 2"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<std::vector<TokenGrant>> grants = ParseTokenFile(c.contents);
@@ -54,6 +60,29 @@ TEST(TokenFileTest, ErrorsNameTheLineAndNeverTheToken) {
     EXPECT_THAT(grants.status().message(), HasSubstr(c.error));
     EXPECT_THAT(grants.status().message(), Not(HasSubstr("token-0123")));
   }
+}
+
+// Columns in the wrong order: whichever field holds the token, the error
+// names the line and the field by position and never quotes the token.
+TEST(TokenFileTest, SwappedColumnsNeverEchoTheToken) {
+  for (const std::string& token :
+       {std::string("3q2+7wZm9vYmFyYmF6cXV4/x=="), std::string("Zm9vYmFyYmF6cXV4cXV1eA"),
+        std::string("plain-token-0123456789")}) {
+    for (const std::string& line :
+         {token + " billing billing", token + " billing-consumer-name billing",
+          "billing billing " + token, "billing,ops billing " + token,
+          "billing " + token + ",x " + token + "z", token + " " + token + " *"}) {
+      absl::StatusOr<std::vector<TokenGrant>> grants = ParseTokenFile(line + "\n");
+      if (grants.ok()) continue;  // e.g. an alphanumeric token that is also a valid name
+      const std::string message(grants.status().message());
+      EXPECT_THAT(message, HasSubstr("line 1: ")) << line;
+      EXPECT_THAT(message, Not(HasSubstr(token.substr(0, 10)))) << message;
+    }
+  }
+  absl::StatusOr<std::vector<TokenGrant>> swapped =
+      ParseTokenFile("3q2+7wZm9vYmFyYmF6cXV4/x== billing billing\n");
+  ASSERT_FALSE(swapped.ok());
+  EXPECT_THAT(swapped.status().message(), HasSubstr("wrong order"));
 }
 
 TEST(TokenFileTest, LoadNamesTheFlagAndPath) {

@@ -1,4 +1,4 @@
-// Unit tests of dedup key derivation (webhook-id, JSON field, body SHA-256).
+// Unit tests of dedup key derivation (webhook-id/svix-id, JSON field, body SHA-256).
 #include "bridge/http_edge/dedup_key.h"
 
 #include <string>
@@ -42,6 +42,21 @@ TEST(DedupKeyTest, NoWebhookIdMeansNoDedup) {
       DedupKeyFor(By(DedupConfig::By::kWebhookId), Request("{}", {{"X-Other", "wh_1"}}));
   ASSERT_TRUE(key.ok()) << key.status();
   EXPECT_EQ(key->key, "");
+}
+
+TEST(DedupKeyTest, SvixIdIsTheSameKeyAsWebhookId) {
+  const DedupConfig config = By(DedupConfig::By::kWebhookId);
+  absl::StatusOr<DedupKey> svix = DedupKeyFor(config, Request("{}", {{"Svix-Id", "msg_1"}}));
+  ASSERT_TRUE(svix.ok()) << svix.status();
+  EXPECT_EQ(svix->key, "refir|webhook_id|msg_1");
+  EXPECT_EQ(svix->key, DedupKeyFor(config, Request("{}", {{"webhook-id", "msg_1"}}))->key);
+}
+
+TEST(DedupKeyTest, WebhookIdWinsOverSvixId) {
+  absl::StatusOr<DedupKey> key = DedupKeyFor(
+      By(DedupConfig::By::kWebhookId), Request("{}", {{"svix-id", "s"}, {"webhook-id", "w"}}));
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->key, "refir|webhook_id|w");
 }
 
 TEST(DedupKeyTest, NoneNeverDedups) {

@@ -2,6 +2,7 @@
 // the order of the checks, allowlists, rate limits, body and depth limits,
 // verification (with a fake verifier) and the two mappings.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -155,48 +156,51 @@ TEST_F(WebhookSourcesTest, ChecksRunInOrder) {
   EXPECT_EQ(forbidden.status, 403);
   EXPECT_EQ(forbidden.body, R"({"error":"forbidden"})");
 
-  // 3. size before content type; the allowed client takes a token (1 of 3).
+  // 3. size before content type; refusals before verification spend no
+  // token of the source's rate.
   request.client_ip = "10.1.2.3";
   EXPECT_EQ(handler_->Handle(request).status, 413);
 
-  // 4. content type before verification (token 2 of 3).
+  // 4. content type before verification.
   request.body = deep;
   request.content_length = deep.size();
   HttpReply unsupported = handler_->Handle(request);
   EXPECT_EQ(unsupported.status, 415);
   EXPECT_EQ(verifier_.calls, 0);
 
-  // 5. verification before the JSON depth (token 3 of 3): 401, no detail.
+  // 5. verification before the JSON depth: 401, no detail; the source's
+  // token is given back.
   request.content_type = "application/json";
   HttpReply unauthenticated = handler_->Handle(request);
   EXPECT_EQ(unauthenticated.status, 401);
   EXPECT_EQ(unauthenticated.body, R"({"error":"unauthenticated"})");
   EXPECT_EQ(verifier_.calls, 1);
 
-  // 6. the rate limit comes before size, type and verification: the bucket
-  // is empty now.
+  // 6. verified, then too deep; these spend the source's tokens (3 of 3).
+  verifier_.result = absl::OkStatus();
+  for (int i = 0; i < 3; ++i) {
+    HttpReply too_deep = handler_->Handle(request);
+    EXPECT_EQ(too_deep.status, 400);
+    EXPECT_EQ(ErrorOf(too_deep), "json_too_deep");
+  }
+  EXPECT_EQ(verifier_.calls, 4);
+
+  // 7. the rate limit comes before verification: the bucket is empty now.
   HttpReply limited = handler_->Handle(request);
   EXPECT_EQ(limited.status, 429);
   EXPECT_EQ(ErrorOf(limited), "rate_limited");
   EXPECT_EQ(HeaderOf(limited, "Retry-After"), "1");
-  EXPECT_EQ(verifier_.calls, 1);
+  EXPECT_EQ(verifier_.calls, 4);
 
-  // 7. one second later: verified, then too deep.
-  verifier_.result = absl::OkStatus();
+  // 8. one second later: parsing.
   request.received_at = kNow + absl::Seconds(1);
-  HttpReply too_deep = handler_->Handle(request);
-  EXPECT_EQ(too_deep.status, 400);
-  EXPECT_EQ(ErrorOf(too_deep), "json_too_deep");
-
-  // 8. then parsing.
-  request.received_at = kNow + absl::Seconds(2);
   request.body = "[[1]";
   HttpReply invalid = handler_->Handle(request);
   EXPECT_EQ(invalid.status, 400);
   EXPECT_EQ(ErrorOf(invalid), "invalid_json");
 
   // 9. and finally stored.
-  request.received_at = kNow + absl::Seconds(3);
+  request.received_at = kNow + absl::Seconds(2);
   request.body = R"({"a":[1]})";
   EXPECT_EQ(handler_->Handle(request).status, 200);
   EXPECT_EQ(journal_.appended.size(), 1u);
@@ -228,6 +232,8 @@ TEST_F(WebhookSourcesTest, SourcesHaveTheirOwnLimits) {
   const std::string body = R"({"topic":"long"})";
   EXPECT_EQ(handler_->Handle(Post("/hooks/shop", body)).status, 413);
   EXPECT_EQ(handler_->Handle(Post("/webhook", body)).status, 200);
+  // The 413 spent no token of the shop's one; this does.
+  EXPECT_EQ(handler_->Handle(Post("/hooks/shop", "{}")).status, 200);
   // The shop bucket is empty; the refir source has no limit.
   EXPECT_EQ(handler_->Handle(Post("/hooks/shop", "{}")).status, 429);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(handler_->Handle(Post("/webhook", "{}")).status, 200);
@@ -257,6 +263,70 @@ TEST_F(WebhookSourcesTest, PerClientRateLimitsEachAddressSeparately) {
   // 0.5 tokens per second: the next one is 2 s away.
   EXPECT_EQ(HeaderOf(limited, "Retry-After"), "2");
   EXPECT_EQ(handler_->Handle(Post("/webhook", "{}", "192.0.2.2")).status, 200);
+}
+
+// Forged requests (failing verification) must not spend the source's
+// budget: five of them, then the real sender still gets its burst.
+TEST_F(WebhookSourcesTest, FailedVerificationsDoNotSpendTheSourceRate) {
+  SourceConfig config = Refir();
+  config.limits.rate = RateLimitConfig{1, 2};
+  Make({config});
+  verifier_.result = absl::UnauthenticatedError("bad signature");
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(handler_->Handle(Post("/webhook", "{}", "198.51.100.66")).status, 401);
+  }
+  verifier_.result = absl::OkStatus();
+  EXPECT_EQ(handler_->Handle(Post("/webhook", "{}", "192.0.2.1")).status, 200);
+  EXPECT_EQ(handler_->Handle(Post("/webhook", "{}", "192.0.2.1")).status, 200);
+  // The bucket is real: the third in the same instant is over the rate.
+  EXPECT_EQ(handler_->Handle(Post("/webhook", "{}", "192.0.2.1")).status, 429);
+}
+
+TEST_F(WebhookSourcesTest, RepeatedFailedVerificationIs429BeforeTheBody) {
+  SourceConfig config = Refir();
+  config.limits.failed_verification_rate = RateLimitConfig{0.5, 3};
+  Make({config});
+  verifier_.result = absl::UnauthenticatedError("bad signature");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(handler_->Handle(Post("/webhook", "{}", "198.51.100.66")).status, 401);
+  }
+  EXPECT_EQ(verifier_.calls, 3);
+  // Refused by Admit, before the body: the verifier is not asked again.
+  WebhookRequest request = Post("/webhook", "{}", "198.51.100.66");
+  std::optional<HttpReply> refused = handler_->Admit(&request);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 429);
+  EXPECT_EQ(ErrorOf(*refused), "rate_limited");
+  EXPECT_EQ(HeaderOf(*refused, "Retry-After"), "2");
+  EXPECT_EQ(verifier_.calls, 3);
+  // Other clients are not affected, and successes cost nothing.
+  verifier_.result = absl::OkStatus();
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(handler_->Handle(Post("/webhook", "{}", "192.0.2.1")).status, 200);
+  }
+  // Two seconds later the failing client has one attempt again.
+  WebhookRequest later = Post("/webhook", "{}", "198.51.100.66");
+  later.received_at = kNow + absl::Seconds(2);
+  EXPECT_EQ(handler_->Handle(later).status, 200);
+}
+
+TEST_F(WebhookSourcesTest, BodiesNeverVerifiedGiveTheSourceTokenBack) {
+  SourceConfig config = Refir();
+  config.limits.rate = RateLimitConfig{1, 1};
+  config.limits.max_body_bytes = 4;
+  Make({config});
+  // Cut off or too large while being read: the edge calls Abandon.
+  WebhookRequest cut = Post("/webhook", "{}");
+  ASSERT_FALSE(handler_->Admit(&cut).has_value());
+  handler_->Abandon(cut);
+  // Too large without a Content-Length: refused by Process.
+  WebhookRequest chunked = Post("/webhook", R"({"a":1})");
+  chunked.content_length.reset();
+  ASSERT_FALSE(handler_->Admit(&chunked).has_value());
+  EXPECT_EQ(handler_->Process(&chunked).status, 413);
+  // The one token is still there.
+  EXPECT_EQ(handler_->Handle(Post("/webhook", "{}")).status, 200);
+  EXPECT_EQ(handler_->Handle(Post("/webhook", "{}")).status, 429);
 }
 
 TEST_F(WebhookSourcesTest, DefaultDepthLimitIs64) {

@@ -48,6 +48,32 @@ TEST(DedupE2ETest, SameWebhookIdTwiceIsADuplicateOfTheFirst) {
   EXPECT_EQ(ListAllEvents(*stub).size(), 1u);
 }
 
+// Svix sends its ids as svix-id: the same dedup key and event id as
+// webhook-id.
+TEST(DedupE2ETest, SameSvixIdTwiceIsADuplicateOfTheFirst) {
+  BridgeProcess bridge(MakeTempDir());
+  ASSERT_TRUE(bridge.Start().ok());
+  HttpResult first = PostWebhook(bridge.http_port(), R"({"n":1})",
+                                 {{"svix-id", "msg_2a"}, {"svix-timestamp", "1700000000"}});
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.json["id"], "msg_2a");
+  HttpResult again = PostWebhook(bridge.http_port(), R"({"n":1})",
+                                 {{"svix-id", "msg_2a"}, {"svix-timestamp", "1700000060"}});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json["duplicate"], true);
+  EXPECT_EQ(again.json["sequence"], first.json["sequence"]);
+  auto stub = MakeStub(bridge.grpc_target());
+  std::vector<v1::Event> events = ListAllEvents(*stub);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].id(), "msg_2a");
+  EXPECT_EQ(events[0].headers().at("svix-id"), "msg_2a");
+  // webhook-id and svix-id that differ are refused.
+  HttpResult differ =
+      PostWebhook(bridge.http_port(), R"({"n":2})", {{"webhook-id", "a"}, {"svix-id", "b"}});
+  EXPECT_EQ(differ.status, 400) << differ.body;
+  EXPECT_EQ(differ.json["error"], "invalid_header");
+}
+
 TEST(DedupE2ETest, ByBodySha256) {
   BridgeProcess bridge(MakeTempDir(), {"--dedup_by=body_sha256"});
   ASSERT_TRUE(bridge.Start().ok());

@@ -2,6 +2,8 @@
 // real certificates made by the openssl CLI for each test: TLS, mutual TLS,
 // tokens with per-token consumer groups, their combinations, probes that stay
 // open without a token, and startup refusing bad files.
+#include <sys/stat.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
@@ -425,9 +427,83 @@ TEST_F(GrpcSecurityStartupTest, BadTokensFileNamesTheLineNotTheToken) {
                             "alpha alpha-token-0123456789 group-a\n"
                             "beta  short-secret  group-b\n"));
   const std::string log = StartupFailure({"--grpc_tokens_file=" + bad});
-  EXPECT_THAT(log, HasSubstr("--grpc_tokens_file \"" + bad + "\": line 3: token \"beta\""));
+  EXPECT_THAT(log, HasSubstr("--grpc_tokens_file \"" + bad +
+                             "\": line 3: the token (second field): the token must be at least"));
   EXPECT_THAT(log, Not(HasSubstr("short-secret")));
   EXPECT_THAT(log, Not(HasSubstr("alpha-token")));
+}
+
+// Token and name in the wrong columns: the error names the line and the
+// field, and never prints the token.
+TEST_F(GrpcSecurityStartupTest, SwappedTokensFileColumnsNeverPrintTheToken) {
+  const std::string swapped = dir_ + "/swapped-tokens";
+  ASSERT_TRUE(WriteTestFile(swapped, "k3Y+s3cr3t/t0ken-0123456789== billing billing\n"));
+  const std::string log = StartupFailure({"--grpc_tokens_file=" + swapped});
+  EXPECT_THAT(log, HasSubstr("--grpc_tokens_file \"" + swapped + "\": line 1: the name"));
+  EXPECT_THAT(log, HasSubstr("wrong order"));
+  EXPECT_THAT(log, Not(HasSubstr("s3cr3t")));
+}
+
+TEST_F(GrpcSecurityStartupTest, NonLoopbackWithoutAuthenticationIsRefused) {
+  for (const char* address : {"0.0.0.0", "[::]"}) {
+    const std::string log = StartupFailure({absl::StrCat("--grpc_address=", address)});
+    EXPECT_THAT(log,
+                HasSubstr(absl::StrCat("--grpc_address=", address, " is not a loopback address")));
+    EXPECT_THAT(log, HasSubstr("--grpc_tokens_file"));
+    EXPECT_THAT(log, HasSubstr("--grpc_allow_insecure_remote"));
+  }
+  // TLS alone authenticates the server, not the clients: still refused.
+  std::vector<std::string> tls = TlsFlags();
+  tls.push_back("--grpc_address=0.0.0.0");
+  EXPECT_THAT(StartupFailure(tls), HasSubstr("is not a loopback address"));
+}
+
+TEST_F(GrpcSecurityE2ETest, NonLoopbackStartsWithTokensMutualTlsOrTheFlag) {
+  std::vector<std::string> tokens = TokenFlags();
+  tokens.push_back("--grpc_address=0.0.0.0");
+  StartBridge(tokens);
+  EXPECT_EQ(ListEvents(*Stub(nullptr, kAlphaToken)).error_code(), grpc::StatusCode::OK);
+  ASSERT_TRUE(bridge_->Stop().ok());
+
+  std::vector<std::string> mutual = MutualTlsFlags();
+  mutual.push_back("--grpc_address=0.0.0.0");
+  StartBridge(mutual);
+  ASSERT_TRUE(bridge_->Stop().ok());
+
+  StartBridge({"--grpc_address=0.0.0.0", "--grpc_allow_insecure_remote", "--log_format=text"});
+  EXPECT_EQ(ListEvents(*Stub(nullptr)).error_code(), grpc::StatusCode::OK);
+  EXPECT_THAT(ReadTestFile(dir_ + "/bridge.stderr"),
+              HasSubstr("INSECURE: the gRPC API on --grpc_address=0.0.0.0 needs no "
+                        "authentication"));
+}
+
+TEST_F(GrpcSecurityE2ETest, TokensFileReadableByOthersIsAWarning) {
+  ASSERT_EQ(chmod(tokens_file_.c_str(), 0644), 0);
+  std::vector<std::string> flags = TokenFlags();
+  flags.push_back("--log_format=text");
+  StartBridge(flags);
+  const std::string log = ReadTestFile(dir_ + "/bridge.stderr");
+  EXPECT_THAT(
+      log, HasSubstr("--grpc_tokens_file \"" + tokens_file_ + "\" is readable by group or others"));
+  for (const char* token : {kAlphaToken, kBetaToken, kAdminToken}) {
+    EXPECT_THAT(log, Not(HasSubstr(token)));
+  }
+}
+
+TEST_F(GrpcSecurityStartupTest, TokensFileReadableByOthersIsRefusedWithTheFlag) {
+  ASSERT_EQ(chmod(tokens_file_.c_str(), 0640), 0);
+  const std::string log =
+      StartupFailure({"--grpc_tokens_file=" + tokens_file_, "--refuse_insecure_secret_files"});
+  EXPECT_THAT(log, HasSubstr("--grpc_tokens_file \"" + tokens_file_ +
+                             "\" is readable by group or others (mode 0640)"));
+  EXPECT_THAT(log, Not(HasSubstr(kAlphaToken)));
+  // chmod 600 is enough.
+  ASSERT_EQ(chmod(tokens_file_.c_str(), 0600), 0);
+  std::vector<std::string> flags = TokenFlags();
+  flags.push_back("--refuse_insecure_secret_files");
+  flags.push_back("--log_format=text");
+  StartBridge(flags);
+  EXPECT_THAT(ReadTestFile(dir_ + "/bridge.stderr"), Not(HasSubstr("readable by group")));
 }
 
 TEST_F(GrpcSecurityStartupTest, MissingTokensFile) {

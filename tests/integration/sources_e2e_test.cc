@@ -1,6 +1,8 @@
 // Several webhook sources from a --sources_file on the real bridge binary:
 // per-source paths and mappings (checked over gRPC), IP allowlist, rate
 // limit, JSON depth, token verification, and startup refusing a bad file.
+#include <sys/stat.h>
+
 #include <fstream>
 #include <memory>
 #include <string>
@@ -233,6 +235,81 @@ TEST(SourcesE2EStartupTest, BadSourcesFileStopsStartupNamingTheProblem) {
   EXPECT_EQ(exit_code, 2);
   EXPECT_THAT(log, ::testing::Contains(
                        HasSubstr("sources file \"/nonexistent/sources.json\": cannot open it")));
+}
+
+// Forged requests (a wrong token) must not spend the source's rate: the
+// real sender's next request is still 200. A client that keeps failing gets
+// 429 from its own failed-verification budget, before verification. (Every
+// test client is 127.0.0.1, so forger and sender share one address here.)
+TEST(SourcesE2EStartupTest, ForgedRequestsDoNotSpendTheSourcesRate) {
+  const std::string dir = MakeTempDir();
+  const std::string secret_file = WriteFile(dir, "token", "t0p-s3cret\n");
+  ASSERT_EQ(chmod(secret_file.c_str(), 0600), 0);
+  const std::string verification =
+      absl::StrCat(R"("verification":{"kind":"token","token_header":"Authorization",)",
+                   R"("secrets":[{"file":")", secret_file, R"("}]})");
+  // "ci": a small source rate; "ci2": no source rate, a small failed-
+  // verification budget (each source has its own).
+  const std::string sources = WriteFile(
+      dir, "sources.json",
+      absl::StrCat(R"({"sources":[{"name":"ci","path":"/hooks/ci",)", verification,
+                   R"(,"limits":{"rate":{"per_second":0.001,"burst":2}}},)",
+                   R"({"name":"ci2","path":"/hooks/ci2",)", verification,
+                   R"(,"limits":{"failed_verification_rate":{"per_second":0.001,"burst":3}}}]})"));
+  BridgeProcess bridge(dir, {absl::StrCat("--sources_file=", sources)});
+  ASSERT_TRUE(bridge.Start().ok());
+  auto post = [&](const std::string& path, const std::string& token) {
+    return SendHttp(bridge.http_port(), "POST", path, "{}", "application/json",
+                    {{"Authorization", "Bearer " + token}});
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(post("/hooks/ci", "forged").status, 401) << i;
+  // The real sender still has the whole burst of 2...
+  HttpResult real = post("/hooks/ci", "t0p-s3cret");
+  EXPECT_EQ(real.status, 200) << real.body;
+  EXPECT_EQ(post("/hooks/ci", "t0p-s3cret").status, 200);
+  // ...and the bucket is real: the third is over the rate.
+  HttpResult over = post("/hooks/ci", "t0p-s3cret");
+  EXPECT_EQ(over.status, 429);
+  EXPECT_THAT(over.body, HasSubstr("source rate limit"));
+
+  // A client that keeps failing verification: 401 three times, then 429
+  // before verification, whatever it sends.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(post("/hooks/ci2", "forged").status, 401) << i;
+  for (const char* token : {"forged", "t0p-s3cret"}) {
+    HttpResult limited = post("/hooks/ci2", token);
+    EXPECT_EQ(limited.status, 429) << limited.body;
+    EXPECT_EQ(limited.json["error"], "rate_limited");
+    EXPECT_THAT(limited.body, HasSubstr("failed verification"));
+    EXPECT_FALSE(limited.retry_after.empty());
+  }
+}
+
+TEST(SourcesE2EStartupTest, SecretFileReadableByOthersWarnsOrRefuses) {
+  const std::string dir = MakeTempDir();
+  const std::string secret_file = WriteFile(dir, "token", "t0p-s3cret\n");
+  ASSERT_EQ(chmod(secret_file.c_str(), 0644), 0);
+  const std::string sources = WriteFile(
+      dir, "sources.json",
+      absl::StrCat(R"({"sources":[{"name":"ci","path":"/hooks/ci","verification":{)",
+                   R"("kind":"token","token_header":"Authorization","secrets":[{"file":")",
+                   secret_file, R"("}]}}]})"));
+  {
+    BridgeProcess bridge(dir, {absl::StrCat("--sources_file=", sources), "--log_format=text"});
+    bridge.set_stderr_file(dir + "/warn.stderr");
+    ASSERT_TRUE(bridge.Start().ok());
+    const std::string log = bridge.CapturedStderr();
+    EXPECT_THAT(log, HasSubstr(absl::StrCat("secret file \"", secret_file,
+                                            "\" is readable by group or others")));
+    EXPECT_THAT(log, ::testing::Not(HasSubstr("t0p-s3cret")));
+  }
+  int exit_code = 0;
+  std::vector<std::string> log = FailedStartLog(
+      {absl::StrCat("--sources_file=", sources), "--refuse_insecure_secret_files"}, &exit_code);
+  EXPECT_EQ(exit_code, 2);
+  EXPECT_THAT(log, ::testing::Contains(HasSubstr(
+                       absl::StrCat("verification.secrets[0]: secret file \"", secret_file,
+                                    "\" is readable by group or others (mode 0644)"))));
+  for (const std::string& line : log) EXPECT_THAT(line, ::testing::Not(HasSubstr("t0p-s3cret")));
 }
 
 }  // namespace

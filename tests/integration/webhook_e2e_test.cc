@@ -1,5 +1,7 @@
 // Webhooks in over real HTTP, events out over a real gRPC channel, against
 // the real bridge binary.
+#include <sys/stat.h>
+
 #include <set>
 #include <string>
 #include <thread>
@@ -12,6 +14,55 @@
 
 namespace refir::bridge::testing {
 namespace {
+
+// Permission bits of `path`, or -1 when it does not exist.
+int ModeOf(const std::string& path) {
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) return -1;
+  return static_cast<int>(info.st_mode & 07777);
+}
+
+// journal.db and groups.db (and their -wal/-shm) hold webhook bodies: 0600
+// even in an existing data directory of mode 0755, and even when the test
+// process's umask is 0 (the bridge sets its own, and the mode explicitly).
+TEST(WebhookFilesE2ETest, DatabaseFilesAreOwnerOnlyInAnExisting0755Dir) {
+  const std::string dir = MakeTempDir();
+  ASSERT_EQ(chmod(dir.c_str(), 0755), 0);
+  const mode_t old_umask = umask(0);
+  BridgeProcess bridge(dir);
+  const absl::Status started = bridge.Start();
+  umask(old_umask);
+  ASSERT_TRUE(started.ok()) << started;
+  HttpResult stored = PostWebhook(bridge.http_port(), R"({"email":"a@example.com"})");
+  ASSERT_EQ(stored.status, 200) << stored.body;
+  for (const char* name : {"journal.db", "journal.db-wal", "groups.db", "groups.db-wal"}) {
+    EXPECT_EQ(ModeOf(absl::StrCat(dir, "/", name)), 0600) << name;
+  }
+  for (const char* name : {"journal.db-shm", "groups.db-shm"}) {
+    const int mode = ModeOf(absl::StrCat(dir, "/", name));
+    if (mode != -1) EXPECT_EQ(mode, 0600) << name;
+  }
+  ASSERT_TRUE(bridge.Stop().ok());
+}
+
+// An existing journal file readable by others is kept, with a warning.
+TEST(WebhookFilesE2ETest, ExistingWorldReadableJournalIsAWarning) {
+  const std::string dir = MakeTempDir();
+  {
+    BridgeProcess bridge(dir);
+    ASSERT_TRUE(bridge.Start().ok());
+    ASSERT_TRUE(bridge.Stop().ok());
+  }
+  const std::string journal = dir + "/journal.db";
+  ASSERT_EQ(chmod(journal.c_str(), 0644), 0);
+  BridgeProcess bridge(dir, {"--log_format=text"});
+  bridge.set_stderr_file(dir + "/bridge.stderr");
+  ASSERT_TRUE(bridge.Start().ok());
+  EXPECT_NE(bridge.CapturedStderr().find("database file \"" + journal +
+                                         "\" is readable by group or others"),
+            std::string::npos)
+      << bridge.CapturedStderr();
+}
 
 constexpr char kReferralBody[] =
     R"({"event":"referral_created","lead":{"id":18446744073709551615,"email":"lead@example.com",)"

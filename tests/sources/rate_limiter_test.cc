@@ -92,5 +92,29 @@ TEST(RateLimiterTest, SharedBucket) {
   EXPECT_EQ(limiter.TryTake(kStart), absl::Milliseconds(100));
 }
 
+TEST(RateLimiterTest, RefundGivesATokenBackUpToTheBurst) {
+  RateLimiter limiter(RateLimitConfig{1, 1});
+  EXPECT_EQ(limiter.TryTake(kStart), absl::ZeroDuration());
+  limiter.Refund();
+  EXPECT_EQ(limiter.TryTake(kStart), absl::ZeroDuration());
+  EXPECT_GT(limiter.TryTake(kStart), absl::ZeroDuration());
+  // Refunds beyond the burst are dropped.
+  limiter.Refund();
+  limiter.Refund();
+  EXPECT_EQ(limiter.TryTake(kStart), absl::ZeroDuration());
+  EXPECT_GT(limiter.TryTake(kStart), absl::ZeroDuration());
+}
+
+TEST(ClientRateLimiterTest, WaitTimeLooksWithoutTakingOrTracking) {
+  ClientRateLimiter limiter(RateLimitConfig{0.5, 1}, 10);
+  EXPECT_EQ(limiter.WaitTime("192.0.2.1", kStart), absl::ZeroDuration());
+  EXPECT_EQ(limiter.tracked_clients(), 0u);
+  EXPECT_EQ(limiter.TryTake("192.0.2.1", kStart), absl::ZeroDuration());
+  EXPECT_EQ(limiter.WaitTime("192.0.2.1", kStart), absl::Seconds(2));
+  EXPECT_EQ(limiter.WaitTime("192.0.2.1", kStart + absl::Seconds(1)), absl::Seconds(1));
+  EXPECT_EQ(limiter.WaitTime("192.0.2.1", kStart + absl::Seconds(2)), absl::ZeroDuration());
+  EXPECT_EQ(limiter.TryTake("192.0.2.1", kStart + absl::Seconds(2)), absl::ZeroDuration());
+}
+
 }  // namespace
 }  // namespace refir::bridge

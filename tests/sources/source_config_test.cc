@@ -237,6 +237,40 @@ TEST_F(SourceConfigTest, SecretsNeverAppearInErrors) {
   EXPECT_THAT(error, ::testing::Not(HasSubstr(kSwSecret)));
 }
 
+// A secret pasted into the file by mistake (instead of {"file": ...} or
+// {"env": ...}) is not echoed by the schema errors either.
+TEST_F(SourceConfigTest, InlineSecretsAreNotEchoed) {
+  for (const std::string& secrets :
+       {std::string(R"(["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])"),
+        std::string(R"([{"value":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}])"),
+        std::string(R"([{"file":{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw":1}}])"),
+        std::string(R"([{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw":"x"}])"),
+        std::string(R"([{"env":"A","file":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}])")}) {
+    const std::string error = ErrorFor(
+        R"({"name":"a","path":"/a","verification":{"kind":"standard_webhooks","secrets":)" +
+        secrets + "}}");
+    EXPECT_THAT(error, ::testing::Not(HasSubstr("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))) << error;
+    EXPECT_THAT(error, HasSubstr("source \"a\"")) << error;
+  }
+}
+
+TEST_F(SourceConfigTest, FailedVerificationRate) {
+  absl::StatusOr<std::vector<SourceConfig>> defaults =
+      Parse(R"({"sources":[{"name":"a","path":"/a"}]})");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ((*defaults)[0].limits.failed_verification_rate.per_second, 0.1);
+  EXPECT_EQ((*defaults)[0].limits.failed_verification_rate.burst, 10u);
+  absl::StatusOr<std::vector<SourceConfig>> set =
+      Parse(R"({"sources":[{"name":"a","path":"/a","limits":)"
+            R"({"failed_verification_rate":{"per_second":0.5,"burst":3}}}]})");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ((*set)[0].limits.failed_verification_rate.per_second, 0.5);
+  EXPECT_EQ((*set)[0].limits.failed_verification_rate.burst, 3u);
+  EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","limits":)"
+                       R"({"failed_verification_rate":{"per_second":0}}})"),
+              HasSubstr("limits.failed_verification_rate.per_second"));
+}
+
 TEST_F(SourceConfigTest, MappingErrors) {
   EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","mapping":{"kind":"xml"}})"),
               HasSubstr("mapping.kind: must be one of refir, generic; got \"xml\""));

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "bridge/common/private_file.h"
 #include "bridge/common/status_macros.h"
 
 namespace refir::bridge::sqlite {
@@ -166,6 +167,8 @@ absl::Status CheckSchemaVersion(absl::string_view name, const std::string& path,
 }
 
 absl::StatusOr<DbPtr> OpenWalDatabase(const WalDatabaseOptions& options) {
+  // 0600 whatever the umask: webhook bodies hold personal data.
+  CreatePrivateDbFile(options.path);
   absl::StatusOr<DbPtr> opened =
       OpenDb(options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options.busy_timeout_ms);
   if (!opened.ok()) return ExplainOpenFailure(opened.status(), options.path);
