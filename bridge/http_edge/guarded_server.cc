@@ -27,7 +27,11 @@ namespace {
 
 // A TLS connection refused at the connection limit gets at most this long
 // for its handshake, on the accept thread, before it is closed unanswered.
-constexpr absl::Duration kRefusalHandshake = absl::Milliseconds(250);
+constexpr absl::Duration kRefusalHandshake = absl::Milliseconds(100);
+// After a refusal handshake that failed, TLS refusals close at once for this
+// long: a client that stalls its handshakes costs the accept thread at most
+// kRefusalHandshake per kRefusalBackoff (10%), not every accept.
+constexpr absl::Duration kRefusalBackoff = absl::Seconds(1);
 
 absl::string_view ReasonPhrase(int status) {
   switch (status) {
@@ -129,8 +133,12 @@ void GuardedServer::Shutdown() {
 void GuardedServer::Refuse(int fd) {
   refused_connections_.fetch_add(1);
   if (options_.tls != nullptr) {
-    std::unique_ptr<TlsTransport> tls =
-        TlsHandshake(*options_.tls, fd, stop_fd_, absl::Now() + kRefusalHandshake);
+    const absl::Time now = absl::Now();
+    std::unique_ptr<TlsTransport> tls;
+    if (now >= polite_tls_refusals_resume_) {
+      tls = TlsHandshake(*options_.tls, fd, stop_fd_, now + kRefusalHandshake);
+      if (tls == nullptr) polite_tls_refusals_resume_ = absl::Now() + kRefusalBackoff;
+    }
     if (tls != nullptr) {
       Transport::Want want = Transport::Want::kNone;
       // A fresh connection's buffers take this whole; never waits.

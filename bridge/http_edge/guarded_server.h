@@ -87,6 +87,9 @@ class GuardedServer final : public httplib::Server {
   std::atomic<int64_t> refused_heads_{0};
   std::atomic<int64_t> failed_handshakes_{0};
   const std::string too_many_connections_;
+  // Accept thread only (Refuse): until then, TLS connections over the limit
+  // are closed without a handshake, as a recent refusal handshake stalled.
+  absl::Time polite_tls_refusals_resume_ = absl::InfinitePast();
 };
 
 }  // namespace refir::bridge

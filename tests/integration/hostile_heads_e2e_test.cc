@@ -279,12 +279,23 @@ TEST(HostileHeadsE2e, TlsHandshakeThatNeverComesIsCutOffAndTheLimitRefuses) {
     silent.push_back(Peer::Open(port, /*tls=*/false));
     ASSERT_NE(silent.back(), nullptr);
   }
-  absl::SleepFor(absl::Milliseconds(200));  // let the workers pick them up
+  const absl::Time held_by = absl::Now() + absl::Seconds(10);
+  while (MetricValue(bridge.admin_port(), "refir_bridge_http_connections_open") < 4 &&
+         absl::Now() < held_by) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(MetricValue(bridge.admin_port(), "refir_bridge_http_connections_open"), 4);
   std::unique_ptr<Peer> excess = Peer::Open(port, /*tls=*/true);
   ASSERT_NE(excess, nullptr);
   const std::string refused = excess->ReadAll();
   EXPECT_TRUE(absl::StartsWith(refused, "HTTP/1.1 503 ")) << refused;
   EXPECT_TRUE(absl::StrContains(refused, R"("error":"too_many_connections")")) << refused;
+  // An excess connection that stalls its handshake is cut off, and for the
+  // next second excess TLS connections are closed without one.
+  std::unique_ptr<Peer> stalling = Peer::Open(port, /*tls=*/false);
+  ASSERT_NE(stalling, nullptr);
+  EXPECT_EQ(stalling->ReadAll(), "");
+  EXPECT_EQ(Peer::Open(port, /*tls=*/true), nullptr);
   // The silent ones never handshake: closed after the 1 s deadline.
   for (auto& peer : silent) EXPECT_EQ(peer->ReadAll(), "");
   httplib::SSLClient client("127.0.0.1", port);
