@@ -16,13 +16,6 @@
 namespace refir::bridge {
 namespace {
 
-int PollMillis(absl::Duration timeout) {
-  if (timeout <= absl::ZeroDuration()) return 0;
-  // Round up so a wait never ends just before its deadline.
-  return static_cast<int>(std::min<int64_t>(
-      absl::ToInt64Milliseconds(timeout + absl::Milliseconds(1) - absl::Nanoseconds(1)), 1 << 30));
-}
-
 // As httplib does: numeric host and port of a socket address.
 void IpAndPort(const sockaddr_storage& addr, socklen_t length, std::string& ip, int& port) {
   if (addr.ss_family == AF_INET) {
@@ -82,16 +75,8 @@ bool ConnectionStream::Stopping() const {
 }
 
 bool ConnectionStream::PollFor(short events, absl::Duration timeout, bool wake_on_stop) const {
-  pollfd fds[2] = {{fd_, events, 0}, {stop_fd_, POLLIN, 0}};
-  const nfds_t count = stop_fd_ < 0 || !wake_on_stop ? 1 : 2;
-  const absl::Time until = absl::Now() + timeout;
-  while (true) {
-    const int ready = ::poll(fds, count, PollMillis(until - absl::Now()));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return false;
-    // A request already arriving is served (the caller closes after it).
-    return fds[0].revents != 0;
-  }
+  // A request already arriving is served (the caller closes after it).
+  return PollUntil(fd_, events, wake_on_stop ? stop_fd_ : -1, absl::Now() + timeout);
 }
 
 ConnectionStream::Wait ConnectionStream::WaitForRequest(absl::Duration idle) {

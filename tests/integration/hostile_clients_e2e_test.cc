@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "tests/integration/bridge_probes.h"
 #include "tests/integration/bridge_process.h"
 #include "tests/integration/test_clients.h"
 
@@ -42,21 +43,6 @@ int Connect(int port) {
     return -1;
   }
   return fd;
-}
-
-// The value of a sample line `name value` in the bridge's /metrics, or -1.
-double MetricValue(int admin_port, const std::string& name) {
-  httplib::Client client("127.0.0.1", admin_port);
-  client.set_connection_timeout(5);  // httplib's default is 300 s
-  client.set_read_timeout(5);
-  auto res = client.Get("/metrics");
-  if (!res || res->status != 200) return -1;
-  const std::string prefix = name + " ";
-  for (absl::string_view line : absl::StrSplit(res->body, '\n')) {
-    double value = 0;
-    if (absl::ConsumePrefix(&line, prefix) && absl::SimpleAtod(line, &value)) return value;
-  }
-  return -1;
 }
 
 bool Readable(int fd, int timeout_ms) {

@@ -24,6 +24,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/integration/bridge_probes.h"
 #include "tests/integration/bridge_process.h"
 #include "tests/integration/group_test_clients.h"
 #include "tests/integration/test_clients.h"
@@ -34,22 +35,6 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr int kMaxAckIds = 10000;
-
-// A value in kB from /proc/<pid>/status ("VmHWM", "VmRSS"); -1 if absent.
-int64_t ProcStatusKb(pid_t pid, const std::string& key) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (!absl::StartsWith(line, key + ":")) continue;
-    std::string digits;
-    for (char c : line) {
-      if (c >= '0' && c <= '9') digits += c;
-    }
-    int64_t kb = 0;
-    if (absl::SimpleAtoi(digits, &kb)) return kb;
-  }
-  return -1;
-}
 
 // A channel with its own TCP connection (gRPC otherwise shares connections
 // between channels with equal arguments).

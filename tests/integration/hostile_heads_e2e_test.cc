@@ -32,40 +32,12 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "tests/integration/bridge_probes.h"
 #include "tests/integration/bridge_process.h"
 #include "tests/integration/test_clients.h"
 
 namespace refir::bridge::testing {
 namespace {
-
-// The value of a sample line `name value` in the bridge's /metrics, or -1.
-double MetricValue(int admin_port, const std::string& name) {
-  httplib::Client client("127.0.0.1", admin_port);
-  client.set_connection_timeout(5);
-  client.set_read_timeout(5);
-  auto res = client.Get("/metrics");
-  if (!res || res->status != 200) return -1;
-  const std::string prefix = name + " ";
-  for (absl::string_view line : absl::StrSplit(res->body, '\n')) {
-    double value = 0;
-    if (absl::ConsumePrefix(&line, prefix) && absl::SimpleAtod(line, &value)) return value;
-  }
-  return -1;
-}
-
-// A kB figure ("VmHWM", "VmRSS") of the bridge process, or -1.
-int64_t ProcStatusKb(pid_t pid, const std::string& field) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    absl::string_view rest = line;
-    if (!absl::ConsumePrefix(&rest, field + ":")) continue;
-    int64_t kb = 0;
-    if (absl::SimpleAtoi(absl::StripSuffix(absl::StripAsciiWhitespace(rest), " kB"), &kb))
-      return kb;
-  }
-  return -1;
-}
 
 // A client connection, plain or TLS (no certificate check), with blocking
 // I/O bounded by 5 s socket timeouts.

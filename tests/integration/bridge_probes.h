@@ -1,0 +1,22 @@
+// What a test can read off a running bridge from outside: one sample of its
+// /metrics and the memory figures of its process in /proc.
+#ifndef REFIR_TESTS_INTEGRATION_BRIDGE_PROBES_H_
+#define REFIR_TESTS_INTEGRATION_BRIDGE_PROBES_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace refir::bridge::testing {
+
+// The value of the sample line `name value` in the bridge's /metrics on
+// `admin_port`, or -1 when the scrape fails or has no such line.
+double MetricValue(int admin_port, const std::string& name);
+
+// A kB figure ("VmHWM", "VmRSS") from /proc/<pid>/status, or -1.
+int64_t ProcStatusKb(pid_t pid, const std::string& field);
+
+}  // namespace refir::bridge::testing
+
+#endif  // REFIR_TESTS_INTEGRATION_BRIDGE_PROBES_H_
