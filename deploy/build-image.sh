@@ -114,6 +114,9 @@ if [[ "$ENGINE_NAME" == podman ]]; then
   build_flags+=(--format docker)
 fi
 
+# The image this tag named before: removed below once the tag moves (if nothing uses it), so
+# repeated builds do not pile up untagged images.
+previous_id="$("${ENGINE[@]}" image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
 context=""
 cleanup() { [[ -n "$context" ]] && rm -rf "$context"; }
 trap cleanup EXIT
@@ -133,6 +136,10 @@ else
   strip --strip-debug "$context/refir_bridge"
   log "binary: $binary (built on this host; the image has the same Debian 12 libraries)"
   "${ENGINE[@]}" "${build_flags[@]}" --target prebuilt "$context" >&2
+fi
+new_id="$("${ENGINE[@]}" image inspect --format '{{.Id}}' "$tag")"
+if [[ -n "$previous_id" && "$previous_id" != "$new_id" ]]; then
+  "${ENGINE[@]}" rmi "$previous_id" >/dev/null 2>&1 || true
 fi
 size="$("${ENGINE[@]}" image inspect --format '{{.Size}}' "$tag" 2>/dev/null || echo 0)"
 log "built $tag in $((SECONDS - start)) s, $((size / 1000000)) MB"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the refir-bridge image and checks it end to end, as a user would:
 #
-#   deploy/test-image.sh [--image NAME] [--subscriber PATH]
+#   deploy/test-image.sh [--image NAME | --binary PATH --tag NAME] [--subscriber PATH]
 #
 #  1. starts the image with host networking, its listeners on free ports of 127.0.0.1 (set by
 #     REFIR_BRIDGE_* environment variables, which must override the image's defaults) and a
@@ -13,7 +13,8 @@
 #     from the earliest gets sequences 1 and 2), the first group resumes after its ack
 #     (gets only sequence 2); SIGTERM again, exit 0.
 #
-# Without --image it builds one with deploy/build-image.sh. --subscriber defaults to
+# Without --image it builds one with deploy/build-image.sh (passing --binary and --tag, if
+# given). --subscriber defaults to
 # build/client_examples/cpp/refir_subscriber. Needs curl and python3-grpcio (both in
 # scripts/install-deps.sh). Exit 0 when every check passed, 1 when one failed, 77 when no
 # container engine is usable (ctest reports that as skipped).
@@ -25,14 +26,17 @@ repo="$(cd "$here/.." && pwd)"
 source "$here/container-engine.sh"
 
 image=""
+build_args=()
 subscriber="$repo/build/client_examples/cpp/refir_subscriber"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --image) image="$2"; shift 2 ;;
     --image=*) image="${1#*=}"; shift ;;
+    --binary|--tag) build_args+=("$1" "$2"); shift 2 ;;
+    --binary=*|--tag=*) build_args+=("$1"); shift ;;
     --subscriber) subscriber="$2"; shift 2 ;;
     --subscriber=*) subscriber="${1#*=}"; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test-image.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +54,7 @@ command -v curl >/dev/null || fail "curl is not installed"
 "$PYTHON" -c 'import grpc' 2>/dev/null || fail "python3-grpcio is not installed"
 
 if [[ -z "$image" ]]; then
-  image="$("$here/build-image.sh" | tail -n 1)" || fail "deploy/build-image.sh failed"
+  image="$("$here/build-image.sh" "${build_args[@]}" | tail -n 1)" || fail "deploy/build-image.sh failed"
 fi
 log "engine ${ENGINE_NAME}, image $image"
 
@@ -170,6 +174,9 @@ if [[ "$ENGINE_NAME" == podman ]]; then
     fail "the image's HEALTHCHECK reports unhealthy"
   log "HEALTHCHECK: healthy"
 fi
+
+rss=$(awk '/^VmRSS:/ {r=$2} /^VmHWM:/ {h=$2} END {printf "VmRSS %d MiB, VmHWM %d MiB", r/1024, h/1024}' "/proc/$pid/status")
+log "bridge memory after one webhook: $rss"
 
 # 3: SIGTERM, the journal on the volume.
 stop_container "$first"
