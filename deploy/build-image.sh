@@ -16,7 +16,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-# shellcheck source=container-engine.sh
+# shellcheck source=deploy/container-engine.sh
 source "$here/container-engine.sh"
 
 version="$(sed -n 's/^project(refir_bridge VERSION \([0-9.]*\).*/\1/p' "$repo/CMakeLists.txt")"
@@ -130,7 +130,7 @@ else
       "or pass --binary PATH or --from-source"
     exit 1
   fi
-  # Only the binary goes in the context, without its debug sections (41 MB -> ~7 MB).
+  # Only the binary goes in the context, without its debug sections (41 MB -> 2.3 MB).
   context="$(mktemp -d)"
   cp "$binary" "$context/refir_bridge"
   strip --strip-debug "$context/refir_bridge"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # ENGINE and ENGINE_NAME are for the sourcing script
 # Sourced by deploy/build-image.sh and deploy/test-image.sh: picks the container engine and
 # sets ENGINE (an array: the command and its global flags) and ENGINE_NAME (podman|docker).
 #

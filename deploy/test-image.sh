@@ -22,7 +22,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-# shellcheck source=container-engine.sh
+# shellcheck source=deploy/container-engine.sh
 source "$here/container-engine.sh"
 
 image=""
@@ -146,11 +146,12 @@ EOF
 }
 
 stop_container() {
-  local name="$1" code
+  local name="$1" code start_ns
+  start_ns=$(date +%s%N)
   "${ENGINE[@]}" kill --signal TERM "$name" >/dev/null
   code=$(timeout 30 "${ENGINE[@]}" wait "$name") || fail "$name did not exit within 30 s of SIGTERM"
   [[ "$code" == 0 ]] || { "${ENGINE[@]}" logs "$name" >&2; fail "$name exited $code after SIGTERM"; }
-  log "$name exited 0 after SIGTERM"
+  log "$name exited 0 $(( ($(date +%s%N) - start_ns) / 1000000 )) ms after SIGTERM"
 }
 
 # 1-2: first container.
