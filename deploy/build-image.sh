@@ -118,7 +118,7 @@ fi
 # repeated builds do not pile up untagged images.
 previous_id="$("${ENGINE[@]}" image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
 context=""
-cleanup() { [[ -n "$context" ]] && rm -rf "$context"; }
+cleanup() { if [[ -n "$context" ]]; then rm -rf "$context"; fi; }
 trap cleanup EXIT
 start=$SECONDS
 if [[ $from_source == 1 ]]; then
