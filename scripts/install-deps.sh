@@ -16,7 +16,15 @@ PACKAGES=(
   # bench/run: load generator, baselines (nginx-light has the echo module its
   # config needs; webhook is adnanh/webhook), plots.
   wrk nginx-light webhook gnuplot-nox
+  # tests/deploy: systemd-analyze checks the systemd unit.
+  systemd
 )
+
+# tests/deploy (deploy_container_image): podman builds and runs the image, runc is its runtime
+# on this project's machines (crun 1.8 refuses their hybrid cgroups), mmdebstrap bootstraps a
+# Debian 12 base where no registry answers. Installed with their Recommends (netavark,
+# fuse-overlayfs, catatonit, ...), the set deploy/README.md was measured with.
+CONTAINER_PACKAGES=(podman runc mmdebstrap uidmap)
 
 # Node.js 20 and npm come with this machine image; Debian's nodejs/npm are the
 # fallback where they are absent (the node example and buf need them).
@@ -24,21 +32,31 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)
 fi
 
+is_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
 missing=()
 for package in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$package")
-  fi
+  is_installed "$package" || missing+=("$package")
 done
-if [ ${#missing[@]} -eq 0 ]; then
+missing_container=()
+for package in "${CONTAINER_PACKAGES[@]}"; do
+  is_installed "$package" || missing_container+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ] && [ ${#missing_container[@]} -eq 0 ]; then
   exit 0
 fi
 
-echo "installing: ${missing[*]}"
+echo "installing: ${missing[*]} ${missing_container[*]}"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [ ${#missing_container[@]} -gt 0 ]; then
+  $SUDO apt-get install -y -qq "${missing_container[@]}"
+fi
