@@ -7,7 +7,7 @@
 #include "absl/time/time.h"
 #include "bridge/delivery/ack_id.h"
 #include "gtest/gtest.h"
-#include "tests/delivery/fake_journal.h"
+#include "tests/common/fake_journal.h"
 
 namespace refir::bridge {
 namespace {

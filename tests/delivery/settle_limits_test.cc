@@ -9,7 +9,7 @@
 #include "bridge/delivery/settle_result.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/delivery/fake_journal.h"
+#include "tests/common/fake_journal.h"
 
 namespace refir::bridge {
 namespace {
