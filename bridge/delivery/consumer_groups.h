@@ -29,14 +29,15 @@ namespace refir::bridge {
 
 class Wakeable;
 
-// One member stream's settings.
+// One member stream's settings. The gRPC service fills every field; the
+// defaults and bounds are StreamLimits' (bridge/grpc_api/stream_limits.h).
 struct MemberSettings {
   std::string client_id;
   std::string peer;
-  int max_outstanding = 1000;
-  int max_batch = 100;
-  size_t max_batch_bytes = 2 * 1024 * 1024;
-  absl::Duration ack_deadline = absl::Seconds(30);
+  int max_outstanding = 0;
+  int max_batch = 0;
+  size_t max_batch_bytes = 0;
+  absl::Duration ack_deadline;
   absl::Time connected_at;
   // Woken when work appears that the stream may not be waiting for (a seek,
   // a requeue). Must stay valid until the feed is closed.

@@ -122,9 +122,10 @@ void SubscribeReactor::HandleRequestLocked() {
     }
     case v1::SubscribeRequest::kFlow: {
       const int max_outstanding = request_.flow().max_outstanding();
-      if (max_outstanding < 1 || max_outstanding > 10000) {
-        FinishLocked(ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
-            "flow.max_outstanding must be between 1 and 10000, got ", max_outstanding))));
+      if (max_outstanding < 1 || max_outstanding > limits_.max_max_outstanding) {
+        FinishLocked(ToGrpcStatus(absl::InvalidArgumentError(
+            absl::StrCat("flow.max_outstanding must be between 1 and ", limits_.max_max_outstanding,
+                         ", got ", max_outstanding))));
         return;
       }
       if (absl::Status set = feed_->SetMaxOutstanding(max_outstanding); !set.ok()) {

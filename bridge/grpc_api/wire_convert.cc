@@ -39,23 +39,21 @@ absl::StatusOr<StreamPosition> StreamPositionFromProto(const v1::StartPosition& 
 }
 
 absl::StatusOr<StreamPosition> SeekTargetFromProto(const v1::SeekConsumerGroupRequest& request) {
-  switch (request.target_case()) {
-    case v1::SeekConsumerGroupRequest::kSequence:
-      if (request.sequence() == 0) return absl::InvalidArgumentError("sequence must be >= 1");
-      return StreamPosition::AtSequence(request.sequence());
-    case v1::SeekConsumerGroupRequest::kTime: {
-      absl::StatusOr<absl::Time> time = TimeFromProto(request.time());
-      if (!time.ok()) return time.status();
-      return StreamPosition::AtTime(*time);
-    }
-    case v1::SeekConsumerGroupRequest::kEarliest:
-      return StreamPosition::Earliest();
-    case v1::SeekConsumerGroupRequest::kLatest:
-      return StreamPosition::Latest();
-    case v1::SeekConsumerGroupRequest::TARGET_NOT_SET:
-      break;
+  // The same oneof as a StartPosition, but unset is an error, not latest.
+  v1::StartPosition position;
+  if (request.has_sequence()) {
+    if (request.sequence() == 0) return absl::InvalidArgumentError("sequence must be >= 1");
+    position.set_sequence(request.sequence());
+  } else if (request.has_time()) {
+    *position.mutable_time() = request.time();
+  } else if (request.has_earliest()) {
+    position.mutable_earliest();
+  } else if (request.has_latest()) {
+    position.mutable_latest();
+  } else {
+    return absl::InvalidArgumentError("set sequence, time, earliest or latest");
   }
-  return absl::InvalidArgumentError("set sequence, time, earliest or latest");
+  return StreamPositionFromProto(position);
 }
 
 void DeadLetterToProto(DeadLetter letter, v1::DeadLetter* out) {

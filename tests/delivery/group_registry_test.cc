@@ -32,6 +32,10 @@ class GroupRegistryTest : public ::testing::Test {
     request.max_delivery_attempts = max_attempts;
     MemberSettings settings;
     settings.client_id = "test";
+    settings.max_outstanding = 100;
+    settings.max_batch = 100;
+    settings.max_batch_bytes = 1 << 20;
+    settings.ack_deadline = absl::Seconds(30);
     absl::StatusOr<JoinedGroup> joined = core_.groups->Join(request, settings, now_);
     EXPECT_TRUE(joined.ok()) << joined.status();
     if (!joined.ok()) return nullptr;
