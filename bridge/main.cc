@@ -3,15 +3,10 @@
 // signals and runs a BridgeServer.
 #include <pthread.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,8 +24,8 @@
 #include "bridge/common/private_file.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/config/config_sources.h"
-#include "bridge/http_edge/dedup_key.h"
 #include "bridge/server/bridge_server.h"
+#include "bridge/server/process_setup.h"
 #include "bridge/sources/source_config.h"
 
 ABSL_FLAG(std::string, config, "",
@@ -59,7 +54,6 @@ ABSL_FLAG(int, http_threads, 32,
 ABSL_FLAG(int, http_max_connections, 1024,
           "Open webhook connections served at once; the excess is answered 503 "
           "too_many_connections and closed");
-ABSL_FLAG(int, http_max_queued, -1, "Removed: use --http_max_connections");
 ABSL_FLAG(absl::Duration, http_request_timeout, absl::Seconds(10),
           "A webhook request must arrive completely within this from its first byte, else 408");
 ABSL_FLAG(absl::Duration, http_keep_alive_timeout, absl::Seconds(5),
@@ -88,34 +82,34 @@ ABSL_FLAG(int64_t, http_max_inflight_body_bytes, 64 * 1024 * 1024,
 namespace refir::bridge {
 namespace {
 
+// The HTTP limit flags are byte and line counts: none may be negative.
+// (HeadLimits::Validate checks the rest.)
 absl::Status CheckHttpLimitFlags() {
-  struct Limit {
-    const char* name;
-    int64_t value;
-    int64_t min;
-  };
-  const int64_t line = absl::GetFlag(FLAGS_http_max_request_line_bytes);
-  const int64_t header_line = absl::GetFlag(FLAGS_http_max_header_line_bytes);
-  for (const Limit& limit : {
-           Limit{"http_max_request_line_bytes", line, 256},
-           Limit{"http_max_header_line_bytes", header_line, 256},
-           Limit{"http_max_headers", absl::GetFlag(FLAGS_http_max_headers), 8},
-           Limit{"http_max_header_bytes", absl::GetFlag(FLAGS_http_max_header_bytes),
-                 std::max(line, header_line) + 4},
-           Limit{"http_max_inflight_body_bytes", absl::GetFlag(FLAGS_http_max_inflight_body_bytes),
-                 absl::GetFlag(FLAGS_max_body_bytes)},
+  for (const auto& [name, value] : {
+           std::pair<const char*, int64_t>{"http_max_request_line_bytes",
+                                           absl::GetFlag(FLAGS_http_max_request_line_bytes)},
+           std::pair<const char*, int64_t>{"http_max_header_line_bytes",
+                                           absl::GetFlag(FLAGS_http_max_header_line_bytes)},
+           std::pair<const char*, int64_t>{"http_max_headers",
+                                           absl::GetFlag(FLAGS_http_max_headers)},
+           std::pair<const char*, int64_t>{"http_max_header_bytes",
+                                           absl::GetFlag(FLAGS_http_max_header_bytes)},
        }) {
-    if (limit.value < limit.min) {
+    if (value < 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--", limit.name, " must be at least ", limit.min, ", got ", limit.value));
+          absl::StrCat("--", name, " must not be negative, got ", value));
     }
   }
-  // cpp-httplib refuses longer lines itself, with a less specific answer.
-  constexpr int64_t kLibraryLineCap = 8192;
-  if (line > kLibraryLineCap || header_line > kLibraryLineCap) {
+  if (absl::GetFlag(FLAGS_http_threads) < 1) {
+    return absl::InvalidArgumentError("--http_threads must be at least 1");
+  }
+  if (absl::GetFlag(FLAGS_http_keep_alive_max_requests) < 1) {
+    return absl::InvalidArgumentError("--http_keep_alive_max_requests must be at least 1");
+  }
+  if (absl::GetFlag(FLAGS_http_max_inflight_body_bytes) < absl::GetFlag(FLAGS_max_body_bytes)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--http_max_request_line_bytes and --http_max_header_line_bytes must be at most ",
-        kLibraryLineCap, " (cpp-httplib's own limit)"));
+        "--http_max_inflight_body_bytes must be at least ", absl::GetFlag(FLAGS_max_body_bytes),
+        ", got ", absl::GetFlag(FLAGS_http_max_inflight_body_bytes)));
   }
   return absl::OkStatus();
 }
@@ -231,24 +225,26 @@ namespace refir::bridge {
 namespace {
 
 // --dedup_by, --dedup_json_field and --dedup_window; errors name the flag.
-absl::StatusOr<DedupConfig> DedupFromFlags() {
-  DedupConfig dedup;
-  absl::StatusOr<DedupConfig::By> by = ParseDedupBy(absl::GetFlag(FLAGS_dedup_by));
+absl::StatusOr<SourceDedup> DedupFromFlags() {
+  SourceDedup dedup;
+  absl::StatusOr<DedupBy> by = ParseDedupBy(absl::GetFlag(FLAGS_dedup_by));
   if (!by.ok())
     return absl::InvalidArgumentError(absl::StrCat("--dedup_by: ", by.status().message()));
   dedup.by = *by;
   dedup.json_field = absl::GetFlag(FLAGS_dedup_json_field);
   dedup.window = absl::GetFlag(FLAGS_dedup_window);
-  if (dedup.by != DedupConfig::By::kJsonField && !dedup.json_field.empty()) {
+  if (dedup.by != DedupBy::kJsonField && !dedup.json_field.empty()) {
     return absl::InvalidArgumentError("--dedup_json_field is set but --dedup_by is not json_field");
   }
-  if (absl::Status valid = ValidateDedupConfig(dedup); !valid.ok()) {
+  if (absl::Status valid = dedup.Validate(); !valid.ok()) {
     const char* flag =
         dedup.window <= absl::ZeroDuration() ? "--dedup_window" : "--dedup_json_field";
     return absl::InvalidArgumentError(absl::StrCat(flag, ": ", valid.message()));
   }
   return dedup;
 }
+
+BridgeOptions OptionsFromFlags();
 
 absl::Status CheckFlags() {
   auto check_port = [](const char* name, int port) -> absl::Status {
@@ -266,35 +262,13 @@ absl::Status CheckFlags() {
   if (absl::GetFlag(FLAGS_max_body_bytes) < 1) {
     return absl::InvalidArgumentError("--max_body_bytes must be at least 1");
   }
-  if (absl::GetFlag(FLAGS_http_max_queued) != -1) {
-    return absl::InvalidArgumentError(
-        "--http_max_queued was removed: connections no longer queue; use --http_max_connections");
-  }
-  if (absl::GetFlag(FLAGS_http_threads) < 1) {
-    return absl::InvalidArgumentError("--http_threads must be at least 1");
-  }
-  if (absl::GetFlag(FLAGS_http_max_connections) < absl::GetFlag(FLAGS_http_threads)) {
-    return absl::InvalidArgumentError("--http_max_connections must be at least --http_threads");
-  }
-  if (absl::GetFlag(FLAGS_http_request_timeout) <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("--http_request_timeout must be positive");
-  }
-  if (absl::GetFlag(FLAGS_http_keep_alive_max_requests) < 1) {
-    return absl::InvalidArgumentError("--http_keep_alive_max_requests must be at least 1");
-  }
   if (absl::Status limits = CheckHttpLimitFlags(); !limits.ok()) return limits;
-  if (absl::StatusOr<DedupConfig> dedup = DedupFromFlags(); !dedup.ok()) return dedup.status();
-  if (absl::GetFlag(FLAGS_retention) < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("--retention must not be negative (0 keeps events forever)");
-  }
+  if (absl::StatusOr<SourceDedup> dedup = DedupFromFlags(); !dedup.ok()) return dedup.status();
   if (absl::GetFlag(FLAGS_max_journal_bytes) < 0) {
     return absl::InvalidArgumentError("--max_journal_bytes must not be negative (0: no limit)");
   }
   if (absl::GetFlag(FLAGS_journal_cache_bytes) < 0) {
     return absl::InvalidArgumentError("--journal_cache_bytes must not be negative (0: off)");
-  }
-  if (absl::GetFlag(FLAGS_retention_check_interval) <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("--retention_check_interval must be positive");
   }
   const std::string path = absl::GetFlag(FLAGS_webhook_path);
   if (path.empty() || path[0] != '/') {
@@ -311,7 +285,10 @@ absl::Status CheckFlags() {
     return absl::InvalidArgumentError(
         "--http_tls_cert_file and --http_tls_key_file must be given together");
   }
-  return absl::OkStatus();
+  // The option structs check the rest themselves.
+  const BridgeOptions options = OptionsFromFlags();
+  REFIR_RETURN_IF_ERROR(options.http.Validate());
+  return options.retention.Validate();
 }
 
 // Installs the logger from --log_format and --log_level.
@@ -338,23 +315,7 @@ absl::StatusOr<std::vector<SourceConfig>> SourcesFromFlags() {
   defaults.name = absl::GetFlag(FLAGS_source);
   defaults.path = absl::GetFlag(FLAGS_webhook_path);
   defaults.limits.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
-  const DedupConfig dedup = *DedupFromFlags();  // checked by CheckFlags
-  switch (dedup.by) {
-    case DedupConfig::By::kWebhookId:
-      defaults.dedup.by = DedupBy::kWebhookId;
-      break;
-    case DedupConfig::By::kJsonField:
-      defaults.dedup.by = DedupBy::kJsonField;
-      break;
-    case DedupConfig::By::kBodySha256:
-      defaults.dedup.by = DedupBy::kBodySha256;
-      break;
-    case DedupConfig::By::kNone:
-      defaults.dedup.by = DedupBy::kNone;
-      break;
-  }
-  defaults.dedup.json_field = dedup.json_field;
-  defaults.dedup.window = dedup.window;
+  defaults.dedup = *DedupFromFlags();  // checked by CheckFlags
   const std::string file = absl::GetFlag(FLAGS_sources_file);
   if (!file.empty()) {
     const bool refuse = absl::GetFlag(FLAGS_refuse_insecure_secret_files);
@@ -421,59 +382,6 @@ BridgeOptions OptionsFromFlags() {
   return options;
 }
 
-// Raises the open-file soft limit to the hard limit: each webhook connection
-// is a descriptor. When --http_max_connections plus a reserve for the journal,
-// gRPC and the admin listener does not fit, the limit is lowered to what fits
-// (with a warning) so a host with a small hard limit still starts; fails only
-// when not even --http_threads connections fit.
-absl::Status RaiseFileLimit() {
-  constexpr rlim_t kReserve = 256;
-  rlimit limit = {};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    return absl::InternalError(absl::StrCat("getrlimit(RLIMIT_NOFILE): ", strerror(errno)));
-  }
-  const rlim_t before = limit.rlim_cur;
-  if (limit.rlim_cur != limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
-  }
-  LogInfo("open file limit", {{"soft_before", static_cast<int64_t>(before)},
-                              {"soft", static_cast<int64_t>(limit.rlim_cur)},
-                              {"hard", static_cast<int64_t>(limit.rlim_max)}});
-  const int wanted = absl::GetFlag(FLAGS_http_max_connections);
-  const rlim_t needed = static_cast<rlim_t>(wanted) + kReserve;
-  if (limit.rlim_cur == RLIM_INFINITY || needed <= limit.rlim_cur) return absl::OkStatus();
-  const int threads = absl::GetFlag(FLAGS_http_threads);
-  const rlim_t fits = limit.rlim_cur > kReserve ? limit.rlim_cur - kReserve : 0;
-  if (fits < static_cast<rlim_t>(threads)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "RLIMIT_NOFILE allows ", limit.rlim_cur, " open files: not enough for --http_threads=",
-        threads, " connections plus ", kReserve, " in reserve; raise the limit (ulimit -n)"));
-  }
-  absl::SetFlag(&FLAGS_http_max_connections, static_cast<int>(fits));
-  LogWarning("--http_max_connections lowered to fit the open file limit",
-             {{"wanted", static_cast<int64_t>(wanted)},
-              {"http_max_connections", static_cast<int64_t>(fits)},
-              {"open_file_limit", static_cast<int64_t>(limit.rlim_cur)}});
-  return absl::OkStatus();
-}
-
-absl::Status WritePortsFile(const std::string& path, int http_port, int grpc_port, int admin_port) {
-  // Written to a temporary name and renamed, so readers never see half a file.
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << "http_port=" << http_port << "\ngrpc_port=" << grpc_port << "\nadmin_port=" << admin_port
-        << "\n";
-    out.close();
-    if (!out) return absl::InternalError(absl::StrCat("cannot write ports file ", temp));
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("cannot rename ports file to ", path));
-  }
-  return absl::OkStatus();
-}
-
 int Run() {
   if (absl::Status logging = SetUpLogging(); !logging.ok()) {
     LogError(absl::StrCat("bad flag: ", logging.message()));
@@ -483,10 +391,13 @@ int Run() {
     LogError(absl::StrCat("bad flag: ", flags.message()));
     return 2;
   }
-  if (absl::Status files = RaiseFileLimit(); !files.ok()) {
-    LogError(absl::StrCat("bad flag: ", files.message()));
+  absl::StatusOr<int> connections = FitConnectionsToFileLimit(
+      absl::GetFlag(FLAGS_http_max_connections), absl::GetFlag(FLAGS_http_threads));
+  if (!connections.ok()) {
+    LogError(absl::StrCat("bad flag: ", connections.status().message()));
     return 2;
   }
+  absl::SetFlag(&FLAGS_http_max_connections, *connections);
   // Block the stop signals in every thread; this one waits for them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);

@@ -26,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "bridge/delivery/consumer_groups.h"
 #include "bridge/delivery/event_filter.h"
 #include "bridge/delivery/outgoing_batch.h"
 #include "bridge/delivery/stream_feed.h"
@@ -38,20 +39,6 @@ namespace refir::bridge {
 class Wakeable;
 
 using StreamId = uint64_t;
-
-// One member stream's settings.
-struct MemberSettings {
-  std::string client_id;
-  std::string peer;
-  int max_outstanding = 1000;
-  int max_batch = 100;
-  size_t max_batch_bytes = 2 * 1024 * 1024;
-  absl::Duration ack_deadline = absl::Seconds(30);
-  absl::Time connected_at;
-  // Woken when work appears that the stream may not be waiting for (a seek,
-  // a requeue). Must stay valid until Detach.
-  Wakeable* wakeable = nullptr;
-};
 
 // Dead-letter deltas and state to persist, taken under the group's lock.
 struct GroupCheckpoint {

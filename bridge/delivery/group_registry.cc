@@ -5,13 +5,10 @@
 #include <utility>
 
 #include "absl/random/random.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "bridge/common/log.h"
-#include "bridge/common/proto_time.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/delivery/start_position.h"
 
@@ -53,20 +50,6 @@ class GroupFeed final : public StreamFeed {
 
 }  // namespace
 
-absl::Status ValidateGroupName(const std::string& name) {
-  if (name.empty() || name.size() > 128) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("consumer group name must be 1 to 128 characters, got ", name.size()));
-  }
-  for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "consumer group name \"", name, "\" may only contain letters, digits, '.', '_', '-'"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::unique_ptr<GroupRegistry>> GroupRegistry::Open(Journal* journal,
                                                                    GroupStore* store,
                                                                    WakeupHub* hub,
@@ -99,46 +82,46 @@ GroupRegistry::GroupRegistry(Journal* journal, GroupStore* store, WakeupHub* hub
 
 GroupRegistry::~GroupRegistry() { Shutdown(); }
 
-absl::StatusOr<GroupRegistry::Joined> GroupRegistry::Join(const v1::SubscribeInit& init,
-                                                          MemberSettings settings, absl::Time now) {
-  REFIR_RETURN_IF_ERROR(ValidateGroupName(init.consumer_group()));
-  REFIR_RETURN_IF_ERROR(CheckFilterEntryCount(static_cast<size_t>(init.filter().types_size())));
-  std::vector<std::string> types(init.filter().types().begin(), init.filter().types().end());
-  REFIR_ASSIGN_OR_RETURN(EventFilter filter, EventFilter::Create(std::move(types)));
+absl::StatusOr<JoinedGroup> GroupRegistry::Join(const JoinRequest& request, MemberSettings settings,
+                                                absl::Time now) {
+  REFIR_RETURN_IF_ERROR(ValidateGroupName(request.group));
+  REFIR_RETURN_IF_ERROR(CheckFilterEntryCount(request.filter_types.size()));
+  REFIR_ASSIGN_OR_RETURN(EventFilter filter, EventFilter::Create(request.filter_types));
 
+  // Creating a group writes it to the store under mu_ (rare; not a
+  // checkpoint), so that a concurrent Join or Delete of the name sees either
+  // no group or a durable one.
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("bridge is shutting down");
-  Joined joined;
-  auto it = groups_.find(init.consumer_group());
+  JoinedGroup joined;
+  auto it = groups_.find(request.group);
   if (it == groups_.end()) {
     if (groups_.size() >= defaults_.max_groups) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          "cannot create consumer group \"", init.consumer_group(), "\": the bridge has ",
-          groups_.size(), " groups; the limit is ", defaults_.max_groups,
+          "cannot create consumer group \"", request.group, "\": the bridge has ", groups_.size(),
+          " groups; the limit is ", defaults_.max_groups,
           " (--grpc_max_consumer_groups); delete unused groups with DeleteConsumerGroup"));
     }
     internal::GroupState state;
-    state.set_name(init.consumer_group());
+    state.set_name(request.group);
     for (const std::string& type : filter.types()) state.add_filter_types(type);
-    state.set_max_delivery_attempts(init.max_delivery_attempts() == 0
-                                        ? defaults_.max_delivery_attempts
-                                        : init.max_delivery_attempts());
+    state.set_max_delivery_attempts(request.max_delivery_attempts);
     state.set_created_at_unix_micros(absl::ToUnixMicros(now));
-    REFIR_ASSIGN_OR_RETURN(uint64_t start, ResolveStartSequence(*journal_, init.start()));
+    REFIR_RETURN_IF_ERROR(request.start.status());
+    REFIR_ASSIGN_OR_RETURN(uint64_t start, ResolveStartSequence(*journal_, *request.start));
     state.set_cursor(start);
     // Durable before the stream is confirmed, so a restart keeps the position.
     REFIR_RETURN_IF_ERROR(store_->SaveGroup(state, {}, {}));
     it = groups_
-             .emplace(init.consumer_group(),
+             .emplace(request.group,
                       std::make_unique<ConsumerGroup>(std::move(state), std::move(filter), journal_,
                                                       NewEpoch(), now))
              .first;
     joined.created = true;
-    LogInfo(
-        absl::StrCat("consumer group \"", init.consumer_group(), "\" created at sequence ", start));
+    LogInfo(absl::StrCat("consumer group \"", request.group, "\" created at sequence ", start));
   } else if (!(it->second->filter() == filter)) {
     return absl::FailedPreconditionError(
-        absl::StrCat("consumer group \"", init.consumer_group(), "\" exists with filter [",
+        absl::StrCat("consumer group \"", request.group, "\" exists with filter [",
                      absl::StrJoin(it->second->filter().types(), ", "), "]; this init asks for [",
                      absl::StrJoin(filter.types(), ", "), "]"));
   }
@@ -158,8 +141,9 @@ void GroupRegistry::Leave(ConsumerGroup* group, StreamId stream, absl::Time now)
   group->Detach(stream, now);
 }
 
-absl::StatusOr<ConsumerGroup*> GroupRegistry::FindLocked(const std::string& name) {
+absl::StatusOr<ConsumerGroup*> GroupRegistry::Find(const std::string& name) {
   REFIR_RETURN_IF_ERROR(ValidateGroupName(name));
+  absl::MutexLock lock(&mu_);
   auto it = groups_.find(name);
   if (it == groups_.end()) {
     return absl::NotFoundError(absl::StrCat("no consumer group named \"", name, "\""));
@@ -167,7 +151,23 @@ absl::StatusOr<ConsumerGroup*> GroupRegistry::FindLocked(const std::string& name
   return it->second.get();
 }
 
-absl::Status GroupRegistry::FlushGroupLocked(ConsumerGroup& group) {
+std::vector<ConsumerGroup*> GroupRegistry::AllGroups() {
+  absl::MutexLock lock(&mu_);
+  std::vector<ConsumerGroup*> out;
+  out.reserve(groups_.size());
+  for (auto& [name, group] : groups_) out.push_back(group.get());
+  return out;
+}
+
+// Checkpoints are written outside mu_, so that streams joining and leaving
+// (and everything else that needs the map) never wait for SQLite. Ordering
+// still holds: checkpoint_mu_ is held from TakeCheckpoint to the end of the
+// write (and the putting back of a failed one), so one group's checkpoints
+// reach the store in the order they were taken, a failed one's deltas are
+// back in the group before the next is taken, and Delete (which also takes
+// checkpoint_mu_) can neither free a group being written nor be undone by a
+// checkpoint written after it.
+absl::Status GroupRegistry::Checkpoint(ConsumerGroup& group) {
   if (!group.dirty()) return absl::OkStatus();
   GroupCheckpoint checkpoint = group.TakeCheckpoint();
   absl::Status saved = store_->SaveGroup(checkpoint.state, checkpoint.added_dead_letters,
@@ -177,38 +177,41 @@ absl::Status GroupRegistry::FlushGroupLocked(ConsumerGroup& group) {
 }
 
 absl::Status GroupRegistry::Flush() {
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock checkpoint_lock(&checkpoint_mu_);
   absl::Status first_error;
-  for (auto& [name, group] : groups_) {
-    absl::Status saved = FlushGroupLocked(*group);
+  for (ConsumerGroup* group : AllGroups()) {
+    absl::Status saved = Checkpoint(*group);
     if (!saved.ok() && first_error.ok()) first_error = saved;
   }
   return first_error;
 }
 
 absl::StatusOr<uint64_t> GroupRegistry::RetentionFloor() {
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock checkpoint_lock(&checkpoint_mu_);
   uint64_t floor = std::numeric_limits<uint64_t>::max();
-  for (auto& [name, group] : groups_) {
-    REFIR_RETURN_IF_ERROR(FlushGroupLocked(*group));
+  for (ConsumerGroup* group : AllGroups()) {
+    REFIR_RETURN_IF_ERROR(Checkpoint(*group));
     floor = std::min(floor, group->LowestNeededSequence());
     REFIR_ASSIGN_OR_RETURN(std::vector<internal::DeadLetterRecord> lowest_dead,
-                           store_->ListDeadLetters(name, 0, 1));
+                           store_->ListDeadLetters(group->name(), 0, 1));
     if (!lowest_dead.empty()) floor = std::min<uint64_t>(floor, lowest_dead[0].sequence());
   }
   return floor;
 }
 
 void GroupRegistry::RunCheckpoints() {
-  absl::MutexLock lock(&mu_);
-  while (!stopping_) {
-    // Wakes early only to stop.
-    mu_.AwaitWithTimeout(absl::Condition(&stopping_), defaults_.checkpoint_interval);
-    if (stopping_) break;
-    for (auto& [name, group] : groups_) {
-      absl::Status saved = FlushGroupLocked(*group);
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      // Wakes early only to stop.
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), defaults_.checkpoint_interval);
+      if (stopping_) return;
+    }
+    absl::MutexLock checkpoint_lock(&checkpoint_mu_);
+    for (ConsumerGroup* group : AllGroups()) {
+      absl::Status saved = Checkpoint(*group);
       if (!saved.ok()) {
-        LogError(absl::StrCat("checkpoint of consumer group \"", name,
+        LogError(absl::StrCat("checkpoint of consumer group \"", group->name(),
                               "\" failed (will retry): ", saved.ToString()));
       }
     }
@@ -227,9 +230,9 @@ void GroupRegistry::Shutdown() {
   }
 }
 
-absl::StatusOr<v1::ConsumerGroup> GroupRegistry::DescribeLocked(ConsumerGroup& group) {
-  // Dead letters are counted in the store: flush the group's deltas first.
-  REFIR_RETURN_IF_ERROR(FlushGroupLocked(group));
+absl::StatusOr<v1::ConsumerGroup> GroupRegistry::DescribeGroup(ConsumerGroup& group) {
+  // Dead letters are counted in the store: checkpoint the group's deltas first.
+  REFIR_RETURN_IF_ERROR(Checkpoint(group));
   v1::ConsumerGroup out;
   group.Describe(&out);
   const uint64_t head = journal_->HeadSequence();
@@ -241,41 +244,44 @@ absl::StatusOr<v1::ConsumerGroup> GroupRegistry::DescribeLocked(ConsumerGroup& g
 }
 
 absl::StatusOr<v1::ConsumerGroup> GroupRegistry::Describe(const std::string& name) {
-  absl::MutexLock lock(&mu_);
-  REFIR_ASSIGN_OR_RETURN(ConsumerGroup * group, FindLocked(name));
-  return DescribeLocked(*group);
+  absl::MutexLock checkpoint_lock(&checkpoint_mu_);
+  REFIR_ASSIGN_OR_RETURN(ConsumerGroup * group, Find(name));
+  return DescribeGroup(*group);
 }
 
 absl::StatusOr<std::vector<v1::ConsumerGroup>> GroupRegistry::List() {
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock checkpoint_lock(&checkpoint_mu_);
   std::vector<v1::ConsumerGroup> out;
-  for (auto& [name, group] : groups_) {
-    REFIR_ASSIGN_OR_RETURN(v1::ConsumerGroup described, DescribeLocked(*group));
+  for (ConsumerGroup* group : AllGroups()) {
+    REFIR_ASSIGN_OR_RETURN(v1::ConsumerGroup described, DescribeGroup(*group));
     out.push_back(std::move(described));
   }
   return out;
 }
 
-absl::StatusOr<GroupRegistry::Page> GroupRegistry::ListPage(
+absl::StatusOr<GroupPage> GroupRegistry::ListGroups(
     const std::string& after, size_t max_groups, size_t max_bytes,
     const std::function<bool(const std::string&)>& include) {
-  if (!after.empty() && !ValidateGroupName(after).ok()) {
-    return absl::InvalidArgumentError("page_token is not one this server issued");
+  absl::MutexLock checkpoint_lock(&checkpoint_mu_);
+  std::vector<ConsumerGroup*> candidates;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = groups_.upper_bound(after); it != groups_.end(); ++it) {
+      if (include(it->first)) candidates.push_back(it->second.get());
+    }
   }
-  absl::MutexLock lock(&mu_);
-  Page page;
+  GroupPage page;
   size_t bytes = 0;
-  for (auto it = groups_.upper_bound(after); it != groups_.end(); ++it) {
-    if (!include(it->first)) continue;
+  for (ConsumerGroup* group : candidates) {
     if (page.groups.size() >= max_groups) {
-      page.next_page_token = page.groups.back().name();
+      page.more = true;
       break;
     }
-    REFIR_ASSIGN_OR_RETURN(v1::ConsumerGroup described, DescribeLocked(*it->second));
+    REFIR_ASSIGN_OR_RETURN(v1::ConsumerGroup described, DescribeGroup(*group));
     // The field's tag and length prefix: a few bytes more than ByteSizeLong.
     const size_t size = described.ByteSizeLong() + 8;
     if (!page.groups.empty() && bytes + size > max_bytes) {
-      page.next_page_token = page.groups.back().name();
+      page.more = true;
       break;
     }
     bytes += size;
@@ -288,116 +294,98 @@ void GroupRegistry::WakeLocked(const std::vector<Wakeable*>& targets) {
   for (Wakeable* target : targets) hub_->Park(target, 0);
 }
 
-absl::StatusOr<uint64_t> GroupRegistry::Seek(const v1::SeekConsumerGroupRequest& request) {
-  v1::StartPosition position;
-  switch (request.target_case()) {
-    case v1::SeekConsumerGroupRequest::kSequence:
-      if (request.sequence() == 0) return absl::InvalidArgumentError("sequence must be >= 1");
-      position.set_sequence(request.sequence());
-      break;
-    case v1::SeekConsumerGroupRequest::kTime:
-      *position.mutable_time() = request.time();
-      break;
-    case v1::SeekConsumerGroupRequest::kEarliest:
-      position.mutable_earliest();
-      break;
-    case v1::SeekConsumerGroupRequest::kLatest:
-      position.mutable_latest();
-      break;
-    case v1::SeekConsumerGroupRequest::TARGET_NOT_SET:
-      return absl::InvalidArgumentError("set sequence, time, earliest or latest");
-  }
-  absl::MutexLock lock(&mu_);
-  REFIR_ASSIGN_OR_RETURN(ConsumerGroup * group, FindLocked(request.name()));
+absl::StatusOr<uint64_t> GroupRegistry::Seek(const std::string& name,
+                                             const StreamPosition& position) {
+  absl::MutexLock checkpoint_lock(&checkpoint_mu_);
+  REFIR_ASSIGN_OR_RETURN(ConsumerGroup * group, Find(name));
   REFIR_ASSIGN_OR_RETURN(uint64_t target, ResolveStartSequence(*journal_, position));
-  WakeLocked(group->Seek(target));
-  REFIR_RETURN_IF_ERROR(FlushGroupLocked(*group));
-  LogInfo(absl::StrCat("consumer group \"", request.name(), "\" sought to sequence ", target));
+  {
+    absl::MutexLock lock(&mu_);
+    WakeLocked(group->Seek(target));
+  }
+  REFIR_RETURN_IF_ERROR(Checkpoint(*group));
+  LogInfo(absl::StrCat("consumer group \"", name, "\" sought to sequence ", target));
   return target;
 }
 
-absl::StatusOr<v1::ListDeadLettersResponse> GroupRegistry::ListDeadLetters(
-    const v1::ListDeadLettersRequest& request) {
-  const int page_size = request.page_size() == 0 ? 100 : request.page_size();
-  if (page_size < 1 || page_size > 1000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size must be between 1 and 1000, got ", request.page_size()));
-  }
-  uint64_t after = 0;
-  if (!request.page_token().empty() && !absl::SimpleAtoi(request.page_token(), &after)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_token is not one this server issued: \"", request.page_token(), "\""));
-  }
+absl::StatusOr<std::vector<DeadLetter>> GroupRegistry::ListDeadLetters(const std::string& name,
+                                                                       uint64_t after_sequence,
+                                                                       size_t limit) {
   std::vector<internal::DeadLetterRecord> records;
   {
-    absl::MutexLock lock(&mu_);
-    REFIR_ASSIGN_OR_RETURN(ConsumerGroup * group, FindLocked(request.name()));
-    REFIR_RETURN_IF_ERROR(FlushGroupLocked(*group));
-    REFIR_ASSIGN_OR_RETURN(records, store_->ListDeadLetters(request.name(), after,
-                                                            static_cast<size_t>(page_size) + 1));
+    absl::MutexLock checkpoint_lock(&checkpoint_mu_);
+    REFIR_ASSIGN_OR_RETURN(ConsumerGroup * group, Find(name));
+    REFIR_RETURN_IF_ERROR(Checkpoint(*group));
+    REFIR_ASSIGN_OR_RETURN(records, store_->ListDeadLetters(name, after_sequence, limit));
   }
-  v1::ListDeadLettersResponse response;
-  const bool more = records.size() > static_cast<size_t>(page_size);
-  if (more) records.resize(static_cast<size_t>(page_size));
+  std::vector<DeadLetter> out;
+  out.reserve(records.size());
   for (const internal::DeadLetterRecord& record : records) {
-    v1::DeadLetter* letter = response.add_dead_letters();
-    letter->set_sequence(record.sequence());
-    letter->set_delivery_attempts(record.delivery_attempts());
-    letter->set_reason(record.reason());
-    *letter->mutable_dead_lettered_at() =
-        ToProtoTimestamp(absl::FromUnixMicros(record.dead_lettered_at_unix_micros()));
+    DeadLetter& letter = out.emplace_back();
+    letter.sequence = record.sequence();
+    letter.delivery_attempts = record.delivery_attempts();
+    letter.reason = record.reason();
+    letter.dead_lettered_at = absl::FromUnixMicros(record.dead_lettered_at_unix_micros());
     absl::StatusOr<v1::Event> event = journal_->GetBySequence(record.sequence());
     if (event.ok()) {
-      *letter->mutable_event() = *std::move(event);
+      letter.event = *std::move(event);
     } else if (!absl::IsNotFound(event.status())) {
       return event.status();
     }
   }
-  if (more) response.set_next_page_token(absl::StrCat(records.back().sequence()));
-  return response;
+  return out;
 }
 
-absl::StatusOr<int> GroupRegistry::Requeue(const v1::RequeueDeadLettersRequest& request) {
-  if (request.all() && !request.sequences().empty()) {
-    return absl::InvalidArgumentError("set either sequences or all, not both");
-  }
-  absl::MutexLock lock(&mu_);
-  REFIR_ASSIGN_OR_RETURN(ConsumerGroup * group, FindLocked(request.name()));
-  REFIR_RETURN_IF_ERROR(FlushGroupLocked(*group));
-  std::vector<uint64_t> sequences;
-  if (request.all()) {
+absl::StatusOr<size_t> GroupRegistry::Requeue(
+    const std::string& name, const std::optional<std::vector<uint64_t>>& sequences) {
+  absl::MutexLock checkpoint_lock(&checkpoint_mu_);
+  REFIR_ASSIGN_OR_RETURN(ConsumerGroup * group, Find(name));
+  REFIR_RETURN_IF_ERROR(Checkpoint(*group));
+  std::vector<uint64_t> found;
+  if (!sequences.has_value()) {
     uint64_t after = 0;
     while (true) {
       REFIR_ASSIGN_OR_RETURN(std::vector<internal::DeadLetterRecord> page,
-                             store_->ListDeadLetters(request.name(), after, 1000));
+                             store_->ListDeadLetters(name, after, 1000));
       if (page.empty()) break;
-      for (const internal::DeadLetterRecord& record : page) sequences.push_back(record.sequence());
+      for (const internal::DeadLetterRecord& record : page) found.push_back(record.sequence());
       after = page.back().sequence();
     }
   } else {
-    for (uint64_t sequence : request.sequences()) {
+    for (uint64_t sequence : *sequences) {
       if (sequence == 0) continue;
-      REFIR_ASSIGN_OR_RETURN(std::vector<internal::DeadLetterRecord> found,
-                             store_->ListDeadLetters(request.name(), sequence - 1, 1));
-      if (!found.empty() && found[0].sequence() == sequence) sequences.push_back(sequence);
+      REFIR_ASSIGN_OR_RETURN(std::vector<internal::DeadLetterRecord> stored,
+                             store_->ListDeadLetters(name, sequence - 1, 1));
+      if (!stored.empty() && stored[0].sequence() == sequence) found.push_back(sequence);
     }
   }
-  if (sequences.empty()) return 0;
-  WakeLocked(group->Requeue(sequences, absl::Now()));
-  REFIR_RETURN_IF_ERROR(FlushGroupLocked(*group));
-  return static_cast<int>(sequences.size());
+  if (found.empty()) return 0;
+  {
+    absl::MutexLock lock(&mu_);
+    WakeLocked(group->Requeue(found, absl::Now()));
+  }
+  REFIR_RETURN_IF_ERROR(Checkpoint(*group));
+  return found.size();
 }
 
 absl::Status GroupRegistry::Delete(const std::string& name) {
+  absl::MutexLock checkpoint_lock(&checkpoint_mu_);
+  REFIR_RETURN_IF_ERROR(ValidateGroupName(name));
+  // Under mu_ throughout, so that no stream joins between the member check
+  // and the erase.
   absl::MutexLock lock(&mu_);
-  REFIR_ASSIGN_OR_RETURN(ConsumerGroup * group, FindLocked(name));
-  if (group->member_count() > 0) {
+  auto it = groups_.find(name);
+  if (it == groups_.end()) {
+    return absl::NotFoundError(absl::StrCat("no consumer group named \"", name, "\""));
+  }
+  ConsumerGroup& group = *it->second;
+  if (group.member_count() > 0) {
     return absl::FailedPreconditionError(absl::StrCat("consumer group \"", name, "\" has ",
-                                                      group->member_count(),
+                                                      group.member_count(),
                                                       " connected stream(s); close them first"));
   }
   REFIR_RETURN_IF_ERROR(store_->DeleteGroup(name));
-  groups_.erase(name);
+  groups_.erase(it);
   LogInfo(absl::StrCat("consumer group \"", name, "\" deleted"));
   return absl::OkStatus();
 }

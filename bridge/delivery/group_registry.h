@@ -1,14 +1,19 @@
-// GroupRegistry: every durable consumer group of the bridge. Creates groups
-// on first use (persisting them before the stream is confirmed), loads them
-// at startup, checkpoints their state to the GroupStore on a timer and at
-// shutdown, and serves the admin operations (describe, seek, dead letters,
-// requeue, delete).
+// GroupRegistry: every durable consumer group of the bridge, kept in memory
+// (ConsumerGroup) and checkpointed to a GroupStore: the ConsumerGroups of the
+// embedded journal. Creates groups on first use (persisting them before the
+// stream is confirmed), loads them at startup, checkpoints their state on a
+// timer and at shutdown, and serves the admin operations.
+//
+// Locks, in the order they are taken: checkpoint_mu_ (serializes every
+// checkpoint write, and Delete), then mu_ (the map of groups; never held
+// across a checkpoint write), then a ConsumerGroup's own mutex.
 #ifndef REFIR_BRIDGE_DELIVERY_GROUP_REGISTRY_H_
 #define REFIR_BRIDGE_DELIVERY_GROUP_REGISTRY_H_
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bridge/delivery/consumer_group.h"
+#include "bridge/delivery/consumer_groups.h"
 #include "bridge/delivery/stream_feed.h"
 #include "bridge/delivery/wakeup_hub.h"
 #include "bridge/journal/group_store.h"
@@ -27,7 +33,6 @@
 namespace refir::bridge {
 
 struct GroupDefaults {
-  int max_delivery_attempts = 5;
   // Most consumer groups; a Join that would create one more is
   // RESOURCE_EXHAUSTED. Groups already stored are all loaded, even beyond it.
   size_t max_groups = 1000;
@@ -36,49 +41,34 @@ struct GroupDefaults {
   absl::Duration checkpoint_interval = absl::Milliseconds(100);
 };
 
-class GroupRegistry {
+class GroupRegistry final : public ConsumerGroups {
  public:
   // Loads every stored group. `journal`, `store` and `hub` must outlive it.
   static absl::StatusOr<std::unique_ptr<GroupRegistry>> Open(Journal* journal, GroupStore* store,
                                                              WakeupHub* hub,
                                                              GroupDefaults defaults = {});
-  ~GroupRegistry();
+  ~GroupRegistry() override;
 
   GroupRegistry(const GroupRegistry&) = delete;
   GroupRegistry& operator=(const GroupRegistry&) = delete;
 
-  struct Joined {
-    std::unique_ptr<StreamFeed> feed;
-    bool created = false;
-    uint64_t start_sequence = 0;
-    int max_delivery_attempts = 0;
-    std::vector<std::string> filter_types;
-  };
-  // Joins (creating if needed) the group named in `init` as a new member.
-  // INVALID_ARGUMENT for a bad name or filter; FAILED_PRECONDITION when the
-  // group exists with another filter.
-  absl::StatusOr<Joined> Join(const v1::SubscribeInit& init, MemberSettings settings,
-                              absl::Time now);
+  // ConsumerGroups.
+  absl::StatusOr<JoinedGroup> Join(const JoinRequest& request, MemberSettings settings,
+                                   absl::Time now) override;
+  absl::StatusOr<v1::ConsumerGroup> Describe(const std::string& name) override;
+  absl::StatusOr<GroupPage> ListGroups(
+      const std::string& after, size_t max_groups, size_t max_bytes,
+      const std::function<bool(const std::string&)>& include) override;
+  absl::StatusOr<uint64_t> Seek(const std::string& name, const StreamPosition& position) override;
+  absl::StatusOr<std::vector<DeadLetter>> ListDeadLetters(const std::string& name,
+                                                          uint64_t after_sequence,
+                                                          size_t limit) override;
+  absl::StatusOr<size_t> Requeue(const std::string& name,
+                                 const std::optional<std::vector<uint64_t>>& sequences) override;
+  absl::Status Delete(const std::string& name) override;
 
-  absl::StatusOr<v1::ConsumerGroup> Describe(const std::string& name);
+  // Every group described, in name order (for metrics).
   absl::StatusOr<std::vector<v1::ConsumerGroup>> List();
-
-  // One page of ListConsumerGroups: the groups named after `after` (all when
-  // empty) for which `include` is true, in name order, at most `max_groups`
-  // of them and, after the first, no more than `max_bytes` serialized.
-  // `next_page_token` (the last name listed) is empty when no such group is
-  // left. INVALID_ARGUMENT when `after` is not a group name.
-  struct Page {
-    std::vector<v1::ConsumerGroup> groups;
-    std::string next_page_token;
-  };
-  absl::StatusOr<Page> ListPage(const std::string& after, size_t max_groups, size_t max_bytes,
-                                const std::function<bool(const std::string&)>& include);
-  absl::StatusOr<uint64_t> Seek(const v1::SeekConsumerGroupRequest& request);
-  absl::StatusOr<v1::ListDeadLettersResponse> ListDeadLetters(
-      const v1::ListDeadLettersRequest& request);
-  absl::StatusOr<int> Requeue(const v1::RequeueDeadLettersRequest& request);
-  absl::Status Delete(const std::string& name);
 
   // Checkpoints every dirty group now.
   absl::Status Flush();
@@ -97,11 +87,21 @@ class GroupRegistry {
 
  private:
   GroupRegistry(Journal* journal, GroupStore* store, WakeupHub* hub, GroupDefaults defaults);
-  absl::StatusOr<ConsumerGroup*> FindLocked(const std::string& name)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status FlushGroupLocked(ConsumerGroup& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<v1::ConsumerGroup> DescribeLocked(ConsumerGroup& group)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // The group named `name`. The pointer stays valid while checkpoint_mu_ is
+  // held: only Delete removes groups, and it holds checkpoint_mu_.
+  absl::StatusOr<ConsumerGroup*> Find(const std::string& name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Every group (valid likewise), in name order.
+  std::vector<ConsumerGroup*> AllGroups() ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Writes `group`'s checkpoint if it is dirty; puts its deltas back when
+  // the write fails.
+  absl::Status Checkpoint(ConsumerGroup& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<v1::ConsumerGroup> DescribeGroup(ConsumerGroup& group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Wakes members; under mu_ so that none of them has left (Leave).
   void WakeLocked(const std::vector<Wakeable*>& targets) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RunCheckpoints();
 
@@ -110,14 +110,12 @@ class GroupRegistry {
   WakeupHub* const hub_;
   const GroupDefaults defaults_;
 
+  absl::Mutex checkpoint_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<ConsumerGroup>> groups_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread checkpointer_;
 };
-
-// Checks a consumer group name: 1 to 128 characters from [A-Za-z0-9._-].
-absl::Status ValidateGroupName(const std::string& name);
 
 }  // namespace refir::bridge
 

@@ -11,6 +11,16 @@
 
 namespace refir::bridge {
 
+absl::Status RetentionOptions::Validate() const {
+  if (retention < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--retention must not be negative (0 keeps events forever)");
+  }
+  if (check_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--retention_check_interval must be positive");
+  }
+  return absl::OkStatus();
+}
+
 Retention::Retention(RetentionOptions options, Journal* journal, GroupRegistry* groups)
     : options_(std::move(options)), journal_(journal), groups_(groups) {}
 

@@ -30,6 +30,9 @@ struct RetentionOptions {
   size_t batch = 500;
 
   bool enabled() const { return retention > absl::ZeroDuration() || max_bytes > 0; }
+  // INVALID_ARGUMENT (naming the flag) for a negative retention or a
+  // non-positive check interval.
+  absl::Status Validate() const;
 };
 
 class Retention {

@@ -3,28 +3,18 @@
 #include <algorithm>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 
 namespace refir::bridge {
 
-absl::StatusOr<uint64_t> ResolveStartSequence(Journal& journal, const v1::StartPosition& start) {
-  switch (start.position_case()) {
-    case v1::StartPosition::kEarliest:
+absl::StatusOr<uint64_t> ResolveStartSequence(Journal& journal, const StreamPosition& start) {
+  switch (start.kind) {
+    case StreamPosition::Kind::kEarliest:
       return journal.FirstSequence();
-    case v1::StartPosition::kSequence:
-      return std::max<uint64_t>(start.sequence(), 1);
-    case v1::StartPosition::kTime: {
-      const google::protobuf::Timestamp& time = start.time();
-      if (time.nanos() < 0 || time.nanos() > 999999999) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("start.time.nanos out of range: ", time.nanos()));
-      }
-      return journal.FirstSequenceAtOrAfter(absl::FromUnixSeconds(time.seconds()) +
-                                            absl::Nanoseconds(time.nanos()));
-    }
-    case v1::StartPosition::kLatest:
-    case v1::StartPosition::POSITION_NOT_SET:
+    case StreamPosition::Kind::kSequence:
+      return std::max<uint64_t>(start.sequence, 1);
+    case StreamPosition::Kind::kTime:
+      return journal.FirstSequenceAtOrAfter(start.time);
+    case StreamPosition::Kind::kLatest:
       return journal.HeadSequence() + 1;
   }
   return absl::InvalidArgumentError("unknown start position");

@@ -11,6 +11,7 @@
 #include "bridge/delivery/tail_feed.h"
 #include "bridge/grpc_api/grpc_status.h"
 #include "bridge/grpc_api/subscribe_reactor.h"
+#include "bridge/grpc_api/wire_convert.h"
 
 namespace refir::bridge {
 namespace {
@@ -32,17 +33,9 @@ absl::StatusOr<int> InRange(const char* field, int value, int fallback, int max)
   return value;
 }
 
-// Finishes a unary call with `status`.
-grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
-                                      const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 }  // namespace
 
-EventStreamService::EventStreamService(Journal* journal, WakeupHub* hub, GroupRegistry* groups,
+EventStreamService::EventStreamService(Journal* journal, WakeupHub* hub, ConsumerGroups* groups,
                                        StreamLimits limits, const TokenAuthorizer* authorizer)
     : journal_(journal), hub_(hub), groups_(groups), limits_(limits), authorizer_(authorizer) {}
 
@@ -108,14 +101,18 @@ absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& 
     if (init.filter().types_size() > 0) {
       return absl::InvalidArgumentError("init.filter needs a consumer_group");
     }
-    REFIR_ASSIGN_OR_RETURN(uint64_t start, ResolveStartSequence(*journal_, init.start()));
+    REFIR_ASSIGN_OR_RETURN(StreamPosition position, StreamPositionFromProto(init.start()));
+    REFIR_ASSIGN_OR_RETURN(uint64_t start, ResolveStartSequence(*journal_, position));
     setup.feed = std::make_unique<TailFeed>(journal_, start, static_cast<size_t>(max_batch),
                                             limits_.max_message_bytes);
     confirm.set_start_sequence(start);
     return setup;
   }
-  v1::SubscribeInit effective = init;
-  effective.set_max_delivery_attempts(max_delivery_attempts);
+  JoinRequest join;
+  join.group = init.consumer_group();
+  join.filter_types.assign(init.filter().types().begin(), init.filter().types().end());
+  join.start = StreamPositionFromProto(init.start());
+  join.max_delivery_attempts = max_delivery_attempts;
   MemberSettings settings;
   settings.client_id = init.client_id();
   settings.peer = peer;
@@ -125,8 +122,7 @@ absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& 
   settings.ack_deadline = absl::Seconds(ack_deadline_seconds);
   settings.connected_at = absl::Now();
   settings.wakeable = wakeable;
-  REFIR_ASSIGN_OR_RETURN(GroupRegistry::Joined joined,
-                         groups_->Join(effective, std::move(settings), absl::Now()));
+  REFIR_ASSIGN_OR_RETURN(JoinedGroup joined, groups_->Join(join, std::move(settings), absl::Now()));
   setup.feed = std::move(joined.feed);
   confirm.set_start_sequence(joined.start_sequence);
   confirm.set_consumer_group(init.consumer_group());
@@ -142,7 +138,7 @@ void EventStreamService::BeginShutdown() {
   shutting_down_.store(true);
   absl::MutexLock lock(&mu_);
   for (SubscribeReactor* stream : streams_) {
-    stream->Abort(grpc::Status(grpc::StatusCode::UNAVAILABLE, "bridge is shutting down"));
+    stream->Abort(ToGrpcStatus(absl::UnavailableError("bridge is shutting down")));
   }
 }
 
@@ -163,8 +159,7 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* EventStreamService:
   if (!access.ok()) return new RejectedStream(ToGrpcStatus(access.status()));
   absl::MutexLock lock(&mu_);
   if (shutting_down_.load()) {
-    return new RejectedStream(
-        grpc::Status(grpc::StatusCode::UNAVAILABLE, "bridge is shutting down"));
+    return new RejectedStream(ToGrpcStatus(absl::UnavailableError("bridge is shutting down")));
   }
   auto* stream = new SubscribeReactor(
       journal_, hub_,
@@ -248,87 +243,6 @@ absl::Status EventStreamService::DoGetEvent(const v1::GetEventRequest& request,
       break;
   }
   return absl::InvalidArgumentError("set id or sequence");
-}
-
-}  // namespace refir::bridge
-
-namespace refir::bridge {
-
-grpc::ServerUnaryReactor* EventStreamService::GetConsumerGroup(
-    grpc::CallbackServerContext* context, const v1::GetConsumerGroupRequest* request,
-    v1::ConsumerGroup* response) {
-  if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
-    return FinishUnary(context, auth);
-  }
-  absl::StatusOr<v1::ConsumerGroup> group = groups_->Describe(request->name());
-  if (group.ok()) *response = *std::move(group);
-  return FinishUnary(context, group.status());
-}
-
-grpc::ServerUnaryReactor* EventStreamService::ListConsumerGroups(
-    grpc::CallbackServerContext* context, const v1::ListConsumerGroupsRequest* request,
-    v1::ListConsumerGroupsResponse* response) {
-  absl::StatusOr<Access> access = Authenticate(*context);
-  if (!access.ok()) return FinishUnary(context, access.status());
-  const int page_size =
-      request->page_size() == 0 ? limits_.default_group_page_size : request->page_size();
-  if (page_size < 1 || page_size > limits_.max_group_page_size) {
-    return FinishUnary(context, absl::InvalidArgumentError(absl::StrCat(
-                                    "page_size must be between 1 and ", limits_.max_group_page_size,
-                                    ", got ", request->page_size())));
-  }
-  // Only the groups the caller's token may use.
-  absl::StatusOr<GroupRegistry::Page> page = groups_->ListPage(
-      request->page_token(), static_cast<size_t>(page_size), limits_.max_group_page_bytes,
-      [&access](const std::string& name) { return access->AllowsGroup(name); });
-  if (page.ok()) {
-    response->mutable_groups()->Reserve(static_cast<int>(page->groups.size()));
-    for (v1::ConsumerGroup& group : page->groups) *response->add_groups() = std::move(group);
-    response->set_next_page_token(std::move(page->next_page_token));
-  }
-  return FinishUnary(context, page.status());
-}
-
-grpc::ServerUnaryReactor* EventStreamService::SeekConsumerGroup(
-    grpc::CallbackServerContext* context, const v1::SeekConsumerGroupRequest* request,
-    v1::SeekConsumerGroupResponse* response) {
-  if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
-    return FinishUnary(context, auth);
-  }
-  absl::StatusOr<uint64_t> cursor = groups_->Seek(*request);
-  if (cursor.ok()) response->set_cursor_sequence(*cursor);
-  return FinishUnary(context, cursor.status());
-}
-
-grpc::ServerUnaryReactor* EventStreamService::ListDeadLetters(
-    grpc::CallbackServerContext* context, const v1::ListDeadLettersRequest* request,
-    v1::ListDeadLettersResponse* response) {
-  if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
-    return FinishUnary(context, auth);
-  }
-  absl::StatusOr<v1::ListDeadLettersResponse> page = groups_->ListDeadLetters(*request);
-  if (page.ok()) *response = *std::move(page);
-  return FinishUnary(context, page.status());
-}
-
-grpc::ServerUnaryReactor* EventStreamService::RequeueDeadLetters(
-    grpc::CallbackServerContext* context, const v1::RequeueDeadLettersRequest* request,
-    v1::RequeueDeadLettersResponse* response) {
-  if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
-    return FinishUnary(context, auth);
-  }
-  absl::StatusOr<int> requeued = groups_->Requeue(*request);
-  if (requeued.ok()) response->set_requeued(*requeued);
-  return FinishUnary(context, requeued.status());
-}
-
-grpc::ServerUnaryReactor* EventStreamService::DeleteConsumerGroup(
-    grpc::CallbackServerContext* context, const v1::DeleteConsumerGroupRequest* request,
-    google::protobuf::Empty*) {
-  if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
-    return FinishUnary(context, auth);
-  }
-  return FinishUnary(context, groups_->Delete(request->name()));
 }
 
 }  // namespace refir::bridge

@@ -12,7 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
-#include "bridge/delivery/group_registry.h"
+#include "bridge/delivery/consumer_groups.h"
 #include "bridge/delivery/wakeup_hub.h"
 #include "bridge/grpc_api/stream_limits.h"
 #include "bridge/grpc_api/subscribe_reactor.h"
@@ -44,7 +44,7 @@ class EventStreamService final : public EventStreamServiceBase {
  public:
   // `journal`, `hub`, `groups` and `authorizer` must outlive the service and
   // every stream. A null `authorizer` means no tokens are required.
-  EventStreamService(Journal* journal, WakeupHub* hub, GroupRegistry* groups,
+  EventStreamService(Journal* journal, WakeupHub* hub, ConsumerGroups* groups,
                      StreamLimits limits = {}, const TokenAuthorizer* authorizer = nullptr);
 
   // Ends every open Subscribe stream with UNAVAILABLE so subscribers
@@ -99,10 +99,16 @@ class EventStreamService final : public EventStreamServiceBase {
                                      const std::string& peer, const Access& access);
   absl::Status DoListEvents(const v1::ListEventsRequest& request, v1::ListEventsResponse* response);
   absl::Status DoGetEvent(const v1::GetEventRequest& request, v1::Event* response);
+  // Paging and validation of the admin RPCs (event_stream_admin.cc).
+  absl::Status DoListConsumerGroups(const Access& access,
+                                    const v1::ListConsumerGroupsRequest& request,
+                                    v1::ListConsumerGroupsResponse* response);
+  absl::Status DoListDeadLetters(const v1::ListDeadLettersRequest& request,
+                                 v1::ListDeadLettersResponse* response);
 
   Journal* const journal_;
   WakeupHub* const hub_;
-  GroupRegistry* const groups_;
+  ConsumerGroups* const groups_;
   const StreamLimits limits_;
   const TokenAuthorizer* const authorizer_;
 

@@ -48,8 +48,7 @@ void SubscribeReactor::OnReadDone(bool ok) {
   if (!ok || finish_called_ || pending_finish_.has_value()) return;
   if (!grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&read_buffer_, &request_)
            .ok()) {
-    FinishLocked(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "SubscribeRequest does not parse"));
+    FinishLocked(ToGrpcStatus(absl::InvalidArgumentError("SubscribeRequest does not parse")));
     return;
   }
   HandleRequestLocked();
@@ -66,8 +65,8 @@ void SubscribeReactor::HandleRequestLocked() {
   const absl::Time now = absl::Now();
   if (request_.kind_case() == v1::SubscribeRequest::kInit) {
     if (feed_ != nullptr) {
-      FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                "init may be sent only once per stream"));
+      FinishLocked(
+          ToGrpcStatus(absl::InvalidArgumentError("init may be sent only once per stream")));
       return;
     }
     absl::StatusOr<FeedSetup> setup = factory_(request_.init(), this, peer_);
@@ -86,17 +85,16 @@ void SubscribeReactor::HandleRequestLocked() {
     return;
   }
   if (feed_ == nullptr) {
-    FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              "the first SubscribeRequest must carry init"));
+    FinishLocked(
+        ToGrpcStatus(absl::InvalidArgumentError("the first SubscribeRequest must carry init")));
     return;
   }
   switch (request_.kind_case()) {
     case v1::SubscribeRequest::kSettle: {
       const int ids = request_.settle().ack_ids_size() + request_.settle().nacks_size();
       if (ids > limits_.max_ack_ids_per_message) {
-        FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                  absl::StrCat("Settle carries ", ids, " ack ids; the limit is ",
-                                               limits_.max_ack_ids_per_message)));
+        FinishLocked(ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+            "Settle carries ", ids, " ack ids; the limit is ", limits_.max_ack_ids_per_message))));
         return;
       }
       v1::SettleResult result;
@@ -106,17 +104,15 @@ void SubscribeReactor::HandleRequestLocked() {
     }
     case v1::SubscribeRequest::kExtend: {
       if (request_.extend().seconds() < 1 || request_.extend().seconds() > 3600) {
-        FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                  absl::StrCat("extend.seconds must be between 1 and 3600, got ",
-                                               request_.extend().seconds())));
+        FinishLocked(ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+            "extend.seconds must be between 1 and 3600, got ", request_.extend().seconds()))));
         return;
       }
       const int ids = request_.extend().ack_ids_size();
       if (ids > limits_.max_ack_ids_per_message) {
-        FinishLocked(
-            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                         absl::StrCat("ExtendDeadline carries ", ids, " ack ids; the limit is ",
-                                      limits_.max_ack_ids_per_message)));
+        FinishLocked(ToGrpcStatus(absl::InvalidArgumentError(
+            absl::StrCat("ExtendDeadline carries ", ids, " ack ids; the limit is ",
+                         limits_.max_ack_ids_per_message))));
         return;
       }
       v1::SettleResult result;
@@ -126,11 +122,10 @@ void SubscribeReactor::HandleRequestLocked() {
     }
     case v1::SubscribeRequest::kFlow: {
       const int max_outstanding = request_.flow().max_outstanding();
-      if (max_outstanding < 1 || max_outstanding > 10000) {
-        FinishLocked(
-            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                         absl::StrCat("flow.max_outstanding must be between 1 and 10000, got ",
-                                      max_outstanding)));
+      if (max_outstanding < 1 || max_outstanding > limits_.max_max_outstanding) {
+        FinishLocked(ToGrpcStatus(absl::InvalidArgumentError(
+            absl::StrCat("flow.max_outstanding must be between 1 and ", limits_.max_max_outstanding,
+                         ", got ", max_outstanding))));
         return;
       }
       if (absl::Status set = feed_->SetMaxOutstanding(max_outstanding); !set.ok()) {
@@ -139,8 +134,8 @@ void SubscribeReactor::HandleRequestLocked() {
       return;
     }
     default:
-      FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                "SubscribeRequest carries no init, settle, flow or extend"));
+      FinishLocked(ToGrpcStatus(
+          absl::InvalidArgumentError("SubscribeRequest carries no init, settle, flow or extend")));
       return;
   }
 }
@@ -167,9 +162,8 @@ void SubscribeReactor::WriteMessageLocked(const v1::SubscribeResponse& response)
   grpc::Status serialized = grpc::SerializationTraits<v1::SubscribeResponse>::Serialize(
       response, &write_buffer_, &own_buffer);
   if (!serialized.ok()) {
-    FinishLocked(
-        grpc::Status(grpc::StatusCode::INTERNAL,
-                     absl::StrCat("reply does not serialize: ", serialized.error_message())));
+    FinishLocked(ToGrpcStatus(absl::InternalError(
+        absl::StrCat("reply does not serialize: ", serialized.error_message()))));
     return;
   }
   WriteLocked();
@@ -195,8 +189,8 @@ void SubscribeReactor::Pump() {
   batch_.Clear();
   if (absl::Status pulled = feed_->Pull(now, &batch_); !pulled.ok()) {
     LogError(absl::StrCat("subscribe: journal read failed for ", peer_, ": ", pulled.ToString()));
-    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                              absl::StrCat("journal read failed: ", pulled.message())));
+    FinishLocked(ToGrpcStatus(
+        absl::UnavailableError(absl::StrCat("journal read failed: ", pulled.message()))));
     return;
   }
   if (!batch_.empty()) {
@@ -230,7 +224,7 @@ void SubscribeReactor::OnWriteDone(bool ok) {
   }
   if (!ok) {
     // The stream is broken (client gone); OnCancel or OnDone follows.
-    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+    FinishLocked(ToGrpcStatus(absl::UnavailableError("write failed")));
     return;
   }
   Pump();

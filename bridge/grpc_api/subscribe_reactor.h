@@ -38,7 +38,8 @@ namespace refir::bridge {
 struct FeedSetup {
   std::unique_ptr<StreamFeed> feed;
   v1::SubscribeConfirm confirm;
-  absl::Duration heartbeat_interval = absl::Seconds(15);
+  // From SubscribeInit.heartbeat_seconds or StreamLimits' default.
+  absl::Duration heartbeat_interval;
 };
 
 // Validates an init and builds the stream's feed. `wakeable` is the stream,
@@ -93,7 +94,8 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
   std::unique_ptr<StreamFeed> feed_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::SubscribeResponse> outbox_ ABSL_GUARDED_BY(mu_);
   size_t outbox_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // Serialized size of outbox_.
-  absl::Duration heartbeat_interval_ ABSL_GUARDED_BY(mu_) = absl::Seconds(15);
+  // Set with feed_ (FeedSetup).
+  absl::Duration heartbeat_interval_ ABSL_GUARDED_BY(mu_);
   absl::Time last_write_ ABSL_GUARDED_BY(mu_);
   bool reading_paused_ ABSL_GUARDED_BY(mu_) = false;
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;

@@ -8,7 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "bridge/delivery/group_registry.h"
+#include "bridge/delivery/consumer_groups.h"
 
 namespace refir::bridge {
 namespace {

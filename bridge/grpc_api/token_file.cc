@@ -10,7 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "bridge/common/read_small_file.h"
 #include "bridge/common/status_macros.h"
-#include "bridge/delivery/group_registry.h"
+#include "bridge/delivery/consumer_groups.h"
 
 namespace refir::bridge {
 namespace {

@@ -84,45 +84,4 @@ absl::StatusOr<DedupKey> DedupKeyFor(const DedupConfig& config, const WebhookReq
   return absl::InternalError("unknown dedup kind");
 }
 
-absl::Status ValidateDedupConfig(const DedupConfig& config) {
-  if (config.window <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("dedup window must be positive, got ", absl::FormatDuration(config.window)));
-  }
-  if (config.by != DedupConfig::By::kJsonField) return absl::OkStatus();
-  if (config.json_field.empty()) {
-    return absl::InvalidArgumentError("dedup by json_field needs a JSON pointer, e.g. /event_id");
-  }
-  try {
-    nlohmann::json::json_pointer pointer(config.json_field);
-  } catch (const nlohmann::json::exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("dedup JSON pointer \"", config.json_field, "\" is not valid: ", e.what()));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<DedupConfig::By> ParseDedupBy(absl::string_view text) {
-  for (DedupConfig::By by : {DedupConfig::By::kNone, DedupConfig::By::kWebhookId,
-                             DedupConfig::By::kJsonField, DedupConfig::By::kBodySha256}) {
-    if (text == DedupByName(by)) return by;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("\"", text, "\" is not one of webhook_id, json_field, body_sha256, none"));
-}
-
-absl::string_view DedupByName(DedupConfig::By by) {
-  switch (by) {
-    case DedupConfig::By::kNone:
-      return "none";
-    case DedupConfig::By::kWebhookId:
-      return "webhook_id";
-    case DedupConfig::By::kJsonField:
-      return "json_field";
-    case DedupConfig::By::kBodySha256:
-      return "body_sha256";
-  }
-  return "unknown";
-}
-
 }  // namespace refir::bridge

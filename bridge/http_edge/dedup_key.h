@@ -13,16 +13,12 @@
 #include "absl/time/time.h"
 #include "bridge/convert/webhook_request.h"
 #include "bridge/journal/journal.h"
+#include "bridge/sources/source_config.h"
 
 namespace refir::bridge {
 
-struct DedupConfig {
-  enum class By { kNone, kWebhookId, kJsonField, kBodySha256 };
-  By by = By::kWebhookId;
-  // For kJsonField: a JSON pointer (RFC 6901) into the body, e.g. "/event_id".
-  std::string json_field;
-  absl::Duration window = absl::Minutes(10);
-};
+// The dedup policy, defined once in bridge/sources/source_config.h.
+using DedupConfig = SourceDedup;
 
 // The dedup key of `request` under `config`: "<source>|<kind>|<value>", so
 // that sources and kinds never share keys. An empty key (no dedup) for
@@ -32,14 +28,6 @@ struct DedupConfig {
 // field is present but neither a string nor a number, "invalid_json" when
 // the body does not parse.
 absl::StatusOr<DedupKey> DedupKeyFor(const DedupConfig& config, const WebhookRequest& request);
-
-// INVALID_ARGUMENT unless `config` is usable: a positive window, and for
-// kJsonField a well-formed, non-empty JSON pointer.
-absl::Status ValidateDedupConfig(const DedupConfig& config);
-
-// "none", "webhook_id", "json_field", "body_sha256" <-> DedupConfig::By.
-absl::StatusOr<DedupConfig::By> ParseDedupBy(absl::string_view text);
-absl::string_view DedupByName(DedupConfig::By by);
 
 }  // namespace refir::bridge
 

@@ -117,6 +117,20 @@ HttpReply Overloaded() {
 
 }  // namespace
 
+absl::Status HttpEdgeOptions::Validate() const {
+  if (worker_threads < 1) return absl::InvalidArgumentError("--http_threads must be at least 1");
+  if (max_connections < worker_threads) {
+    return absl::InvalidArgumentError("--http_max_connections must be at least --http_threads");
+  }
+  if (request_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--http_request_timeout must be positive");
+  }
+  if (keep_alive_max_requests < 1) {
+    return absl::InvalidArgumentError("--http_keep_alive_max_requests must be at least 1");
+  }
+  return head_limits.Validate();
+}
+
 absl::StatusOr<std::unique_ptr<HttpEdge>> HttpEdge::Start(const HttpEdgeOptions& options,
                                                           WebhookHandler* handler) {
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {

@@ -67,6 +67,10 @@ struct HttpEdgeOptions {
   // Where webhooks are counted and timed; null for none. Not owned; must
   // outlive the edge.
   Metrics* metrics = nullptr;
+
+  // INVALID_ARGUMENT (naming the flag) unless the worker, connection,
+  // timeout and head limits are usable.
+  absl::Status Validate() const;
 };
 
 class HttpEdge {

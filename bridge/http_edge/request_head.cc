@@ -205,4 +205,32 @@ std::variant<CanonicalHead, HttpReply> CanonicalizeHead(absl::string_view head) 
   return canonical;
 }
 
+absl::Status HeadLimits::Validate() const {
+  struct Limit {
+    const char* flag;
+    size_t value;
+    size_t min;
+  };
+  for (const Limit& limit : {
+           Limit{"http_max_request_line_bytes", max_request_line_bytes, 256},
+           Limit{"http_max_header_line_bytes", max_header_line_bytes, 256},
+           Limit{"http_max_headers", max_headers, 8},
+           Limit{"http_max_header_bytes", max_head_bytes,
+                 std::max(max_request_line_bytes, max_header_line_bytes) + 4},
+       }) {
+    if (limit.value < limit.min) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", limit.flag, " must be at least ", limit.min, ", got ", limit.value));
+    }
+  }
+  // cpp-httplib refuses longer lines itself, with a less specific answer.
+  constexpr size_t kLibraryLineCap = 8192;
+  if (max_request_line_bytes > kLibraryLineCap || max_header_line_bytes > kLibraryLineCap) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--http_max_request_line_bytes and --http_max_header_line_bytes must be at most ",
+        kLibraryLineCap, " (cpp-httplib's own limit)"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace refir::bridge

@@ -13,6 +13,7 @@
 #include <string>
 #include <variant>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "bridge/http_edge/http_reply.h"
 
@@ -30,6 +31,11 @@ struct HeadLimits {
   // The whole head, request line and final empty line included: more is 431
   // header_too_large.
   size_t max_head_bytes = 32 * 1024;
+
+  // INVALID_ARGUMENT (naming the flag) unless the lines are 256 to 8192
+  // bytes, at least 8 headers are allowed, and the head holds the longest
+  // line.
+  absl::Status Validate() const;
 };
 
 // Finds the end of a request head in a growing buffer. Lines end at LF (a

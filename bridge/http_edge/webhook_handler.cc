@@ -36,20 +36,6 @@ HttpReply PayloadTooLarge() {
   return JsonErrorReply(413, "payload_too_large", "request body exceeds the size limit");
 }
 
-DedupConfig::By DedupByOf(DedupBy by) {
-  switch (by) {
-    case DedupBy::kWebhookId:
-      return DedupConfig::By::kWebhookId;
-    case DedupBy::kJsonField:
-      return DedupConfig::By::kJsonField;
-    case DedupBy::kBodySha256:
-      return DedupConfig::By::kBodySha256;
-    case DedupBy::kNone:
-      break;
-  }
-  return DedupConfig::By::kNone;
-}
-
 HttpReply RateLimited(absl::Duration retry_after, absl::string_view what,
                       absl::string_view detail = "") {
   HttpReply reply =
@@ -90,10 +76,8 @@ absl::StatusOr<std::unique_ptr<WebhookHandler>> WebhookHandler::Create(
         config.mapping == MappingKind::kGeneric ? PayloadMapping::kGeneric : PayloadMapping::kRefir;
     converter_options.type_field = config.type_field;
     source->converter = std::make_unique<WebhookConverter>(std::move(converter_options));
-    source->dedup.by = DedupByOf(config.dedup.by);
-    source->dedup.json_field = config.dedup.json_field;
-    source->dedup.window = config.dedup.window;
-    if (absl::Status valid = ValidateDedupConfig(source->dedup); !valid.ok()) {
+    source->dedup = config.dedup;
+    if (absl::Status valid = source->dedup.Validate(); !valid.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("source \"", config.name, "\": dedup: ", valid.message()));
     }

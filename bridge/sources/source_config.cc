@@ -402,4 +402,49 @@ absl::StatusOr<std::vector<SourceConfig>> LoadSourcesFile(const std::string& pat
   return sources;
 }
 
+absl::Status SourceDedup::Validate() const {
+  if (window <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dedup window must be positive, got ", absl::FormatDuration(window)));
+  }
+  if (by != DedupBy::kJsonField) return absl::OkStatus();
+  if (json_field.empty()) {
+    return absl::InvalidArgumentError("dedup by json_field needs a JSON pointer, e.g. /event_id");
+  }
+  try {
+    nlohmann::json::json_pointer pointer(json_field);
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dedup JSON pointer \"", json_field, "\" is not valid: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Each DedupBy with its name, in the order ParseDedupBy tries them.
+constexpr std::pair<DedupBy, absl::string_view> kDedupByNames[] = {
+    {DedupBy::kNone, "none"},
+    {DedupBy::kWebhookId, "webhook_id"},
+    {DedupBy::kJsonField, "json_field"},
+    {DedupBy::kBodySha256, "body_sha256"},
+};
+
+}  // namespace
+
+absl::StatusOr<DedupBy> ParseDedupBy(absl::string_view text) {
+  for (const auto& [by, name] : kDedupByNames) {
+    if (text == name) return by;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", text, "\" is not one of webhook_id, json_field, body_sha256, none"));
+}
+
+absl::string_view DedupByName(DedupBy by) {
+  for (const auto& [known, name] : kDedupByNames) {
+    if (known == by) return name;
+  }
+  return "unknown";
+}
+
 }  // namespace refir::bridge

@@ -28,13 +28,24 @@ enum class MappingKind {
 
 enum class DedupBy { kWebhookId, kJsonField, kBodySha256, kNone };
 
-// Which resends of a webhook are answered as duplicates of the first (see
-// bridge/http_edge/dedup_key.h, which applies it).
+// "none", "webhook_id", "json_field", "body_sha256" <-> DedupBy (the
+// --dedup_by flag and dedup keys use these names).
+absl::StatusOr<DedupBy> ParseDedupBy(absl::string_view text);
+absl::string_view DedupByName(DedupBy by);
+
+// Which resends of a webhook are answered as duplicates of the first: the
+// one definition of the dedup policy, for the flags, the sources file and
+// bridge/http_edge/dedup_key.h (which applies it).
 struct SourceDedup {
-  DedupBy by = DedupBy::kWebhookId;
+  using By = DedupBy;
+  By by = By::kWebhookId;
   // by kJsonField: a JSON pointer (RFC 6901) into the body, e.g. "/id".
   std::string json_field;
   absl::Duration window = absl::Minutes(10);
+
+  // INVALID_ARGUMENT unless usable: a positive window, and for kJsonField a
+  // well-formed, non-empty JSON pointer.
+  absl::Status Validate() const;
 };
 
 struct RateLimitConfig {

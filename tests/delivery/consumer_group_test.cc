@@ -7,7 +7,7 @@
 #include "absl/time/time.h"
 #include "bridge/delivery/ack_id.h"
 #include "gtest/gtest.h"
-#include "tests/delivery/fake_journal.h"
+#include "tests/common/fake_journal.h"
 
 namespace refir::bridge {
 namespace {
@@ -30,6 +30,7 @@ class ConsumerGroupTest : public ::testing::Test {
     settings.client_id = "c";
     settings.max_outstanding = window;
     settings.max_batch = batch;
+    settings.max_batch_bytes = 2 * 1024 * 1024;
     settings.ack_deadline = absl::Seconds(10);
     return settings;
   }

@@ -9,7 +9,7 @@
 #include "bridge/delivery/settle_result.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/delivery/fake_journal.h"
+#include "tests/common/fake_journal.h"
 
 namespace refir::bridge {
 namespace {
@@ -48,6 +48,7 @@ TEST(SettleResultTest, ConsumerGroupSettleOfManyUnknownIdsStaysSmall) {
   MemberSettings settings;
   settings.max_outstanding = 10;
   settings.max_batch = 10;
+  settings.max_batch_bytes = 2 * 1024 * 1024;
   settings.ack_deadline = absl::Seconds(10);
   const StreamId stream = group.Attach(settings);
   v1::Settle settle;

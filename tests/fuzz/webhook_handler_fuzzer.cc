@@ -18,16 +18,16 @@
 #include "absl/time/time.h"
 #include "bridge/http_edge/webhook_handler.h"
 #include "nlohmann/json.hpp"
-#include "tests/http_edge/fake_journal.h"
+#include "tests/common/fake_journal.h"
 
 namespace {
 
-using refir::bridge::FakeJournal;
 using refir::bridge::HttpReply;
 using refir::bridge::MappingKind;
 using refir::bridge::SourceConfig;
 using refir::bridge::WebhookHandler;
 using refir::bridge::WebhookRequest;
+using refir::bridge::testing::FakeJournal;
 
 std::vector<SourceConfig> Sources() {
   SourceConfig refir;  // the default: /webhook, typed, dedup by webhook-id

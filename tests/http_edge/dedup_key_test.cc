@@ -120,14 +120,14 @@ TEST(DedupKeyTest, JsonFieldOfUnparsableBodyIsInvalidJson) {
 }
 
 TEST(DedupKeyTest, ValidateConfig) {
-  EXPECT_TRUE(ValidateDedupConfig(By(DedupConfig::By::kWebhookId)).ok());
-  EXPECT_TRUE(ValidateDedupConfig(By(DedupConfig::By::kJsonField, "/a/0/b")).ok());
-  EXPECT_FALSE(ValidateDedupConfig(By(DedupConfig::By::kJsonField, "")).ok());
-  EXPECT_FALSE(ValidateDedupConfig(By(DedupConfig::By::kJsonField, "event_id")).ok());
-  EXPECT_FALSE(ValidateDedupConfig(By(DedupConfig::By::kJsonField, "/a~2")).ok());
+  EXPECT_TRUE(By(DedupConfig::By::kWebhookId).Validate().ok());
+  EXPECT_TRUE(By(DedupConfig::By::kJsonField, "/a/0/b").Validate().ok());
+  EXPECT_FALSE(By(DedupConfig::By::kJsonField, "").Validate().ok());
+  EXPECT_FALSE(By(DedupConfig::By::kJsonField, "event_id").Validate().ok());
+  EXPECT_FALSE(By(DedupConfig::By::kJsonField, "/a~2").Validate().ok());
   DedupConfig zero = By(DedupConfig::By::kWebhookId);
   zero.window = absl::ZeroDuration();
-  EXPECT_FALSE(ValidateDedupConfig(zero).ok());
+  EXPECT_FALSE(zero.Validate().ok());
 }
 
 TEST(DedupKeyTest, ParseDedupByRoundTrips) {

@@ -10,10 +10,12 @@
 #include "bridge/common/error_reason.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tests/http_edge/fake_journal.h"
+#include "tests/common/fake_journal.h"
 
 namespace refir::bridge {
 namespace {
+
+using testing::FakeJournal;
 
 class WebhookHandlerTest : public ::testing::Test {
  protected:

@@ -11,10 +11,12 @@
 #include "bridge/http_edge/webhook_handler.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tests/http_edge/fake_journal.h"
+#include "tests/common/fake_journal.h"
 
 namespace refir::bridge {
 namespace {
+
+using testing::FakeJournal;
 
 const absl::Time kNow = absl::FromUnixSeconds(1700000000);
 

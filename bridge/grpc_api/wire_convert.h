@@ -1,0 +1,26 @@
+// Conversions between the refir.bridge.v1 request/response messages and the
+// domain types of delivery/ (stream positions, dead letters), so that only
+// grpc_api/ knows the wire shapes.
+#ifndef REFIR_BRIDGE_GRPC_API_WIRE_CONVERT_H_
+#define REFIR_BRIDGE_GRPC_API_WIRE_CONVERT_H_
+
+#include "absl/status/statusor.h"
+#include "bridge/delivery/consumer_groups.h"
+#include "bridge/delivery/start_position.h"
+#include "refir/bridge/v1/event_stream.pb.h"
+
+namespace refir::bridge {
+
+// A SubscribeInit start position; unset means latest. INVALID_ARGUMENT for
+// a time whose nanos are out of range.
+absl::StatusOr<StreamPosition> StreamPositionFromProto(const v1::StartPosition& start);
+
+// The target of a SeekConsumerGroup. INVALID_ARGUMENT when it is unset or
+// sequence 0.
+absl::StatusOr<StreamPosition> SeekTargetFromProto(const v1::SeekConsumerGroupRequest& request);
+
+void DeadLetterToProto(DeadLetter letter, v1::DeadLetter* out);
+
+}  // namespace refir::bridge
+
+#endif  // REFIR_BRIDGE_GRPC_API_WIRE_CONVERT_H_
