@@ -15,6 +15,7 @@
 #include "bridge/common/error_reason.h"
 #include "bridge/common/proto_time.h"
 #include "bridge/common/uuid7.h"
+#include "bridge/convert/exact_json.h"
 #include "bridge/convert/refir_payload.h"
 #include "nlohmann/json.hpp"
 
@@ -32,26 +33,17 @@ absl::Status InvalidHeader(absl::string_view message) {
   return ErrorWithReason(absl::StatusCode::kInvalidArgument, "invalid_header", message);
 }
 
-// Parses `body`, which must be a JSON object. nlohmann's parser is
-// non-recursive and validates UTF-8 inside strings; its exceptions are caught
-// here and never leave this function.
+// Parses `body`, which must be a JSON object, keeping every number's text
+// (bridge/convert/exact_json.h).
 absl::StatusOr<nlohmann::json> ParseObject(const std::string& body) {
   if (body.empty()) return InvalidJson("body is empty");
-  nlohmann::json parsed;
-  try {
-    parsed = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::exception& e) {
-    // what() is "[json.exception.parse_error.101] parse error at line 1, ...":
-    // keep the human part only.
-    absl::string_view what = e.what();
-    if (absl::StartsWith(what, "[json.exception.")) {
-      const size_t close = what.find("] ");
-      if (close != absl::string_view::npos) what.remove_prefix(close + 2);
-    }
-    return InvalidJson(what);
+  absl::StatusOr<nlohmann::json> parsed = ParseJsonExact(body);
+  if (!parsed.ok()) {
+    if (parsed.status().code() != absl::StatusCode::kInvalidArgument) return parsed.status();
+    return InvalidJson(parsed.status().message());
   }
-  if (!parsed.is_object()) {
-    return InvalidJson(absl::StrCat("body must be a JSON object, got ", parsed.type_name()));
+  if (!parsed->is_object()) {
+    return InvalidJson(absl::StrCat("body must be a JSON object, got ", JsonTypeName(*parsed)));
   }
   return parsed;
 }
