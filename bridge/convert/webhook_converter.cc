@@ -186,18 +186,34 @@ absl::StatusOr<v1::Event> WebhookConverter::Convert(const WebhookRequest& reques
   absl::StatusOr<nlohmann::json> object = ParseObject(request.body);
   if (!object.ok()) return object.status();
 
+  absl::StatusOr<v1::Event> event = Envelope(request, *id);
+  if (!event.ok()) return event.status();
+  if (options_.mapping == PayloadMapping::kRefir) {
+    *event->mutable_refir() = ExtractRefirPayload(*object);
+    event->set_type(ResolveEventType(event->refir()));
+  } else {
+    event->set_type(GenericEventType(*object, options_.type_field));
+  }
+  return event;
+}
+
+absl::StatusOr<v1::Event> WebhookConverter::ConvertUnparsed(const WebhookRequest& request) const {
+  absl::StatusOr<std::optional<std::string>> id = WebhookId(request, options_.max_id_length);
+  if (!id.ok()) return id.status();
+  absl::StatusOr<v1::Event> event = Envelope(request, *id);
+  if (!event.ok()) return event.status();
+  event->set_type(UnparsedEventType(request.source));
+  return event;
+}
+
+absl::StatusOr<v1::Event> WebhookConverter::Envelope(const WebhookRequest& request,
+                                                     const std::optional<std::string>& id) const {
   v1::Event event;
   if (absl::Status s = SetTimestamp(request.received_at, event.mutable_received_at()); !s.ok()) {
     return s;
   }
-  event.set_id(id->has_value() ? **id : NewUuidV7(request.received_at));
+  event.set_id(id.has_value() ? *id : NewUuidV7(request.received_at));
   event.set_source(ToValidUtf8(request.source));
-  if (options_.mapping == PayloadMapping::kRefir) {
-    *event.mutable_refir() = ExtractRefirPayload(*object);
-    event.set_type(ResolveEventType(event.refir()));
-  } else {
-    event.set_type(GenericEventType(*object, options_.type_field));
-  }
   event.set_body(request.body);
   event.set_content_type(ToValidUtf8(request.content_type));
   event.set_remote_addr(ToValidUtf8(request.remote_addr));
@@ -220,6 +236,10 @@ absl::StatusOr<v1::Event> WebhookConverter::Convert(const WebhookRequest& reques
   auto& out_headers = *event.mutable_headers();
   for (auto& [name, value] : headers) out_headers[name] = ToValidUtf8(value);
   return event;
+}
+
+std::string UnparsedEventType(absl::string_view source) {
+  return absl::StrCat(ToValidUtf8(source), ".unparsed");
 }
 
 }  // namespace refir::bridge
