@@ -1,6 +1,5 @@
 #include "bridge/convert/refir_payload.h"
 
-#include <cstdint>
 #include <initializer_list>
 #include <string>
 
@@ -8,6 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "bridge/convert/event_name.h"
+#include "bridge/convert/exact_json.h"
 
 namespace refir::bridge {
 namespace {
@@ -15,23 +16,9 @@ namespace {
 using nlohmann::json;
 using Keys = std::initializer_list<const char*>;
 
-// A JSON scalar as text: strings as they are, integers in exact decimal,
-// floats (including integers too large for 64 bits, which nlohmann parses as
-// floats) as nlohmann prints them. Booleans, null, arrays and objects give "".
-std::string ScalarText(const json& value) {
-  switch (value.type()) {
-    case json::value_t::string:
-      return value.get_ref<const json::string_t&>();
-    case json::value_t::number_unsigned:
-      return absl::StrCat(value.get<std::uint64_t>());
-    case json::value_t::number_integer:
-      return absl::StrCat(value.get<std::int64_t>());
-    case json::value_t::number_float:
-      return value.dump();
-    default:
-      return "";
-  }
-}
+// A JSON scalar as text (bridge/convert/exact_json.h): strings as they are,
+// numbers as sent. Booleans, null, arrays and objects give "".
+std::string ScalarText(const json& value) { return JsonScalarText(value).value_or(""); }
 
 // The text of the first of `keys` in `object` whose value renders non-empty.
 std::string FirstText(const json& object, Keys keys) {
@@ -52,7 +39,7 @@ const json* FirstUsable(const json& object, Keys keys) {
   for (const char* key : keys) {
     auto it = object.find(key);
     if (it == object.end()) continue;
-    if (it->is_object() || it->is_string() || it->is_number()) return &*it;
+    if (it->is_object() || it->is_string() || IsJsonNumber(*it)) return &*it;
   }
   return nullptr;
 }
@@ -87,32 +74,6 @@ v1::Participant ParticipantFrom(const json& value) {
   p.set_referral_link(
       FirstText(value, {"referral_link", "referralLink", "referral_url", "referralUrl", "link"}));
   return p;
-}
-
-bool IsEventSeparator(char c) {
-  return c == '_' || c == '-' || c == ' ' || c == ':' || c == '/' || c == '.';
-}
-
-// "  Referral_Created " -> "refir.referral.created"; "" if nothing is left.
-std::string NormaliseEventName(absl::string_view name) {
-  std::string lower = absl::AsciiStrToLower(absl::StripAsciiWhitespace(name));
-  std::string out;
-  out.reserve(lower.size() + 6);
-  bool in_separator_run = false;
-  for (char c : lower) {
-    if (IsEventSeparator(c)) {
-      in_separator_run = true;
-      continue;
-    }
-    // A run of separators becomes one dot; leading runs are dropped.
-    if (in_separator_run && !out.empty()) out.push_back('.');
-    in_separator_run = false;
-    out.push_back(c);
-  }
-  // Trailing runs are dropped because nothing follows them.
-  if (out.empty()) return "";
-  if (absl::StartsWith(out, "refir.")) return out;
-  return absl::StrCat("refir.", out);
 }
 
 }  // namespace

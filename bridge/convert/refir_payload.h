@@ -13,13 +13,13 @@ namespace refir::bridge {
 
 // Fills a RefirPayload from `object` (a JSON object). Never fails: fields that
 // are missing or of an unusable type are left empty. Keys are matched in
-// snake_case and camelCase; ids given as JSON numbers are rendered in decimal
-// with every digit of a 64-bit integer kept.
+// snake_case and camelCase; ids given as JSON numbers keep their text as
+// sent when `object` comes from ParseJsonExact (bridge/convert/exact_json.h).
 v1::RefirPayload ExtractRefirPayload(const nlohmann::json& object);
 
-// The Event.type for a payload: the explicit event name normalised
-// ("referral_created" -> "refir.referral.created"; names that already start
-// with "refir." are kept, lower-cased), else inferred: a referrer means
+// The Event.type for a payload: the explicit event name normalised by
+// NormaliseEventName (bridge/convert/event_name.h: "userAdded",
+// "USER_ADDED", "user-added" -> "refir.user.added"), else inferred: a referrer means
 // "refir.referral.created", a lead alone "refir.user.added", else "unknown".
 std::string ResolveEventType(const v1::RefirPayload& payload);
 

@@ -15,6 +15,7 @@
 #include "bridge/common/error_reason.h"
 #include "bridge/common/proto_time.h"
 #include "bridge/common/uuid7.h"
+#include "bridge/convert/exact_json.h"
 #include "bridge/convert/refir_payload.h"
 #include "nlohmann/json.hpp"
 
@@ -32,26 +33,17 @@ absl::Status InvalidHeader(absl::string_view message) {
   return ErrorWithReason(absl::StatusCode::kInvalidArgument, "invalid_header", message);
 }
 
-// Parses `body`, which must be a JSON object. nlohmann's parser is
-// non-recursive and validates UTF-8 inside strings; its exceptions are caught
-// here and never leave this function.
+// Parses `body`, which must be a JSON object, keeping every number's text
+// (bridge/convert/exact_json.h).
 absl::StatusOr<nlohmann::json> ParseObject(const std::string& body) {
   if (body.empty()) return InvalidJson("body is empty");
-  nlohmann::json parsed;
-  try {
-    parsed = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::exception& e) {
-    // what() is "[json.exception.parse_error.101] parse error at line 1, ...":
-    // keep the human part only.
-    absl::string_view what = e.what();
-    if (absl::StartsWith(what, "[json.exception.")) {
-      const size_t close = what.find("] ");
-      if (close != absl::string_view::npos) what.remove_prefix(close + 2);
-    }
-    return InvalidJson(what);
+  absl::StatusOr<nlohmann::json> parsed = ParseJsonExact(body);
+  if (!parsed.ok()) {
+    if (parsed.status().code() != absl::StatusCode::kInvalidArgument) return parsed.status();
+    return InvalidJson(parsed.status().message());
   }
-  if (!parsed.is_object()) {
-    return InvalidJson(absl::StrCat("body must be a JSON object, got ", parsed.type_name()));
+  if (!parsed->is_object()) {
+    return InvalidJson(absl::StrCat("body must be a JSON object, got ", JsonTypeName(*parsed)));
   }
   return parsed;
 }
@@ -194,18 +186,34 @@ absl::StatusOr<v1::Event> WebhookConverter::Convert(const WebhookRequest& reques
   absl::StatusOr<nlohmann::json> object = ParseObject(request.body);
   if (!object.ok()) return object.status();
 
+  absl::StatusOr<v1::Event> event = Envelope(request, *id);
+  if (!event.ok()) return event.status();
+  if (options_.mapping == PayloadMapping::kRefir) {
+    *event->mutable_refir() = ExtractRefirPayload(*object);
+    event->set_type(ResolveEventType(event->refir()));
+  } else {
+    event->set_type(GenericEventType(*object, options_.type_field));
+  }
+  return event;
+}
+
+absl::StatusOr<v1::Event> WebhookConverter::ConvertUnparsed(const WebhookRequest& request) const {
+  absl::StatusOr<std::optional<std::string>> id = WebhookId(request, options_.max_id_length);
+  if (!id.ok()) return id.status();
+  absl::StatusOr<v1::Event> event = Envelope(request, *id);
+  if (!event.ok()) return event.status();
+  event->set_type(UnparsedEventType(request.source));
+  return event;
+}
+
+absl::StatusOr<v1::Event> WebhookConverter::Envelope(const WebhookRequest& request,
+                                                     const std::optional<std::string>& id) const {
   v1::Event event;
   if (absl::Status s = SetTimestamp(request.received_at, event.mutable_received_at()); !s.ok()) {
     return s;
   }
-  event.set_id(id->has_value() ? **id : NewUuidV7(request.received_at));
+  event.set_id(id.has_value() ? *id : NewUuidV7(request.received_at));
   event.set_source(ToValidUtf8(request.source));
-  if (options_.mapping == PayloadMapping::kRefir) {
-    *event.mutable_refir() = ExtractRefirPayload(*object);
-    event.set_type(ResolveEventType(event.refir()));
-  } else {
-    event.set_type(GenericEventType(*object, options_.type_field));
-  }
   event.set_body(request.body);
   event.set_content_type(ToValidUtf8(request.content_type));
   event.set_remote_addr(ToValidUtf8(request.remote_addr));
@@ -228,6 +236,10 @@ absl::StatusOr<v1::Event> WebhookConverter::Convert(const WebhookRequest& reques
   auto& out_headers = *event.mutable_headers();
   for (auto& [name, value] : headers) out_headers[name] = ToValidUtf8(value);
   return event;
+}
+
+std::string UnparsedEventType(absl::string_view source) {
+  return absl::StrCat(ToValidUtf8(source), ".unparsed");
 }
 
 }  // namespace refir::bridge

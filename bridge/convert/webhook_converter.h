@@ -4,10 +4,12 @@
 #ifndef REFIR_BRIDGE_CONVERT_WEBHOOK_CONVERTER_H_
 #define REFIR_BRIDGE_CONVERT_WEBHOOK_CONVERTER_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "bridge/convert/webhook_request.h"
 #include "refir/bridge/v1/event.pb.h"
 
@@ -37,6 +39,9 @@ struct ConverterOptions {
   size_t max_id_length = 256;
 };
 
+// "<source>.unparsed": the type of a kept body that is not a JSON object.
+std::string UnparsedEventType(absl::string_view source);
+
 class WebhookConverter {
  public:
   explicit WebhookConverter(ConverterOptions options = {});
@@ -53,7 +58,17 @@ class WebhookConverter {
   //                    printable ASCII, or both are sent with different values.
   absl::StatusOr<v1::Event> Convert(const WebhookRequest& request) const;
 
+  // For a body kept although it is not a JSON object (a source with
+  // invalid_body "keep"): the same Event without parsing the body: type
+  // UnparsedEventType(request.source), Event.refir empty, the body
+  // byte-exact. Fails only with "invalid_header", as Convert.
+  absl::StatusOr<v1::Event> ConvertUnparsed(const WebhookRequest& request) const;
+
  private:
+  // Every field but type and refir.
+  absl::StatusOr<v1::Event> Envelope(const WebhookRequest& request,
+                                     const std::optional<std::string>& id) const;
+
   ConverterOptions options_;
 };
 

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "bridge/common/error_reason.h"
+#include "bridge/convert/exact_json.h"
 #include "nlohmann/json.hpp"
 
 namespace refir::bridge {
@@ -41,19 +42,27 @@ absl::StatusOr<std::string> Sha256Hex(absl::string_view data) {
       absl::string_view(reinterpret_cast<const char*>(digest), static_cast<size_t>(size)));
 }
 
-// The key from the JSON field at config.json_field; empty when absent.
-// Library exceptions are caught here and never leave.
+// The key from the JSON field at config.json_field; empty when absent. A
+// number's key is its text as sent (bridge/convert/exact_json.h), so two
+// different numbers never share a key, however large. Library exceptions
+// are caught here and never leave.
 absl::StatusOr<DedupKey> JsonFieldKey(const DedupConfig& config, const WebhookRequest& request) {
+  absl::StatusOr<nlohmann::json> body = ParseJsonExact(request.body);
+  if (!body.ok()) {
+    return ErrorWithReason(absl::StatusCode::kInvalidArgument, "invalid_json",
+                           body.status().message());
+  }
   try {
     const nlohmann::json::json_pointer pointer(config.json_field);
-    const nlohmann::json body = nlohmann::json::parse(request.body);
-    if (!body.contains(pointer)) return DedupKey{"", config.window};
-    const nlohmann::json& value = body.at(pointer);
-    if (value.is_string()) return KeyOf(config, request, value.get<std::string>());
-    if (value.is_number()) return KeyOf(config, request, value.dump());
-    return ErrorWithReason(absl::StatusCode::kInvalidArgument, "invalid_dedup_field",
-                           absl::StrCat("dedup field ", config.json_field,
-                                        " must be a string or a number, got ", value.type_name()));
+    if (!body->contains(pointer)) return DedupKey{"", config.window};
+    const nlohmann::json& value = body->at(pointer);
+    if (value.is_string() || IsJsonNumber(value)) {
+      return KeyOf(config, request, JsonScalarText(value).value_or(""));
+    }
+    return ErrorWithReason(
+        absl::StatusCode::kInvalidArgument, "invalid_dedup_field",
+        absl::StrCat("dedup field ", config.json_field, " must be a string or a number, got ",
+                     JsonTypeName(value)));
   } catch (const nlohmann::json::exception& e) {
     return ErrorWithReason(absl::StatusCode::kInvalidArgument, "invalid_json", e.what());
   }

@@ -26,6 +26,8 @@ struct HttpReply {
   std::string event_id;
   uint64_t sequence = 0;
   bool duplicate = false;
+  // The body was not a JSON object and was stored as "<source>.unparsed".
+  bool unparsed = false;
 };
 
 // {"error":"<error>"} plus "detail" when `detail` is not empty.

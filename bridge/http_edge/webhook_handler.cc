@@ -21,6 +21,9 @@ struct WebhookHandler::Source {
   std::unique_ptr<WebhookVerifier> verifier;
   std::unique_ptr<WebhookConverter> converter;
   DedupConfig dedup;
+  // For bodies kept unparsed (invalid_body keep): a JSON field cannot be
+  // read, so json_field sources dedup those by webhook-id / svix-id.
+  DedupConfig unparsed_dedup;
   IpAllowlist allowlist;
   // Null when the source sets no such limit.
   std::unique_ptr<RateLimiter> rate;
@@ -80,6 +83,11 @@ absl::StatusOr<std::unique_ptr<WebhookHandler>> WebhookHandler::Create(
     if (absl::Status valid = source->dedup.Validate(); !valid.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("source \"", config.name, "\": dedup: ", valid.message()));
+    }
+    source->unparsed_dedup = source->dedup;
+    if (source->unparsed_dedup.by == DedupConfig::By::kJsonField) {
+      source->unparsed_dedup.by = DedupConfig::By::kWebhookId;
+      source->unparsed_dedup.json_field.clear();
     }
     absl::StatusOr<IpAllowlist> allowlist = IpAllowlist::Parse(config.allow_cidrs);
     if (!allowlist.ok()) {
@@ -185,7 +193,10 @@ std::optional<HttpReply> WebhookHandler::Admit(WebhookRequest* request_ptr) {
       *request.content_length > source->config.limits.max_body_bytes) {
     return PayloadTooLarge();
   }
-  if (!IsJsonContentType(request.content_type)) {
+  // A source that keeps invalid bodies takes any content type (Process
+  // stores it unparsed).
+  if (!IsJsonContentType(request.content_type) &&
+      source->config.invalid_body != InvalidBody::kKeep) {
     return JsonErrorReply(415, "unsupported_media_type",
                           request.content_type.empty()
                               ? "Content-Type header is missing; send application/json"
@@ -237,15 +248,28 @@ HttpReply WebhookHandler::Process(WebhookRequest* request_ptr) {
                             request.client_ip, ": ", verified.message()));
     return ReplyForError(absl::UnauthenticatedError("verification failed"));
   }
-  if (JsonDepthExceeds(request.body, config.limits.max_json_depth)) {
-    return JsonErrorReply(
-        400, "json_too_deep",
-        absl::StrCat("JSON nesting is deeper than ", config.limits.max_json_depth, " levels"));
+  // A body that is not a JSON object is refused, or with invalid_body keep
+  // stored byte-exact as "<source>.unparsed" without being parsed.
+  const bool keep = config.invalid_body == InvalidBody::kKeep;
+  bool unparsed = keep && !IsJsonContentType(request.content_type);
+  if (!unparsed && JsonDepthExceeds(request.body, config.limits.max_json_depth)) {
+    if (!keep) {
+      return JsonErrorReply(
+          400, "json_too_deep",
+          absl::StrCat("JSON nesting is deeper than ", config.limits.max_json_depth, " levels"));
+    }
+    unparsed = true;
   }
-  absl::StatusOr<v1::Event> event = source->converter->Convert(request);
+  absl::StatusOr<v1::Event> event =
+      unparsed ? source->converter->ConvertUnparsed(request) : source->converter->Convert(request);
+  if (!event.ok() && !unparsed && keep && ReasonOf(event.status()) == "invalid_json") {
+    unparsed = true;
+    event = source->converter->ConvertUnparsed(request);
+  }
   if (!event.ok()) return ReplyForError(event.status());
 
-  absl::StatusOr<DedupKey> dedup_key = DedupKeyFor(source->dedup, request);
+  absl::StatusOr<DedupKey> dedup_key =
+      DedupKeyFor(unparsed ? source->unparsed_dedup : source->dedup, request);
   if (!dedup_key.ok()) return ReplyForError(dedup_key.status());
 
   absl::StatusOr<AppendResult> appended =
@@ -256,12 +280,14 @@ HttpReply WebhookHandler::Process(WebhookRequest* request_ptr) {
                                  {"id", appended->id},
                                  {"sequence", appended->sequence}};
   if (appended->duplicate) body["duplicate"] = true;
+  if (unparsed) body["unparsed"] = true;
   HttpReply reply;
   reply.status = 200;
   reply.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   reply.event_id = std::move(appended->id);
   reply.sequence = appended->sequence;
   reply.duplicate = appended->duplicate;
+  reply.unparsed = unparsed;
   return reply;
 }
 

@@ -8,7 +8,8 @@
 //   2. the client's failed-verification bucket (429 when this client IP has
 //      failed verification too often lately; only looked at, not spent);
 //   3. the client's per_client_rate bucket (429; spent);
-//   4. Content-Length (413) and Content-Type (415);
+//   4. Content-Length (413) and Content-Type (415; not for a source with
+//      invalid_body "keep");
 //   5. the source's rate bucket (429; a token is reserved).
 // Process, once the body is read:
 //   6. body size (413; the reserved token is given back);
@@ -17,7 +18,11 @@
 //      forged requests never use up the real sender's budget and a client
 //      that keeps failing gets 429 at step 2;
 //   8. JSON depth, conversion, dedup key, durable append (the token stays
-//      spent: the request was the source's).
+//      spent: the request was the source's). With invalid_body "keep", a
+//      body that is not a JSON object (another Content-Type, too deep, not
+//      JSON, another JSON value) is stored byte-exact as
+//      "<source>.unparsed" instead of refused; its dedup key is the
+//      webhook-id / svix-id for json_field sources.
 
 #ifndef REFIR_BRIDGE_HTTP_EDGE_WEBHOOK_HANDLER_H_
 #define REFIR_BRIDGE_HTTP_EDGE_WEBHOOK_HANDLER_H_

@@ -31,13 +31,16 @@ WebhookObserver::WebhookObserver(AccessLogOptions options, WebhookMetrics* metri
 void WebhookObserver::Observe(const WebhookRequest& request, const HttpReply& reply,
                               absl::Time replied_at) const {
   const absl::Duration latency = replied_at - request.received_at;
-  if (metrics_ != nullptr) metrics_->Record(reply.status, latency);
+  if (metrics_ != nullptr) {
+    metrics_->Record(reply.status, latency);
+    if (reply.unparsed && !reply.duplicate) metrics_->RecordUnparsed();
+  }
   if (!options_.enabled || !LogEnabled(LogLevel::kInfo)) return;
 
   // Microsecond resolution is plenty for a human.
   const double latency_ms = std::round(absl::ToDoubleMicroseconds(latency)) / 1000.0;
   std::vector<LogField> fields;
-  fields.reserve(11);
+  fields.reserve(12);
   fields.emplace_back("source", request.source);
   if (!reply.event_id.empty()) {
     fields.emplace_back("id", reply.event_id);
@@ -48,6 +51,7 @@ void WebhookObserver::Observe(const WebhookRequest& request, const HttpReply& re
   fields.emplace_back("status", reply.status);
   if (!reply.error.empty()) fields.emplace_back("error", reply.error);
   if (reply.duplicate) fields.emplace_back("duplicate", true);
+  if (reply.unparsed) fields.emplace_back("unparsed", true);
   fields.emplace_back("latency_ms", latency_ms);
   fields.emplace_back("remote_addr", request.remote_addr);
   // A refused request's body is dropped unread: its declared length then.

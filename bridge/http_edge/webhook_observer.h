@@ -7,9 +7,10 @@
 //    "body_bytes":312}
 //
 // plus "error" (the JSON error code) on failures, "duplicate":true for a
-// repeated id, and "body" only when the operator opted in. Request headers
-// are never logged (they may carry secrets); only the webhook-id header is
-// echoed as "id" when no event was stored.
+// repeated id, "unparsed":true for a body kept as "<source>.unparsed", and
+// "body" only when the operator opted in. Request headers are never logged
+// (they may carry secrets); only the webhook-id header is echoed as "id"
+// when no event was stored.
 #ifndef REFIR_BRIDGE_HTTP_EDGE_WEBHOOK_OBSERVER_H_
 #define REFIR_BRIDGE_HTTP_EDGE_WEBHOOK_OBSERVER_H_
 

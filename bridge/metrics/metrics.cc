@@ -106,8 +106,9 @@ void AppendGroupFamilies(const std::vector<ConsumerGroupStats>& groups,
 }  // namespace
 
 WebhookMetrics::WebhookMetrics(prometheus::Family<prometheus::Counter>* received,
-                               std::string source, prometheus::Histogram* latency)
-    : received_(received), source_(std::move(source)), latency_(latency) {}
+                               std::string source, prometheus::Histogram* latency,
+                               prometheus::Counter* unparsed)
+    : received_(received), source_(std::move(source)), latency_(latency), unparsed_(unparsed) {}
 
 prometheus::Counter& WebhookMetrics::CounterFor(int status) {
   const size_t slot = status >= 100 && static_cast<size_t>(status) < by_status_.size()
@@ -127,6 +128,8 @@ void WebhookMetrics::Record(int status, absl::Duration latency) {
   CounterFor(status).Increment();
   latency_->Observe(Seconds(latency));
 }
+
+void WebhookMetrics::RecordUnparsed() { unparsed_->Increment(); }
 
 JournalMetrics::JournalMetrics(prometheus::Histogram* append_latency,
                                prometheus::Histogram* batch_events,
@@ -154,6 +157,13 @@ Metrics::Metrics() : registry_(std::make_unique<prometheus::Registry>()) {
            .Name("refir_bridge_webhook_request_duration_seconds")
            .Help("Time from receiving a webhook request (body read) to its answer, by source.")
            .Register(*registry_);
+  webhooks_unparsed_ =
+      &prometheus::BuildCounter()
+           .Name("refir_bridge_webhooks_unparsed_total")
+           .Help(
+               "Webhook bodies that were not a JSON object, stored as <source>.unparsed "
+               "(sources with invalid_body keep), by source; duplicates not counted.")
+           .Register(*registry_);
   auto& append = prometheus::BuildHistogram()
                      .Name("refir_bridge_journal_append_duration_seconds")
                      .Help("Time for one journal append to become durable (queueing + commit).")
@@ -179,8 +189,9 @@ WebhookMetrics* Metrics::ForSource(absl::string_view source) {
   if (slot == nullptr) {
     prometheus::Histogram* latency =
         &webhook_latency_->Add({{"source", std::string(source)}}, LatencyBuckets());
+    prometheus::Counter* unparsed = &webhooks_unparsed_->Add({{"source", std::string(source)}});
     slot = std::unique_ptr<WebhookMetrics>(
-        new WebhookMetrics(webhooks_received_, std::string(source), latency));
+        new WebhookMetrics(webhooks_received_, std::string(source), latency, unparsed));
     // Present from the start, so rate() over the success count works.
     slot->CounterFor(200);
   }

@@ -3,7 +3,8 @@
 //
 // Two kinds:
 //  - Recorded as things happen, through small handles that components keep:
-//    WebhookMetrics (per source: requests by status, request latency) and
+//    WebhookMetrics (per source: requests by status, request latency, bodies
+//    kept unparsed) and
 //    JournalMetrics (append latency, group-commit batch size and duration).
 //    Recording is lock-free apart from prometheus-cpp's own histogram lock.
 //  - Computed at scrape time from ScrapeSources callbacks (journal head and
@@ -45,11 +46,14 @@ class WebhookMetrics {
  public:
   // One answered request: its HTTP status and the time from receipt to reply.
   void Record(int status, absl::Duration latency);
+  // One body stored as "<source>.unparsed" (a source with invalid_body
+  // "keep"); not for duplicates.
+  void RecordUnparsed();
 
  private:
   friend class Metrics;
   WebhookMetrics(prometheus::Family<prometheus::Counter>* received, std::string source,
-                 prometheus::Histogram* latency);
+                 prometheus::Histogram* latency, prometheus::Counter* unparsed);
   // The counter of `status`, created on first use (statuses outside
   // 100..599 share slot 0).
   prometheus::Counter& CounterFor(int status);
@@ -57,6 +61,7 @@ class WebhookMetrics {
   prometheus::Family<prometheus::Counter>* const received_;
   const std::string source_;
   prometheus::Histogram* const latency_;
+  prometheus::Counter* const unparsed_;
   std::array<std::atomic<prometheus::Counter*>, 600> by_status_{};
 };
 
@@ -138,6 +143,7 @@ class Metrics {
   std::unique_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* webhooks_received_ = nullptr;
   prometheus::Family<prometheus::Histogram>* webhook_latency_ = nullptr;
+  prometheus::Family<prometheus::Counter>* webhooks_unparsed_ = nullptr;
   std::unique_ptr<JournalMetrics> journal_;
 
   mutable absl::Mutex mu_;

@@ -310,6 +310,15 @@ absl::StatusOr<SourceConfig> ConvertSource(const pb::Source& in, size_t index,
   }
   out.type_field = in.mapping().type_field();
 
+  const std::string& invalid_body = in.invalid_body();
+  if (invalid_body.empty() || invalid_body == "reject") {
+    out.invalid_body = InvalidBody::kReject;
+  } else if (invalid_body == "keep") {
+    out.invalid_body = InvalidBody::kKeep;
+  } else {
+    return errors.Error("invalid_body", OneOf({"reject", "keep"}, invalid_body));
+  }
+
   out.dedup = defaults.dedup;
   if (in.has_dedup()) REFIR_RETURN_IF_ERROR(ConvertDedup(in.dedup(), errors, &out.dedup));
   out.limits.max_body_bytes = defaults.limits.max_body_bytes;

@@ -26,6 +26,15 @@ enum class MappingKind {
   kGeneric,
 };
 
+// What a source does with a body that is not a JSON object (not JSON, another
+// JSON value, too deep, or sent with a Content-Type other than JSON).
+enum class InvalidBody {
+  // Refused: 400 invalid_json / json_too_deep, 415 unsupported_media_type.
+  kReject,
+  // Stored byte-exact as type "<source>.unparsed" and answered 200.
+  kKeep,
+};
+
 enum class DedupBy { kWebhookId, kJsonField, kBodySha256, kNone };
 
 // "none", "webhook_id", "json_field", "body_sha256" <-> DedupBy (the
@@ -77,6 +86,7 @@ struct SourceConfig {
   SourceLimits limits;
   // CIDRs as written in the file; empty allows every client.
   std::vector<std::string> allow_cidrs;
+  InvalidBody invalid_body = InvalidBody::kReject;
 };
 
 // Reads one secret (bridge/verify/secret_source.h's LoadSecret; tests may

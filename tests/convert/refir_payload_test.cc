@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "bridge/convert/exact_json.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -10,7 +12,12 @@ namespace {
 
 using nlohmann::json;
 
-v1::RefirPayload Extract(const std::string& text) { return ExtractRefirPayload(json::parse(text)); }
+// As the converter parses bodies: numbers keep their text.
+v1::RefirPayload Extract(const std::string& text) {
+  absl::StatusOr<json> parsed = ParseJsonExact(text);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  return ExtractRefirPayload(parsed.ok() ? *parsed : json::object());
+}
 
 TEST(ExtractRefirPayloadTest, SnakeCaseBody) {
   v1::RefirPayload p = Extract(R"({
@@ -81,12 +88,27 @@ TEST(ExtractRefirPayloadTest, IdsAsNumbersKeepEveryDigit) {
   EXPECT_EQ(Extract(R"({"lead": {"id": "0042"}})").lead().id(), "0042");
 }
 
-TEST(ExtractRefirPayloadTest, FloatIdsUseJsonRendering) {
+TEST(ExtractRefirPayloadTest, NumberIdsKeepTheirTextAsSent) {
   EXPECT_EQ(Extract(R"({"lead": {"id": 12.5}})").lead().id(), "12.5");
-  EXPECT_EQ(Extract(R"({"lead": {"id": 1e3}})").lead().id(), "1000.0");
-  // Beyond 64 bits nlohmann parses a float: digits may be lost, but the id is
-  // still non-empty (the raw body keeps the exact text).
-  EXPECT_FALSE(Extract(R"({"lead": {"id": 18446744073709551616}})").lead().id().empty());
+  EXPECT_EQ(Extract(R"({"lead": {"id": 1e3}})").lead().id(), "1e3");
+  EXPECT_EQ(Extract(R"({"lead": {"id": 1.0}})").lead().id(), "1.0");
+  EXPECT_EQ(Extract(R"({"lead": {"id": -0}})").lead().id(), "-0");
+  // Beyond 64 bits (issue 17: these came out as 1.8446744073709552e+19).
+  EXPECT_EQ(Extract(R"({"lead": {"id": 18446744073709551617}})").lead().id(),
+            "18446744073709551617");
+  EXPECT_EQ(Extract(R"({"referrer": 18446744073709551629})").referrer().id(),
+            "18446744073709551629");
+  EXPECT_EQ(Extract(R"({"campaign_id": 123456789012345678901234567890})").campaign().id(),
+            "123456789012345678901234567890");
+  // Beyond a double's range, which nlohmann alone refuses.
+  EXPECT_EQ(Extract(R"({"lead": {"id": 1e400}})").lead().id(), "1e400");
+}
+
+TEST(ExtractRefirPayloadTest, PlainNlohmannNumbersStillRender) {
+  EXPECT_EQ(
+      ExtractRefirPayload(json::parse(R"({"lead": {"id": 18446744073709551615}})")).lead().id(),
+      "18446744073709551615");
+  EXPECT_EQ(ExtractRefirPayload(json::parse(R"({"lead": {"id": 12.5}})")).lead().id(), "12.5");
 }
 
 TEST(ExtractRefirPayloadTest, ScalarParticipantIsIdOrEmail) {
@@ -161,7 +183,8 @@ TEST(ResolveEventTypeTest, ExplicitNamesAreNormalised) {
   EXPECT_EQ(ResolveEventType(WithType("user/added")), "refir.user.added");
   EXPECT_EQ(ResolveEventType(WithType("__user__added__")), "refir.user.added");
   EXPECT_EQ(ResolveEventType(WithType(".user._added.")), "refir.user.added");
-  EXPECT_EQ(ResolveEventType(WithType("userAdded")), "refir.useradded");
+  EXPECT_EQ(ResolveEventType(WithType("userAdded")), "refir.user.added");
+  EXPECT_EQ(ResolveEventType(WithType("refir.userAdded")), "refir.user.added");
   EXPECT_EQ(ResolveEventType(WithType("REFIR.User.Added")), "refir.user.added");
   EXPECT_EQ(ResolveEventType(WithType("refir_referral_created")), "refir.referral.created");
   EXPECT_EQ(ResolveEventType(WithType("refirx")), "refir.refirx");

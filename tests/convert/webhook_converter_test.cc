@@ -44,6 +44,28 @@ TEST(WebhookConverterTest, FillsEventFields) {
   EXPECT_EQ(event->remote_addr(), "127.0.0.1:5555");
 }
 
+TEST(WebhookConverterTest, ConvertUnparsedKeepsTheBodyWithoutParsingIt) {
+  WebhookConverter converter;
+  WebhookRequest request = MakeRequest(std::string("\x00\xff not json", 11),
+                                       {{"Webhook-Id", "msg_raw"}, {"Authorization", "secret"}});
+  request.source = "raw";
+  request.content_type = "application/octet-stream";
+  absl::StatusOr<v1::Event> event = converter.ConvertUnparsed(request);
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->id(), "msg_raw");
+  EXPECT_EQ(event->type(), "raw.unparsed");
+  EXPECT_EQ(event->source(), "raw");
+  EXPECT_EQ(event->body(), request.body);
+  EXPECT_EQ(event->content_type(), "application/octet-stream");
+  EXPECT_FALSE(event->has_refir());
+  EXPECT_EQ(event->headers().count("authorization"), 0u);
+  EXPECT_EQ(event->headers().at("webhook-id"), "msg_raw");
+  // The id header is validated as for any event.
+  request.headers = {{"webhook-id", "two words"}};
+  EXPECT_EQ(ReasonOf(converter.ConvertUnparsed(request).status()), "invalid_header");
+  EXPECT_EQ(UnparsedEventType("github"), "github.unparsed");
+}
+
 TEST(WebhookConverterTest, TimestampBeforeEpochHasNonNegativeNanos) {
   WebhookRequest request = MakeRequest("{}");
   request.received_at = absl::UnixEpoch() - absl::Milliseconds(1500);

@@ -94,6 +94,28 @@ TEST(DedupKeyTest, JsonFieldStringOrNumber) {
             "refir|json_field|42");
 }
 
+// Issue 17: beyond 2^64 nlohmann rounds to a double, and these two ids
+// shared the key "1.8446744073709552e+19": the second was never stored.
+TEST(DedupKeyTest, JsonFieldNumbersKeyOnTheirExactText) {
+  const DedupConfig config = By(DedupConfig::By::kJsonField, "/id");
+  auto key = [&](const std::string& number) {
+    absl::StatusOr<DedupKey> k = DedupKeyFor(config, Request(R"({"id": )" + number + "}"));
+    EXPECT_TRUE(k.ok()) << k.status();
+    return k.ok() ? k->key : "<error>";
+  };
+  EXPECT_EQ(key("18446744073709551617"), "refir|json_field|18446744073709551617");
+  EXPECT_EQ(key("18446744073709551629"), "refir|json_field|18446744073709551629");
+  EXPECT_EQ(key("123456789012345678901234567890123"),
+            "refir|json_field|123456789012345678901234567890123");
+  EXPECT_EQ(key("1e400"), "refir|json_field|1e400");
+  EXPECT_EQ(key("0.1000000000000000000001"), "refir|json_field|0.1000000000000000000001");
+  // Distinct spellings are distinct keys (the rule is the text as sent).
+  EXPECT_EQ(key("1"), "refir|json_field|1");
+  EXPECT_EQ(key("1.0"), "refir|json_field|1.0");
+  EXPECT_EQ(key("1e0"), "refir|json_field|1e0");
+  EXPECT_EQ(key("-0"), "refir|json_field|-0");
+}
+
 TEST(DedupKeyTest, JsonFieldAbsentMeansNoDedup) {
   const DedupConfig config = By(DedupConfig::By::kJsonField, "/event_id");
   absl::StatusOr<DedupKey> key = DedupKeyFor(config, Request(R"({"other":"x"})"));

@@ -67,6 +67,21 @@ TEST_F(WebhookObserverTest, StoredWebhookLineHasEventAndNoHeaders) {
       HasSubstr("refir_bridge_webhooks_received_total{source=\"refir\",status=\"200\"} 1\n"));
 }
 
+TEST_F(WebhookObserverTest, UnparsedBodiesAreMarkedAndCountedDuplicatesNot) {
+  WebhookObserver observer({}, metrics_.ForSource("raw"));
+  HttpReply reply;
+  reply.status = 200;
+  reply.event_id = "e-1";
+  reply.sequence = 1;
+  reply.unparsed = true;
+  observer.Observe(request_, reply, request_.received_at);
+  EXPECT_EQ(OnlyLine()["unparsed"], true);
+  reply.duplicate = true;
+  observer.Observe(request_, reply, request_.received_at);
+  EXPECT_THAT(metrics_.Scrape(),
+              HasSubstr("refir_bridge_webhooks_unparsed_total{source=\"raw\"} 1\n"));
+}
+
 TEST_F(WebhookObserverTest, RefusedWebhookLineEchoesWebhookIdAndError) {
   WebhookObserver observer({}, nullptr);
   HttpReply reply = JsonErrorReply(400, "invalid_json", "bad");

@@ -120,6 +120,96 @@ TEST_F(WebhookSourcesTest, RoutesByPathAndStampsTheSourceName) {
   EXPECT_EQ(handler_->Paths(), (std::vector<std::string>{"/webhook", "/hooks/shop"}));
 }
 
+SourceConfig Keeping(SourceConfig config) {
+  config.invalid_body = InvalidBody::kKeep;
+  return config;
+}
+
+// invalid_body keep: each kind of body that is not a JSON object is stored
+// byte-exact as "<source>.unparsed" and answered 200.
+TEST_F(WebhookSourcesTest, KeepStoresWhatIsNotAJsonObjectUnparsed) {
+  SourceConfig config = Keeping(Refir());
+  config.name = "raw";
+  config.limits.max_json_depth = 2;
+  Make({config});
+  WebhookRequest text_plain = Post("/webhook", "plain text");
+  text_plain.content_type = "text/plain";
+  WebhookRequest no_type = Post("/webhook", R"({"event":"user_added"})");
+  no_type.content_type = "";
+  const std::vector<WebhookRequest> requests = {Post("/webhook", "not json {"),
+                                                Post("/webhook", "[1,2]"),
+                                                Post("/webhook", R"("s")"),
+                                                Post("/webhook", ""),
+                                                Post("/webhook", "[[[1]]]"),
+                                                text_plain,
+                                                no_type,
+                                                Post("/webhook", "{\"a\":\"\xff\"}")};
+  for (const WebhookRequest& request : requests) {
+    WebhookRequest copy = request;
+    HttpReply reply = handler_->Handle(copy);
+    EXPECT_EQ(reply.status, 200) << request.body << ": " << reply.body;
+    EXPECT_TRUE(reply.unparsed) << request.body;
+    EXPECT_EQ(nlohmann::json::parse(reply.body).value("unparsed", false), true);
+  }
+  ASSERT_EQ(journal_.appended.size(), requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const v1::Event& event = journal_.appended[i];
+    EXPECT_EQ(event.type(), "raw.unparsed");
+    EXPECT_EQ(event.source(), "raw");
+    EXPECT_EQ(event.body(), requests[i].body);
+    EXPECT_EQ(event.content_type(), requests[i].content_type);
+    EXPECT_FALSE(event.has_refir());
+    EXPECT_EQ(journal_.keys[i].key, "") << "no webhook-id: no dedup";
+  }
+  // A JSON object is converted as ever.
+  HttpReply good = handler_->Handle(Post("/webhook", R"({"event":"user_added"})"));
+  EXPECT_EQ(good.status, 200);
+  EXPECT_FALSE(good.unparsed);
+  EXPECT_EQ(journal_.appended.back().type(), "refir.user.added");
+}
+
+TEST_F(WebhookSourcesTest, KeepStillRefusesBadHeadersSizeAndVerification) {
+  SourceConfig config = Keeping(Refir());
+  config.limits.max_body_bytes = 16;
+  Make({config});
+  WebhookRequest bad_id = Post("/webhook", "not json");
+  bad_id.headers.emplace_back("webhook-id", "has space");
+  EXPECT_EQ(ErrorOf(handler_->Handle(bad_id)), "invalid_header");
+  EXPECT_EQ(handler_->Handle(Post("/webhook", std::string(17, 'x'))).status, 413);
+  verifier_.result = absl::UnauthenticatedError("no");
+  EXPECT_EQ(handler_->Handle(Post("/webhook", "not json")).status, 401);
+  EXPECT_TRUE(journal_.appended.empty());
+}
+
+// Unparsed bodies dedup by webhook-id / svix-id where the source would read a
+// JSON field; by the body's hash where it hashes the body.
+TEST_F(WebhookSourcesTest, KeptBodiesDedupByWebhookIdOrBodyHash) {
+  SourceConfig by_field = Keeping(Refir());
+  by_field.dedup.by = DedupBy::kJsonField;
+  by_field.dedup.json_field = "/id";
+  SourceConfig by_hash = Keeping(Generic());
+  by_hash.dedup.by = DedupBy::kBodySha256;
+  Make({by_field, by_hash});
+  WebhookRequest with_id = Post("/webhook", "not json");
+  with_id.headers.emplace_back("webhook-id", "wh-9");
+  ASSERT_EQ(handler_->Handle(with_id).status, 200);
+  ASSERT_EQ(handler_->Handle(Post("/webhook", "not json")).status, 200);
+  ASSERT_EQ(handler_->Handle(Post("/hooks/shop", "not json")).status, 200);
+  ASSERT_EQ(journal_.keys.size(), 3u);
+  EXPECT_EQ(journal_.keys[0].key, "refir|webhook_id|wh-9");
+  EXPECT_EQ(journal_.keys[1].key, "");
+  EXPECT_EQ(journal_.keys[2].key.rfind("shop|body_sha256|", 0), 0u) << journal_.keys[2].key;
+}
+
+TEST_F(WebhookSourcesTest, RejectIsTheDefault) {
+  Make({Refir()});
+  WebhookRequest text_plain = Post("/webhook", "x");
+  text_plain.content_type = "text/plain";
+  EXPECT_EQ(handler_->Handle(text_plain).status, 415);
+  EXPECT_EQ(ErrorOf(handler_->Handle(Post("/webhook", "[1]"))), "invalid_json");
+  EXPECT_TRUE(journal_.appended.empty());
+}
+
 TEST_F(WebhookSourcesTest, UnknownPathIs404AndOtherMethodsAre405) {
   Make({Refir()});
   HttpReply missing = handler_->Handle(Post("/nope", "{}"));

@@ -271,11 +271,8 @@ std::vector<Row> BadRows() {
       {"encoded surrogate", Post("/webhook", "{\"a\":\"\xed\xa0\x80\"}"), 400, "invalid_json"},
       {"lone surrogate escape", Post("/webhook", R"({"a":"\ud800"})"), 400, "invalid_json"},
       {"invalid UTF-8 in a key", Post("/webhook", "{\"\xff\":1}"), 400, "invalid_json"},
-      // Huge numbers.
-      {"1e400", Post("/webhook", R"({"a":1e400})"), 400, "invalid_json"},
-      {"400-digit integer", Post("/webhook", absl::StrCat(R"({"a":)", std::string(400, '9'), "}")),
-       400, "invalid_json"},
-      {"-1e400", Post("/webhook", R"({"a":-1e400})"), 400, "invalid_json"},
+      // Huge numbers (1e400, 400 digits) are valid JSON and accepted with
+      // their exact text since issue 17: ingest_e2e_test.cc.
       // Limits.
       {"nesting beyond the source's depth", Post("/hooks/small", Nested(4)), 400, "json_too_deep"},
       {"30 levels: the size limit comes first", Post("/hooks/small", Nested(30)), 413,

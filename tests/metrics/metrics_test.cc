@@ -65,6 +65,19 @@ TEST(MetricsTest, CountsWebhooksBySourceAndStatus) {
                        "le=\"+Inf\"} 1"));
 }
 
+TEST(MetricsTest, CountsUnparsedBodiesBySource) {
+  Metrics metrics;
+  WebhookMetrics* raw = metrics.ForSource("raw");
+  metrics.ForSource("refir");
+  raw->RecordUnparsed();
+  raw->RecordUnparsed();
+  const std::vector<std::string> lines = Lines(metrics.Scrape());
+  EXPECT_THAT(lines, Contains("# TYPE refir_bridge_webhooks_unparsed_total counter"));
+  EXPECT_THAT(lines, Contains("refir_bridge_webhooks_unparsed_total{source=\"raw\"} 2"));
+  // Present from the start, at 0.
+  EXPECT_THAT(lines, Contains("refir_bridge_webhooks_unparsed_total{source=\"refir\"} 0"));
+}
+
 TEST(MetricsTest, JournalHistograms) {
   Metrics metrics;
   metrics.journal()->RecordAppend(absl::Milliseconds(4));
@@ -143,8 +156,8 @@ TEST(MetricsTest, EveryFamilyHasHelpAndType) {
     if (absl::StartsWith(line, "# HELP refir_bridge_")) ++help;
     if (absl::StartsWith(line, "# TYPE refir_bridge_")) ++type;
   }
-  EXPECT_EQ(help, 5);  // webhooks, request latency, append, batch, commit
-  EXPECT_EQ(type, 5);
+  EXPECT_EQ(help, 6);  // webhooks, request latency, unparsed, append, batch, commit
+  EXPECT_EQ(type, 6);
 }
 
 }  // namespace

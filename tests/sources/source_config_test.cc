@@ -156,6 +156,25 @@ TEST_F(SourceConfigTest, UnknownFieldsAreErrorsNamingTheSource) {
               HasSubstr("source \"gh\" (sources[0]): schema:"));
 }
 
+TEST_F(SourceConfigTest, InvalidBodyIsRejectByDefaultOrKeep) {
+  absl::StatusOr<std::vector<SourceConfig>> parsed = Parse(R"({"sources":[
+      {"name":"a","path":"/a"},
+      {"name":"b","path":"/b","invalid_body":"reject"},
+      {"name":"c","path":"/c","invalid_body":"keep"},
+      {"name":"d","path":"/d","invalidBody":"keep"}]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->size(), 4u);
+  EXPECT_EQ((*parsed)[0].invalid_body, InvalidBody::kReject);
+  EXPECT_EQ((*parsed)[1].invalid_body, InvalidBody::kReject);
+  EXPECT_EQ((*parsed)[2].invalid_body, InvalidBody::kKeep);
+  EXPECT_EQ((*parsed)[3].invalid_body, InvalidBody::kKeep);
+  EXPECT_THAT(ErrorFor(R"({"name":"raw","path":"/a","invalid_body":"store"})"),
+              HasSubstr("source \"raw\" (sources[0]): invalid_body: must be one of reject, keep; "
+                        "got \"store\""));
+  EXPECT_THAT(ErrorFor(R"({"name":"raw","path":"/a","invalid_body":true})"),
+              HasSubstr("source \"raw\" (sources[0]): schema:"));
+}
+
 TEST_F(SourceConfigTest, NameAndPathErrors) {
   EXPECT_THAT(ErrorFor(R"({"path":"/a"})"), HasSubstr("sources[0]: name: is required"));
   EXPECT_THAT(ErrorFor(R"({"name":"a b","path":"/a"})"),
