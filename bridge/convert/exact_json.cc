@@ -202,6 +202,13 @@ bool IsNumberText(const json& value) {
 }  // namespace
 
 absl::StatusOr<json> ParseJsonExact(absl::string_view text) {
+  // nlohmann's lexer takes a NUL byte for the end of the input, so
+  // `{"a":1}<NUL>anything` would parse as `{"a":1}`. JSON text never holds a
+  // raw NUL (inside strings it must be escaped as \u0000).
+  if (const size_t nul = text.find('\0'); nul != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("NUL byte at offset ", nul, " (JSON text cannot contain one)"));
+  }
   const NumberTokens numbers = ScanNumbers(text);
   const absl::string_view parsed_text = numbers.rewritten.empty() ? text : numbers.rewritten;
   json root;

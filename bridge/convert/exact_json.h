@@ -26,7 +26,7 @@ inline constexpr std::uint64_t kJsonNumberTextSubtype = 0x4e;  // 'N'
 // precision are accepted, including those beyond a double's range that
 // nlohmann refuses. Read the nodes with IsJsonNumber / JsonScalarText.
 // INVALID_ARGUMENT carrying the parser's explanation when `text` is not
-// JSON (an empty text included).
+// JSON (an empty text, or one holding a NUL byte, included).
 absl::StatusOr<nlohmann::json> ParseJsonExact(absl::string_view text);
 
 // True for a number: a ParseJsonExact number node or a plain nlohmann one.

@@ -340,6 +340,10 @@ absl::StatusOr<std::vector<SourceConfig>> ParseSourcesJson(absl::string_view jso
                                                            const SecretLoader& load_secret) {
   // nlohmann first, to split the document per source: protobuf's JSON
   // errors name the field but not which source it belongs to.
+  // nlohmann stops at a NUL byte as if the text ended there.
+  if (json.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError("not valid JSON: holds a NUL byte");
+  }
   nlohmann::json document = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) {
     return absl::InvalidArgumentError("not valid JSON");

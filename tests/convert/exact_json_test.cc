@@ -93,6 +93,18 @@ TEST(ParseJsonExactTest, InvalidTextIsRefusedWithTheParsersExplanation) {
   }
 }
 
+// nlohmann's lexer ends the input at a NUL byte: without the check,
+// `{"x":1}<NUL>[1,2` parsed as {"x":1} and the number scan disagreed (500).
+TEST(ParseJsonExactTest, ANulByteAnywhereIsInvalid) {
+  using std::string_literals::operator""s;
+  for (const std::string& text : {"{\"x\":1}\0[1,2"s, "\0"s, "{\"a\":\"b\0c\"}"s, "[1]\0"s}) {
+    absl::StatusOr<json> parsed = ParseJsonExact(text);
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(parsed.status().message(), HasSubstr("NUL byte at offset"));
+  }
+}
+
 TEST(ParseJsonExactTest, ErrorPositionsAreThoseOfTheOriginalText) {
   // The doubles are replaced internally by "0" padded to the same length.
   absl::StatusOr<json> parsed = ParseJsonExact("[1.25e10, 3.5, x]");

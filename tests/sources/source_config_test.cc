@@ -132,6 +132,10 @@ TEST_F(SourceConfigTest, CamelCaseFieldNamesAreAcceptedToo) {
 
 TEST_F(SourceConfigTest, DocumentLevelErrors) {
   EXPECT_THAT(Parse("{").status().message(), HasSubstr("not valid JSON"));
+  EXPECT_THAT(Parse(std::string(R"({"sources":[{"name":"a","path":"/a"}]})") + '\0' + "junk")
+                  .status()
+                  .message(),
+              HasSubstr("NUL byte"));
   EXPECT_THAT(Parse("[]").status().message(), HasSubstr("must be a JSON object"));
   EXPECT_THAT(Parse("{}").status().message(), HasSubstr("\"sources\" must be a non-empty array"));
   EXPECT_THAT(Parse(R"({"sources":[]})").status().message(),
