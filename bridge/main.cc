@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -82,50 +82,33 @@ ABSL_FLAG(int64_t, http_max_inflight_body_bytes, 64 * 1024 * 1024,
 namespace refir::bridge {
 namespace {
 
-// The HTTP limit flags are byte and line counts: none may be negative.
-// (HeadLimits::Validate checks the rest.)
-absl::Status CheckHttpLimitFlags() {
-  for (const auto& [name, value] : {
-           std::pair<const char*, int64_t>{"http_max_request_line_bytes",
-                                           absl::GetFlag(FLAGS_http_max_request_line_bytes)},
-           std::pair<const char*, int64_t>{"http_max_header_line_bytes",
-                                           absl::GetFlag(FLAGS_http_max_header_line_bytes)},
-           std::pair<const char*, int64_t>{"http_max_headers",
-                                           absl::GetFlag(FLAGS_http_max_headers)},
-           std::pair<const char*, int64_t>{"http_max_header_bytes",
-                                           absl::GetFlag(FLAGS_http_max_header_bytes)},
-       }) {
-    if (value < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", name, " must not be negative, got ", value));
-    }
-  }
-  if (absl::GetFlag(FLAGS_http_threads) < 1) {
-    return absl::InvalidArgumentError("--http_threads must be at least 1");
-  }
-  if (absl::GetFlag(FLAGS_http_keep_alive_max_requests) < 1) {
-    return absl::InvalidArgumentError("--http_keep_alive_max_requests must be at least 1");
-  }
-  if (absl::GetFlag(FLAGS_http_max_inflight_body_bytes) < absl::GetFlag(FLAGS_max_body_bytes)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--http_max_inflight_body_bytes must be at least ", absl::GetFlag(FLAGS_max_body_bytes),
-        ", got ", absl::GetFlag(FLAGS_http_max_inflight_body_bytes)));
-  }
-  return absl::OkStatus();
-}
-
-void ApplyHttpLimitFlags(BridgeOptions& options) {
+// The HTTP head limit flags are byte and line counts: none may be negative
+// (HeadLimits::Validate checks the rest).
+absl::StatusOr<HeadLimits> HeadLimitsFromFlags() {
   HeadLimits limits;
-  limits.max_request_line_bytes =
-      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_request_line_bytes));
-  limits.max_header_line_bytes =
-      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_header_line_bytes));
-  limits.max_headers = static_cast<size_t>(absl::GetFlag(FLAGS_http_max_headers));
-  limits.max_head_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_http_max_header_bytes));
-  options.http.head_limits = limits;
-  options.admin.head_limits = limits;
-  options.http.max_inflight_body_bytes =
-      static_cast<size_t>(absl::GetFlag(FLAGS_http_max_inflight_body_bytes));
+  struct CountFlag {
+    const char* name;
+    int64_t value;
+    size_t* field;
+  };
+  for (const CountFlag& flag : {
+           CountFlag{"http_max_request_line_bytes",
+                     absl::GetFlag(FLAGS_http_max_request_line_bytes),
+                     &limits.max_request_line_bytes},
+           CountFlag{"http_max_header_line_bytes", absl::GetFlag(FLAGS_http_max_header_line_bytes),
+                     &limits.max_header_line_bytes},
+           CountFlag{"http_max_headers", absl::GetFlag(FLAGS_http_max_headers),
+                     &limits.max_headers},
+           CountFlag{"http_max_header_bytes", absl::GetFlag(FLAGS_http_max_header_bytes),
+                     &limits.max_head_bytes},
+       }) {
+    if (flag.value < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag.name, " must not be negative, got ", flag.value));
+    }
+    *flag.field = static_cast<size_t>(flag.value);
+  }
+  return limits;
 }
 
 }  // namespace
@@ -142,8 +125,8 @@ ABSL_FLAG(std::string, grpc_tls_client_ca_file, "",
 ABSL_FLAG(std::string, grpc_tokens_file, "",
           "File of bearer tokens and the consumer groups each may use; when set, every "
           "EventStream call needs \"authorization: Bearer <token>\" (see docs/operations.md)");
-// gRPC resource limits against hostile clients (docs/api.md, "Limits"); kept
-// in one block with the function that checks and applies them.
+// gRPC resource limits against hostile clients (docs/api.md, "Limits");
+// BridgeOptions::Validate checks them.
 ABSL_FLAG(int, grpc_max_concurrent_streams, 100,
           "Most concurrent gRPC calls (streams) on one client connection");
 ABSL_FLAG(int64_t, grpc_memory_limit_mib, 256,
@@ -151,31 +134,6 @@ ABSL_FLAG(int64_t, grpc_memory_limit_mib, 256,
 ABSL_FLAG(int, grpc_max_consumer_groups, 1000,
           "Most consumer groups; a Subscribe that would create one more fails with "
           "RESOURCE_EXHAUSTED");
-namespace refir::bridge {
-namespace {
-absl::Status ApplyGrpcLimitFlags(BridgeOptions* options) {
-  const int streams = absl::GetFlag(FLAGS_grpc_max_concurrent_streams);
-  const int64_t memory_mib = absl::GetFlag(FLAGS_grpc_memory_limit_mib);
-  const int groups = absl::GetFlag(FLAGS_grpc_max_consumer_groups);
-  if (streams < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--grpc_max_concurrent_streams must be at least 1, got ", streams));
-  }
-  if (memory_mib < 16 || memory_mib > (int64_t{1} << 20)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--grpc_memory_limit_mib must be between 16 and 1048576, got ", memory_mib));
-  }
-  if (groups < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--grpc_max_consumer_groups must be at least 1, got ", groups));
-  }
-  options->grpc_max_concurrent_streams = streams;
-  options->grpc_memory_limit_bytes = static_cast<size_t>(memory_mib) << 20;
-  options->grpc_max_consumer_groups = static_cast<size_t>(groups);
-  return absl::OkStatus();
-}
-}  // namespace
-}  // namespace refir::bridge
 ABSL_FLAG(bool, grpc_allow_insecure_remote, false,
           "Start even though --grpc_address is not loopback and gRPC clients need neither a "
           "token (--grpc_tokens_file) nor a client certificate (--grpc_tls_client_ca_file); "
@@ -224,7 +182,12 @@ ABSL_FLAG(bool, log_webhook_bodies, false,
 namespace refir::bridge {
 namespace {
 
+// A count flag that BridgeOptions holds unsigned and Validate() wants at
+// least 1: a negative value becomes 0, which Validate() refuses by name.
+size_t CountFromFlag(int64_t value) { return value < 0 ? 0 : static_cast<size_t>(value); }
+
 // --dedup_by, --dedup_json_field and --dedup_window; errors name the flag.
+// (SourceDedup::Validate, through BridgeOptions::Validate, checks the rest.)
 absl::StatusOr<SourceDedup> DedupFromFlags() {
   SourceDedup dedup;
   absl::StatusOr<DedupBy> by = ParseDedupBy(absl::GetFlag(FLAGS_dedup_by));
@@ -236,59 +199,24 @@ absl::StatusOr<SourceDedup> DedupFromFlags() {
   if (dedup.by != DedupBy::kJsonField && !dedup.json_field.empty()) {
     return absl::InvalidArgumentError("--dedup_json_field is set but --dedup_by is not json_field");
   }
-  if (absl::Status valid = dedup.Validate(); !valid.ok()) {
-    const char* flag =
-        dedup.window <= absl::ZeroDuration() ? "--dedup_window" : "--dedup_json_field";
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", valid.message()));
-  }
   return dedup;
 }
 
-BridgeOptions OptionsFromFlags();
-
-absl::Status CheckFlags() {
-  auto check_port = [](const char* name, int port) -> absl::Status {
-    if (port < 0 || port > 65535) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", name, " must be between 0 and 65535, got ", port));
-    }
-    return absl::OkStatus();
-  };
-  if (auto s = check_port("http_port", absl::GetFlag(FLAGS_http_port)); !s.ok()) return s;
-  if (auto s = check_port("grpc_port", absl::GetFlag(FLAGS_grpc_port)); !s.ok()) return s;
-  if (absl::GetFlag(FLAGS_admin_port) != -1) {
-    if (auto s = check_port("admin_port", absl::GetFlag(FLAGS_admin_port)); !s.ok()) return s;
-  }
-  if (absl::GetFlag(FLAGS_max_body_bytes) < 1) {
-    return absl::InvalidArgumentError("--max_body_bytes must be at least 1");
-  }
-  if (absl::Status limits = CheckHttpLimitFlags(); !limits.ok()) return limits;
-  if (absl::StatusOr<SourceDedup> dedup = DedupFromFlags(); !dedup.ok()) return dedup.status();
-  if (absl::GetFlag(FLAGS_max_journal_bytes) < 0) {
-    return absl::InvalidArgumentError("--max_journal_bytes must not be negative (0: no limit)");
-  }
-  if (absl::GetFlag(FLAGS_journal_cache_bytes) < 0) {
-    return absl::InvalidArgumentError("--journal_cache_bytes must not be negative (0: off)");
-  }
-  const std::string path = absl::GetFlag(FLAGS_webhook_path);
-  if (path.empty() || path[0] != '/') {
-    return absl::InvalidArgumentError("--webhook_path must start with '/'");
-  }
+// The source the flags describe: the one served without --sources_file, and
+// the defaults (body limit, dedup) of the file's sources that set none.
+absl::StatusOr<SourceConfig> DefaultSourceFromFlags() {
+  SourceConfig source;
+  source.name = absl::GetFlag(FLAGS_source);
+  source.path = absl::GetFlag(FLAGS_webhook_path);
   if (!absl::GetFlag(FLAGS_sources_file).empty() &&
-      (path != "/webhook" || absl::GetFlag(FLAGS_source) != "refir")) {
+      (source.path != "/webhook" || source.name != "refir")) {
     return absl::InvalidArgumentError(
         "--webhook_path and --source do not apply with --sources_file; set each source's path "
         "and name in the file");
   }
-  if (absl::GetFlag(FLAGS_http_tls_cert_file).empty() !=
-      absl::GetFlag(FLAGS_http_tls_key_file).empty()) {
-    return absl::InvalidArgumentError(
-        "--http_tls_cert_file and --http_tls_key_file must be given together");
-  }
-  // The option structs check the rest themselves.
-  const BridgeOptions options = OptionsFromFlags();
-  REFIR_RETURN_IF_ERROR(options.http.Validate());
-  return options.retention.Validate();
+  source.limits.max_body_bytes = CountFromFlag(absl::GetFlag(FLAGS_max_body_bytes));
+  REFIR_ASSIGN_OR_RETURN(source.dedup, DedupFromFlags());
+  return source;
 }
 
 // Installs the logger from --log_format and --log_level.
@@ -308,65 +236,63 @@ absl::Status SetUpLogging() {
   return absl::OkStatus();
 }
 
-// The sources from --sources_file, or the one default source. The body limit
-// and dedup flags are the defaults of sources that set none.
-absl::StatusOr<std::vector<SourceConfig>> SourcesFromFlags() {
-  SourceConfig defaults;
-  defaults.name = absl::GetFlag(FLAGS_source);
-  defaults.path = absl::GetFlag(FLAGS_webhook_path);
-  defaults.limits.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
-  defaults.dedup = *DedupFromFlags();  // checked by CheckFlags
+// Replaces the flags' source with those of --sources_file, when it is set.
+absl::Status LoadSourcesFileFromFlags(BridgeOptions* options) {
   const std::string file = absl::GetFlag(FLAGS_sources_file);
-  if (!file.empty()) {
-    const bool refuse = absl::GetFlag(FLAGS_refuse_insecure_secret_files);
-    return LoadSourcesFile(
-        file, defaults, [refuse](const SecretSource& secret) -> absl::StatusOr<std::string> {
-          if (secret.kind == SecretSource::Kind::kFile) {
-            REFIR_RETURN_IF_ERROR(CheckSecretFileMode(secret.location, "secret file", refuse));
-          }
-          return LoadSecret(secret);
-        });
-  }
-  return std::vector<SourceConfig>{defaults};
-}
-
-// Warns about (or, with --refuse_insecure_secret_files, refuses) the secret
-// files named by flags that group or others can read; sources-file secrets
-// are checked as they are loaded (SourcesFromFlags).
-absl::Status CheckSecretFlagFiles() {
+  if (file.empty()) return absl::OkStatus();
   const bool refuse = absl::GetFlag(FLAGS_refuse_insecure_secret_files);
-  const std::pair<const char*, std::string> files[] = {
-      {"--grpc_tokens_file", absl::GetFlag(FLAGS_grpc_tokens_file)},
-      {"--grpc_tls_key_file", absl::GetFlag(FLAGS_grpc_tls_key_file)},
-      {"--http_tls_key_file", absl::GetFlag(FLAGS_http_tls_key_file)}};
-  for (const auto& [flag, path] : files) {
-    if (!path.empty()) REFIR_RETURN_IF_ERROR(CheckSecretFileMode(path, flag, refuse));
-  }
+  REFIR_ASSIGN_OR_RETURN(
+      options->sources,
+      LoadSourcesFile(file, options->sources.front(),
+                      [refuse](const SecretSource& secret) -> absl::StatusOr<std::string> {
+                        if (secret.kind == SecretSource::Kind::kFile) {
+                          REFIR_RETURN_IF_ERROR(
+                              CheckSecretFileMode(secret.location, "secret file", refuse));
+                        }
+                        return LoadSecret(secret);
+                      }));
   return absl::OkStatus();
 }
 
-BridgeOptions OptionsFromFlags() {
+// Every setting from its flag. Fails only where a flag's value cannot be
+// stored (a negative count, an unknown name) or does not apply; whether the
+// values are usable is BridgeOptions::Validate's to say.
+absl::StatusOr<BridgeOptions> OptionsFromFlags() {
   BridgeOptions options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
-  options.http.address = absl::GetFlag(FLAGS_http_address);
-  options.http.port = absl::GetFlag(FLAGS_http_port);
+  if (absl::GetFlag(FLAGS_max_journal_bytes) < 0) {
+    return absl::InvalidArgumentError("--max_journal_bytes must not be negative (0: no limit)");
+  }
+  if (absl::GetFlag(FLAGS_journal_cache_bytes) < 0) {
+    return absl::InvalidArgumentError("--journal_cache_bytes must not be negative (0: off)");
+  }
   options.journal_cache_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_journal_cache_bytes));
   options.retention.retention = absl::GetFlag(FLAGS_retention);
   options.retention.max_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_journal_bytes));
   options.retention.check_interval = absl::GetFlag(FLAGS_retention_check_interval);
   options.retention.ignore_pending = absl::GetFlag(FLAGS_retention_ignore_pending);
+
+  REFIR_ASSIGN_OR_RETURN(const HeadLimits head_limits, HeadLimitsFromFlags());
+  options.http.address = absl::GetFlag(FLAGS_http_address);
+  options.http.port = absl::GetFlag(FLAGS_http_port);
   options.http.tls_cert_file = absl::GetFlag(FLAGS_http_tls_cert_file);
   options.http.tls_key_file = absl::GetFlag(FLAGS_http_tls_key_file);
-  options.http.worker_threads = static_cast<size_t>(absl::GetFlag(FLAGS_http_threads));
-  options.http.max_connections = static_cast<size_t>(absl::GetFlag(FLAGS_http_max_connections));
+  options.http.worker_threads = CountFromFlag(absl::GetFlag(FLAGS_http_threads));
+  options.http.max_connections = CountFromFlag(absl::GetFlag(FLAGS_http_max_connections));
   options.http.request_timeout = absl::GetFlag(FLAGS_http_request_timeout);
   options.http.keep_alive_timeout = absl::GetFlag(FLAGS_http_keep_alive_timeout);
   options.http.keep_alive_max_requests =
-      static_cast<size_t>(absl::GetFlag(FLAGS_http_keep_alive_max_requests));
+      CountFromFlag(absl::GetFlag(FLAGS_http_keep_alive_max_requests));
   options.http.read_timeout = absl::GetFlag(FLAGS_http_read_timeout);
   options.http.write_timeout = absl::GetFlag(FLAGS_http_write_timeout);
   options.http.access_log.enabled = absl::GetFlag(FLAGS_access_log);
   options.http.access_log.include_body = absl::GetFlag(FLAGS_log_webhook_bodies);
+  options.http.head_limits = head_limits;
+  options.http.max_inflight_body_bytes =
+      CountFromFlag(absl::GetFlag(FLAGS_http_max_inflight_body_bytes));
+  REFIR_ASSIGN_OR_RETURN(SourceConfig source, DefaultSourceFromFlags());
+  options.sources.push_back(std::move(source));
+
   options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   options.grpc_port = absl::GetFlag(FLAGS_grpc_port);
   options.grpc_security.tls_cert_file = absl::GetFlag(FLAGS_grpc_tls_cert_file);
@@ -374,11 +300,17 @@ BridgeOptions OptionsFromFlags() {
   options.grpc_security.tls_client_ca_file = absl::GetFlag(FLAGS_grpc_tls_client_ca_file);
   options.grpc_security.tokens_file = absl::GetFlag(FLAGS_grpc_tokens_file);
   options.grpc_security.allow_insecure_remote = absl::GetFlag(FLAGS_grpc_allow_insecure_remote);
+  options.grpc_max_concurrent_streams = absl::GetFlag(FLAGS_grpc_max_concurrent_streams);
+  // Saturates rather than wraps, so Validate() refuses an absurd value.
+  const size_t memory_mib = CountFromFlag(absl::GetFlag(FLAGS_grpc_memory_limit_mib));
+  options.grpc_memory_limit_bytes = memory_mib > (SIZE_MAX >> 20) ? SIZE_MAX : memory_mib << 20;
+  options.grpc_max_consumer_groups = CountFromFlag(absl::GetFlag(FLAGS_grpc_max_consumer_groups));
+
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.admin_enabled = absl::GetFlag(FLAGS_admin_port) != -1;
   options.admin.address = absl::GetFlag(FLAGS_admin_address);
   options.admin.port = absl::GetFlag(FLAGS_admin_port);
-  ApplyHttpLimitFlags(options);
+  options.admin.head_limits = head_limits;
   return options;
 }
 
@@ -387,17 +319,21 @@ int Run() {
     LogError(absl::StrCat("bad flag: ", logging.message()));
     return 2;
   }
-  if (absl::Status flags = CheckFlags(); !flags.ok()) {
-    LogError(absl::StrCat("bad flag: ", flags.message()));
+  absl::StatusOr<BridgeOptions> parsed = OptionsFromFlags();
+  absl::Status valid = parsed.ok() ? parsed->Validate() : parsed.status();
+  if (!valid.ok()) {
+    LogError(absl::StrCat("bad flag: ", valid.message()));
     return 2;
   }
-  absl::StatusOr<int> connections = FitConnectionsToFileLimit(
-      absl::GetFlag(FLAGS_http_max_connections), absl::GetFlag(FLAGS_http_threads));
+  BridgeOptions options = *std::move(parsed);
+  absl::StatusOr<int> connections =
+      FitConnectionsToFileLimit(static_cast<int>(options.http.max_connections),
+                                static_cast<int>(options.http.worker_threads));
   if (!connections.ok()) {
     LogError(absl::StrCat("bad flag: ", connections.status().message()));
     return 2;
   }
-  absl::SetFlag(&FLAGS_http_max_connections, *connections);
+  options.http.max_connections = static_cast<size_t>(*connections);
   // Block the stop signals in every thread; this one waits for them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -406,19 +342,14 @@ int Run() {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  if (absl::Status secrets = CheckSecretFlagFiles(); !secrets.ok()) {
+  if (absl::Status secrets =
+          CheckSecretFlagFiles(options, absl::GetFlag(FLAGS_refuse_insecure_secret_files));
+      !secrets.ok()) {
     LogError(absl::StrCat("insecure secret file: ", secrets.message()));
     return 2;
   }
-  absl::StatusOr<std::vector<SourceConfig>> sources = SourcesFromFlags();
-  if (!sources.ok()) {
-    LogError(absl::StrCat("bad --sources_file: ", sources.status().message()));
-    return 2;
-  }
-  BridgeOptions options = OptionsFromFlags();
-  options.sources = *std::move(sources);
-  if (absl::Status limits = ApplyGrpcLimitFlags(&options); !limits.ok()) {
-    LogError(absl::StrCat("bad flag: ", limits.message()));
+  if (absl::Status sources = LoadSourcesFileFromFlags(&options); !sources.ok()) {
+    LogError(absl::StrCat("bad --sources_file: ", sources.message()));
     return 2;
   }
   absl::StatusOr<std::unique_ptr<BridgeServer>> server = BridgeServer::Start(options);

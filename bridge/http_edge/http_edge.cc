@@ -118,6 +118,14 @@ HttpReply Overloaded() {
 }  // namespace
 
 absl::Status HttpEdgeOptions::Validate() const {
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http_port must be between 0 and 65535, got ", port));
+  }
+  if (tls_cert_file.empty() != tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--http_tls_cert_file and --http_tls_key_file must be given together");
+  }
   if (worker_threads < 1) return absl::InvalidArgumentError("--http_threads must be at least 1");
   if (max_connections < worker_threads) {
     return absl::InvalidArgumentError("--http_max_connections must be at least --http_threads");

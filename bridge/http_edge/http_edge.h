@@ -68,8 +68,8 @@ struct HttpEdgeOptions {
   // outlive the edge.
   Metrics* metrics = nullptr;
 
-  // INVALID_ARGUMENT (naming the flag) unless the worker, connection,
-  // timeout and head limits are usable.
+  // INVALID_ARGUMENT (naming the flag) unless the port, the TLS file pair,
+  // the worker, connection, timeout and head limits are usable.
   absl::Status Validate() const;
 };
 

@@ -7,9 +7,13 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "bridge/common/log.h"
+#include "bridge/common/private_file.h"
+#include "bridge/common/status_macros.h"
 
 namespace refir::bridge {
 
@@ -41,6 +45,17 @@ absl::StatusOr<int> FitConnectionsToFileLimit(int max_connections, int worker_th
               {"http_max_connections", static_cast<int64_t>(fits)},
               {"open_file_limit", static_cast<int64_t>(limit.rlim_cur)}});
   return static_cast<int>(fits);
+}
+
+absl::Status CheckSecretFlagFiles(const BridgeOptions& options, bool refuse) {
+  const std::pair<const char*, const std::string&> files[] = {
+      {"--grpc_tokens_file", options.grpc_security.tokens_file},
+      {"--grpc_tls_key_file", options.grpc_security.tls_key_file},
+      {"--http_tls_key_file", options.http.tls_key_file}};
+  for (const auto& [flag, path] : files) {
+    if (!path.empty()) REFIR_RETURN_IF_ERROR(CheckSecretFileMode(path, flag, refuse));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status WritePortsFile(const std::string& path, int http_port, int grpc_port, int admin_port) {

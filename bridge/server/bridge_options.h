@@ -1,0 +1,66 @@
+// BridgeOptions: every setting of a BridgeServer, with the check that they
+// are usable together. main.cc builds them from flags and calls Validate()
+// once; in-process tests fill them directly.
+#ifndef REFIR_BRIDGE_SERVER_BRIDGE_OPTIONS_H_
+#define REFIR_BRIDGE_SERVER_BRIDGE_OPTIONS_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "bridge/delivery/retention.h"
+#include "bridge/grpc_api/grpc_security.h"
+#include "bridge/http_edge/admin_server.h"
+#include "bridge/http_edge/http_edge.h"
+#include "bridge/journal/recent_events.h"
+#include "bridge/sources/source_config.h"
+
+namespace refir::bridge {
+
+struct BridgeOptions {
+  // Directory holding the SQLite journal (journal.db); created if missing.
+  std::string data_dir = "./data";
+  // Bytes of the newest events the journal keeps in memory for the streams
+  // that follow the head (0: every read goes to the file).
+  size_t journal_cache_bytes = kDefaultRecentEventsBytes;
+  HttpEdgeOptions http;
+  // Deleting old events; off by default (keep forever).
+  RetentionOptions retention;
+  // The webhook sources served on the HTTP edge. Empty: one source "refir"
+  // at /webhook without verification. main.cc validates the one source the
+  // flags describe, before a --sources_file (validated as it is parsed)
+  // replaces it.
+  std::vector<SourceConfig> sources;
+  // The /healthz and /readyz listener; disabled when admin_enabled is false.
+  bool admin_enabled = true;
+  AdminServerOptions admin;
+  std::string grpc_address = "127.0.0.1";
+  // 0 picks a free port; see BridgeServer::grpc_port().
+  int grpc_port = 50051;
+  // TLS / mutual TLS and bearer tokens of the gRPC listener; plaintext and
+  // open by default.
+  GrpcSecurityOptions grpc_security;
+  // Resource bounds of the gRPC listener (see docs/api.md, "Limits").
+  // Concurrent streams (calls) per HTTP/2 connection.
+  int grpc_max_concurrent_streams = 100;
+  // grpc::ResourceQuota of the gRPC server: memory gRPC may use for its
+  // connections' buffers.
+  size_t grpc_memory_limit_bytes = size_t{256} << 20;
+  // Largest request message gRPC accepts (gRPC's own default, made explicit).
+  int grpc_max_receive_message_bytes = 4 << 20;
+  // Most consumer groups; creating one more is RESOURCE_EXHAUSTED.
+  size_t grpc_max_consumer_groups = 1000;
+  // How long Shutdown waits for gRPC calls to end before cancelling them.
+  absl::Duration shutdown_grace = absl::Seconds(5);
+
+  // INVALID_ARGUMENT, naming the flag, unless every setting is usable: the
+  // members' own Validate(), the ports, each source's path, body limit
+  // (within the in-flight budget) and dedup policy, and the gRPC limits.
+  absl::Status Validate() const;
+};
+
+}  // namespace refir::bridge
+
+#endif  // REFIR_BRIDGE_SERVER_BRIDGE_OPTIONS_H_
