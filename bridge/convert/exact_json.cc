@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "bridge/convert/json_string_tracker.h"
 
 namespace refir::bridge {
 namespace {
@@ -64,24 +65,10 @@ struct NumberTokens {
 
 NumberTokens ScanNumbers(absl::string_view text) {
   NumberTokens out;
-  bool in_string = false;
-  bool escaped = false;
+  JsonStringTracker strings;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-      continue;
-    }
+    if (strings.InString(c)) continue;
     if (c != '-' && !IsDigit(c)) continue;
     size_t end = i + 1;
     while (end < text.size() && IsNumberChar(text[end])) ++end;
