@@ -1,33 +1,22 @@
 // Unit tests of HttpEdgeOptions::Validate and HeadLimits::Validate: the
 // defaults pass, and each rule refuses a bad value naming its flag.
-#include <functional>
 #include <string>
 
 #include "bridge/http_edge/http_edge.h"
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/common/table_tests.h"
 
 namespace refir::bridge {
 namespace {
 
-using ::testing::HasSubstr;
-
 TEST(HttpEdgeOptionsTest, DefaultsAreValid) { EXPECT_TRUE(HttpEdgeOptions().Validate().ok()); }
 
-struct BadCase {
-  const char* name;
-  std::function<void(HttpEdgeOptions&)> spoil;
-  const char* message;
-};
+using BadCase = SpoiledOptions<HttpEdgeOptions>;
 
 class HttpEdgeOptionsBadCaseTest : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(HttpEdgeOptionsBadCaseTest, IsRefusedNamingTheFlag) {
-  HttpEdgeOptions options;
-  GetParam().spoil(options);
-  const absl::Status status = options.Validate();
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(status.message()), HasSubstr(GetParam().message));
+  ExpectRefused(HttpEdgeOptions(), GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -71,9 +60,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"LineAboveLibraryCap",
                 [](HttpEdgeOptions& o) { o.head_limits.max_header_line_bytes = 8193; },
                 "must be at most 8192 (cpp-httplib's own limit)"}),
-    [](const ::testing::TestParamInfo<BadCase>& case_info) {
-      return std::string(case_info.param.name);
-    });
+    CaseName<BadCase>);
 
 }  // namespace
 }  // namespace refir::bridge

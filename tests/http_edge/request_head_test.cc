@@ -2,11 +2,13 @@
 // CanonicalizeHead (framing checks, canonical form for httplib).
 #include "bridge/http_edge/request_head.h"
 
+#include <ostream>
 #include <string>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/common/table_tests.h"
 
 namespace refir::bridge {
 namespace {
@@ -51,13 +53,6 @@ TEST(HeadScannerTest, BytewiseFeedGivesTheSameEnd) {
   EXPECT_EQ(std::get<HeadScanner::Complete>(result).head_bytes, head.size());
 }
 
-TEST(HeadScannerTest, LongRequestLineIs414BeforeItEnds) {
-  HeadScanner scanner(SmallLimits());
-  HeadScanner::Result result = FeedBytewise(scanner, "GET /" + std::string(100, 'a'));
-  EXPECT_EQ(Status(result), 414);
-  EXPECT_EQ(std::get<HttpReply>(result).error, "uri_too_long");
-}
-
 TEST(HeadScannerTest, RequestLineAtTheLimitPasses) {
   HeadScanner scanner(SmallLimits());
   // 64 bytes with the CRLF.
@@ -69,32 +64,44 @@ TEST(HeadScannerTest, RequestLineAtTheLimitPasses) {
   EXPECT_EQ(Status(FeedBytewise(longer, "GET /a" + line.substr(5) + "\r\n\r\n")), 414);
 }
 
-TEST(HeadScannerTest, NeverEndingHeaderLineIs431) {
-  HeadScanner scanner(SmallLimits());
-  HeadScanner::Result result =
-      FeedBytewise(scanner, "GET / HTTP/1.1\r\nX: " + std::string(40, 'b'));
-  EXPECT_EQ(Status(result), 431);
-  EXPECT_EQ(std::get<HttpReply>(result).error, "header_too_large");
-}
+// A head that breaks a limit, fed a byte at a time: refused with `status`
+// and `error` before it ends.
+struct RefusedHead {
+  const char* name;
+  std::string bytes;
+  size_t max_headers;  // Overrides SmallLimits()'s 3.
+  int status;
+  const char* error;
+  friend void PrintTo(const RefusedHead& head, std::ostream* out) { *out << head.name; }
+};
 
-TEST(HeadScannerTest, TooManyHeadersIs431) {
-  HeadScanner scanner(SmallLimits());
-  HeadScanner::Result result =
-      FeedBytewise(scanner, "GET / HTTP/1.1\r\na:b\r\na:b\r\na:b\r\na:b\r\n");
-  EXPECT_EQ(Status(result), 431);
-  EXPECT_EQ(std::get<HttpReply>(result).error, "too_many_headers");
-}
-
-TEST(HeadScannerTest, HeadOverTheTotalIs431) {
-  HeadLimits limits = SmallLimits();
-  limits.max_headers = 100;
-  HeadScanner scanner(limits);
+std::string HeadOfTenHeaders() {
   std::string head = "GET / HTTP/1.1\r\n";
   for (int i = 0; i < 10; ++i) head += "x: 0123456789abcdef\r\n";
-  HeadScanner::Result result = FeedBytewise(scanner, head);
-  EXPECT_EQ(Status(result), 431);
-  EXPECT_EQ(std::get<HttpReply>(result).error, "header_too_large");
+  return head;
 }
+
+class HeadScannerRefusalTest : public ::testing::TestWithParam<RefusedHead> {};
+
+TEST_P(HeadScannerRefusalTest, RefusesBeforeTheHeadEnds) {
+  HeadLimits limits = SmallLimits();
+  limits.max_headers = GetParam().max_headers;
+  HeadScanner scanner(limits);
+  HeadScanner::Result result = FeedBytewise(scanner, GetParam().bytes);
+  ASSERT_EQ(Status(result), GetParam().status);
+  EXPECT_EQ(std::get<HttpReply>(result).error, GetParam().error);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Limits, HeadScannerRefusalTest,
+    ::testing::Values(
+        RefusedHead{"LongRequestLine", "GET /" + std::string(100, 'a'), 3, 414, "uri_too_long"},
+        RefusedHead{"NeverEndingHeaderLine", "GET / HTTP/1.1\r\nX: " + std::string(40, 'b'), 3, 431,
+                    "header_too_large"},
+        RefusedHead{"TooManyHeaders", "GET / HTTP/1.1\r\na:b\r\na:b\r\na:b\r\na:b\r\n", 3, 431,
+                    "too_many_headers"},
+        RefusedHead{"HeadOverTheTotal", HeadOfTenHeaders(), 100, 431, "header_too_large"}),
+    CaseName<RefusedHead>);
 
 std::string Canonical(const std::string& head) {
   auto result = CanonicalizeHead(head);
@@ -102,62 +109,88 @@ std::string Canonical(const std::string& head) {
   return std::get<CanonicalHead>(result).text;
 }
 
-std::string ErrorOf(const std::string& headers) {
-  return Canonical(absl::StrCat("POST /w HTTP/1.1\r\n", headers, "\r\n"));
-}
-
 TEST(CanonicalizeHeadTest, TrimsValuesAndKeepsOrder) {
   EXPECT_EQ(Canonical("POST /w HTTP/1.1\r\nHost:  a \r\nwebhook-id:\tid-1\t\r\n\r\n"),
             "POST /w HTTP/1.1\r\nHost:a\r\nwebhook-id:id-1\r\n\r\n");
 }
 
-TEST(CanonicalizeHeadTest, ChunkedInAnyCaseBecomesChunked) {
-  EXPECT_EQ(ErrorOf("Transfer-Encoding:  Chunked \r\n"),
-            "POST /w HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+// The headers of a POST /w head, and its canonical form or "ERROR <error>".
+struct HeadersCase {
+  const char* name;
+  const char* headers;
+  const char* canonical;
+  friend void PrintTo(const HeadersCase& head, std::ostream* out) { *out << head.name; }
+};
+
+class CanonicalizeHeadersTest : public ::testing::TestWithParam<HeadersCase> {};
+
+TEST_P(CanonicalizeHeadersTest, GivesTheCanonicalFormOrTheError) {
+  EXPECT_EQ(Canonical(absl::StrCat("POST /w HTTP/1.1\r\n", GetParam().headers, "\r\n")),
+            GetParam().canonical);
 }
 
-TEST(CanonicalizeHeadTest, IdenticalContentLengthsCollapse) {
-  EXPECT_EQ(ErrorOf("Content-Length: 5\r\ncontent-length: 005\r\n"),
-            "POST /w HTTP/1.1\r\nContent-Length: 5\r\n\r\n");
-  EXPECT_EQ(ErrorOf("Content-Length: 5, 5\r\n"), "POST /w HTTP/1.1\r\nContent-Length: 5\r\n\r\n");
-}
+// Chunked in any case becomes chunked; identical Content-Lengths collapse.
+INSTANTIATE_TEST_SUITE_P(
+    Normalized, CanonicalizeHeadersTest,
+    ::testing::Values(
+        HeadersCase{"ChunkedInAnyCase", "Transfer-Encoding:  Chunked \r\n",
+                    "POST /w HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"},
+        HeadersCase{"RepeatedContentLength", "Content-Length: 5\r\ncontent-length: 005\r\n",
+                    "POST /w HTTP/1.1\r\nContent-Length: 5\r\n\r\n"},
+        HeadersCase{"ContentLengthList", "Content-Length: 5, 5\r\n",
+                    "POST /w HTTP/1.1\r\nContent-Length: 5\r\n\r\n"},
+        // Empty headers other than the webhook ids pass (httplib ignores them).
+        HeadersCase{"OtherEmptyHeader", "X-Empty:\r\n", "POST /w HTTP/1.1\r\nX-Empty:\r\n\r\n"}),
+    CaseName<HeadersCase>);
 
-TEST(CanonicalizeHeadTest, RefusesBadContentLength) {
-  EXPECT_EQ(ErrorOf("Content-Length: abc\r\n"), "ERROR invalid_content_length");
-  EXPECT_EQ(ErrorOf("Content-Length: -1\r\n"), "ERROR invalid_content_length");
-  EXPECT_EQ(ErrorOf("Content-Length: +1\r\n"), "ERROR invalid_content_length");
-  EXPECT_EQ(ErrorOf("Content-Length:\r\n"), "ERROR invalid_content_length");
-  EXPECT_EQ(ErrorOf("Content-Length: 99999999999999999999\r\n"), "ERROR invalid_content_length");
-  EXPECT_EQ(ErrorOf("Content-Length: 5\r\nContent-Length: 6\r\n"), "ERROR invalid_content_length");
-  EXPECT_EQ(ErrorOf("Content-Length: 5, 6\r\n"), "ERROR invalid_content_length");
-}
+INSTANTIATE_TEST_SUITE_P(
+    BadContentLength, CanonicalizeHeadersTest,
+    ::testing::Values(
+        HeadersCase{"NotANumber", "Content-Length: abc\r\n", "ERROR invalid_content_length"},
+        HeadersCase{"Negative", "Content-Length: -1\r\n", "ERROR invalid_content_length"},
+        HeadersCase{"Signed", "Content-Length: +1\r\n", "ERROR invalid_content_length"},
+        HeadersCase{"Empty", "Content-Length:\r\n", "ERROR invalid_content_length"},
+        HeadersCase{"Overflowing", "Content-Length: 99999999999999999999\r\n",
+                    "ERROR invalid_content_length"},
+        HeadersCase{"TwoDifferent", "Content-Length: 5\r\nContent-Length: 6\r\n",
+                    "ERROR invalid_content_length"},
+        HeadersCase{"DifferentInAList", "Content-Length: 5, 6\r\n",
+                    "ERROR invalid_content_length"}),
+    CaseName<HeadersCase>);
 
-TEST(CanonicalizeHeadTest, RefusesAmbiguousOrUnsupportedFraming) {
-  EXPECT_EQ(ErrorOf("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"),
-            "ERROR ambiguous_framing");
-  EXPECT_EQ(ErrorOf("Transfer-Encoding: gzip, chunked\r\n"), "ERROR unsupported_transfer_encoding");
-  EXPECT_EQ(ErrorOf("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"),
-            "ERROR unsupported_transfer_encoding");
-  EXPECT_EQ(ErrorOf("Transfer-Encoding: identity\r\n"), "ERROR unsupported_transfer_encoding");
-  EXPECT_EQ(ErrorOf("Transfer-Encoding:\r\n"), "ERROR unsupported_transfer_encoding");
-}
+INSTANTIATE_TEST_SUITE_P(
+    AmbiguousOrUnsupportedFraming, CanonicalizeHeadersTest,
+    ::testing::Values(HeadersCase{"LengthAndChunked",
+                                  "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+                                  "ERROR ambiguous_framing"},
+                      HeadersCase{"GzipChunked", "Transfer-Encoding: gzip, chunked\r\n",
+                                  "ERROR unsupported_transfer_encoding"},
+                      HeadersCase{"ChunkedTwice",
+                                  "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+                                  "ERROR unsupported_transfer_encoding"},
+                      HeadersCase{"Identity", "Transfer-Encoding: identity\r\n",
+                                  "ERROR unsupported_transfer_encoding"},
+                      HeadersCase{"EmptyEncoding", "Transfer-Encoding:\r\n",
+                                  "ERROR unsupported_transfer_encoding"}),
+    CaseName<HeadersCase>);
 
-TEST(CanonicalizeHeadTest, RefusesMalformedHeaderLines) {
-  EXPECT_EQ(ErrorOf("no colon here\r\n"), "ERROR malformed_header");
-  EXPECT_EQ(ErrorOf("Content-Length : 5\r\n"), "ERROR malformed_header");
-  EXPECT_EQ(ErrorOf("Host: a\r\n  folded\r\n"), "ERROR malformed_header");
-  EXPECT_EQ(ErrorOf(": empty name\r\n"), "ERROR malformed_header");
-  EXPECT_EQ(ErrorOf("X-A: a\rb\r\n"), "ERROR malformed_header");
-  EXPECT_EQ(ErrorOf("X(A): a\r\n"), "ERROR malformed_header");
-}
+INSTANTIATE_TEST_SUITE_P(
+    MalformedHeaderLines, CanonicalizeHeadersTest,
+    ::testing::Values(HeadersCase{"NoColon", "no colon here\r\n", "ERROR malformed_header"},
+                      HeadersCase{"SpaceBeforeColon", "Content-Length : 5\r\n",
+                                  "ERROR malformed_header"},
+                      HeadersCase{"Folded", "Host: a\r\n  folded\r\n", "ERROR malformed_header"},
+                      HeadersCase{"EmptyName", ": empty name\r\n", "ERROR malformed_header"},
+                      HeadersCase{"BareCr", "X-A: a\rb\r\n", "ERROR malformed_header"},
+                      HeadersCase{"ParenInName", "X(A): a\r\n", "ERROR malformed_header"}),
+    CaseName<HeadersCase>);
 
-TEST(CanonicalizeHeadTest, RefusesAnEmptyWebhookId) {
-  EXPECT_EQ(ErrorOf("webhook-id:\r\n"), "ERROR invalid_header");
-  EXPECT_EQ(ErrorOf("Webhook-Id:   \r\n"), "ERROR invalid_header");
-  EXPECT_EQ(ErrorOf("svix-id: \t\r\n"), "ERROR invalid_header");
-  // Other empty headers pass (httplib ignores them).
-  EXPECT_EQ(ErrorOf("X-Empty:\r\n"), "POST /w HTTP/1.1\r\nX-Empty:\r\n\r\n");
-}
+INSTANTIATE_TEST_SUITE_P(
+    EmptyWebhookId, CanonicalizeHeadersTest,
+    ::testing::Values(HeadersCase{"WebhookIdEmpty", "webhook-id:\r\n", "ERROR invalid_header"},
+                      HeadersCase{"WebhookIdSpaces", "Webhook-Id:   \r\n", "ERROR invalid_header"},
+                      HeadersCase{"SvixIdBlank", "svix-id: \t\r\n", "ERROR invalid_header"}),
+    CaseName<HeadersCase>);
 
 }  // namespace
 }  // namespace refir::bridge

@@ -3,16 +3,13 @@
 // flag that sets it.
 #include "bridge/server/bridge_options.h"
 
-#include <functional>
 #include <string>
 
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/common/table_tests.h"
 
 namespace refir::bridge {
 namespace {
-
-using ::testing::HasSubstr;
 
 // Options as main.cc builds them from default flags: one source.
 BridgeOptions Defaults() {
@@ -33,21 +30,11 @@ TEST(BridgeOptionsTest, AdminPortIsIgnoredWhenTheListenerIsDisabled) {
   EXPECT_TRUE(options.Validate().ok());
 }
 
-struct BadCase {
-  const char* name;
-  std::function<void(BridgeOptions&)> spoil;
-  const char* message;
-};
+using BadCase = SpoiledOptions<BridgeOptions>;
 
 class BridgeOptionsBadCaseTest : public ::testing::TestWithParam<BadCase> {};
 
-TEST_P(BridgeOptionsBadCaseTest, IsRefusedNamingTheFlag) {
-  BridgeOptions options = Defaults();
-  GetParam().spoil(options);
-  const absl::Status status = options.Validate();
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(status.message()), HasSubstr(GetParam().message));
-}
+TEST_P(BridgeOptionsBadCaseTest, IsRefusedNamingTheFlag) { ExpectRefused(Defaults(), GetParam()); }
 
 INSTANTIATE_TEST_SUITE_P(
     Rules, BridgeOptionsBadCaseTest,
@@ -109,9 +96,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"RetentionInterval",
                 [](BridgeOptions& o) { o.retention.check_interval = absl::ZeroDuration(); },
                 "--retention_check_interval must be positive"}),
-    [](const ::testing::TestParamInfo<BadCase>& case_info) {
-      return std::string(case_info.param.name);
-    });
+    CaseName<BadCase>);
 
 }  // namespace
 }  // namespace refir::bridge
