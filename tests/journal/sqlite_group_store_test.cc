@@ -24,6 +24,7 @@ namespace {
 
 using ::refir::bridge::testing::EqualsProto;
 using ::refir::bridge::testing::RawExec;
+using ::refir::bridge::testing::RawQueryFirstRow;
 using ::refir::bridge::testing::SqliteFileTest;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -65,23 +66,13 @@ std::vector<uint64_t> Sequences(const std::vector<internal::DeadLetterRecord>& r
 // The first column of the first row of `sql`, as text, read through a
 // separate read-only connection ("<no row>" if there is none).
 std::string RawQuery(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  std::string result = "<error>";
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
-      const int rc = sqlite3_step(stmt);
-      if (rc == SQLITE_ROW) {
-        const unsigned char* text = sqlite3_column_text(stmt, 0);
-        result = text != nullptr ? reinterpret_cast<const char*>(text) : "<null>";
-      } else if (rc == SQLITE_DONE) {
-        result = "<no row>";
-      }
-    }
-    sqlite3_finalize(stmt);
-  }
-  sqlite3_close_v2(db);
-  return result;
+  std::string result;
+  const int rc = RawQueryFirstRow(path, sql, [&result](sqlite3_stmt* row) {
+    const unsigned char* text = sqlite3_column_text(row, 0);
+    result = text != nullptr ? reinterpret_cast<const char*>(text) : "<null>";
+  });
+  if (rc == SQLITE_DONE) return "<no row>";
+  return rc == SQLITE_ROW ? result : "<error>";
 }
 
 std::string ReadFile(const std::string& path) {

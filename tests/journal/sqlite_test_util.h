@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -50,21 +51,31 @@ inline void RawExec(const std::string& path, const std::string& sql) {
   ASSERT_EQ(rc, SQLITE_OK) << message;
 }
 
-// Runs a query returning one integer on the database file through a
-// separate read-only connection; -1 on any error.
-inline int64_t RawQueryInt64(const std::string& path, const std::string& sql) {
+// Runs `sql` on the database file through a separate read-only connection
+// and hands its first row to `read_row` (not called when there is none).
+// Returns SQLITE_ROW, SQLITE_DONE, or the SQLite error code.
+inline int RawQueryFirstRow(const std::string& path, const std::string& sql,
+                            const std::function<void(sqlite3_stmt*)>& read_row) {
   sqlite3* db = nullptr;
-  int64_t value = -1;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
-      sqlite3_busy_timeout(db, 10000) == SQLITE_OK) {
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_busy_timeout(db, 10000);
+  if (rc == SQLITE_OK) {
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      value = sqlite3_column_int64(stmt, 0);
-    }
+    rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) read_row(stmt);
     sqlite3_finalize(stmt);
   }
   sqlite3_close_v2(db);
+  return rc;
+}
+
+// Runs a query returning one integer on the database file through a
+// separate read-only connection; -1 on any error.
+inline int64_t RawQueryInt64(const std::string& path, const std::string& sql) {
+  int64_t value = -1;
+  RawQueryFirstRow(path, sql,
+                   [&value](sqlite3_stmt* row) { value = sqlite3_column_int64(row, 0); });
   return value;
 }
 
