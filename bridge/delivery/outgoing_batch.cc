@@ -81,7 +81,7 @@ std::string OutgoingBatch::Encode() const {
   return encoded;
 }
 
-absl::StatusOr<std::vector<v1::Delivery>> OutgoingBatch::ToDeliveries() const {
+absl::StatusOr<std::vector<v1::Delivery>> OutgoingBatch::ToDeliveriesForTesting() const {
   v1::SubscribeResponse response;
   if (!response.ParseFromString(Encode())) {
     return absl::DataLossError(absl::StrCat("a batch of ", size(), " deliveries does not parse"));

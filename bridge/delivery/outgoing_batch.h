@@ -42,9 +42,9 @@ class OutgoingBatch {
   void EncodeTo(uint8_t* out) const;
   std::string Encode() const;
 
-  // The deliveries as messages, by parsing the encoding (tests and tools;
+  // The deliveries as messages, by parsing the encoding (tests only;
   // the stream never does this). DATA_LOSS if it does not parse.
-  absl::StatusOr<std::vector<v1::Delivery>> ToDeliveries() const;
+  absl::StatusOr<std::vector<v1::Delivery>> ToDeliveriesForTesting() const;
 
  private:
   struct Entry {

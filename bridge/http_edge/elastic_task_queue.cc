@@ -24,17 +24,17 @@ ElasticTaskQueue::~ElasticTaskQueue() { shutdown(); }
 
 bool ElasticTaskQueue::Refusing() { return t_refusing; }
 
-size_t ElasticTaskQueue::threads() const {
+size_t ElasticTaskQueue::ThreadsForTesting() const {
   absl::MutexLock lock(&mu_);
   return workers_.size() - exited_.size();
 }
 
-size_t ElasticTaskQueue::tasks() const {
+size_t ElasticTaskQueue::TasksForTesting() const {
   absl::MutexLock lock(&mu_);
   return running_ + queued_.size();
 }
 
-size_t ElasticTaskQueue::refused() const {
+size_t ElasticTaskQueue::RefusedForTesting() const {
   absl::MutexLock lock(&mu_);
   return refused_;
 }

@@ -43,10 +43,10 @@ class ElasticTaskQueue final : public httplib::TaskQueue {
   // True only while a refused task runs (on the thread that enqueued it).
   static bool Refusing();
 
-  // For tests and metrics.
-  size_t threads() const;
-  size_t tasks() const;
-  size_t refused() const;
+  // Worker threads, queued tasks and refused tasks so far (tests only).
+  size_t ThreadsForTesting() const;
+  size_t TasksForTesting() const;
+  size_t RefusedForTesting() const;
 
  private:
   void Work(bool warm);

@@ -136,7 +136,7 @@ size_t WebhookHandler::MaxBodyLimit() const {
   return largest;
 }
 
-std::vector<std::string> WebhookHandler::Paths() const {
+std::vector<std::string> WebhookHandler::PathsForTesting() const {
   std::vector<std::string> paths;
   for (const auto& source : sources_) paths.push_back(source->config.path);
   return paths;

@@ -87,8 +87,8 @@ class WebhookHandler {
   size_t BodyLimit(const std::string& path) const;
   // The largest body limit of any source (the HTTP library's global cap).
   size_t MaxBodyLimit() const;
-  // Every source's path, in configuration order.
-  std::vector<std::string> Paths() const;
+  // Every source's path, in configuration order (tests only).
+  std::vector<std::string> PathsForTesting() const;
   // Every source's name, in configuration order.
   std::vector<std::string> SourceNames() const;
 

@@ -31,7 +31,8 @@ class IpAllowlist {
   IpAllowlist() = default;
   static absl::StatusOr<IpAllowlist> Parse(const std::vector<std::string>& cidrs);
 
-  bool allows_all() const { return ranges_.empty(); }
+  // True for the empty list (tests only).
+  bool AllowsAllForTesting() const { return ranges_.empty(); }
   // True when `ip` (textual, no port, no brackets) is inside a range. An
   // address that does not parse is never allowed by a non-empty list.
   bool Allows(absl::string_view ip) const;

@@ -67,7 +67,7 @@ absl::Duration ClientRateLimiter::WaitTime(absl::string_view client_ip, absl::Ti
   return it->second.WaitTime(now);
 }
 
-size_t ClientRateLimiter::tracked_clients() const {
+size_t ClientRateLimiter::TrackedClientsForTesting() const {
   absl::MutexLock lock(&mu_);
   return buckets_.size();
 }

@@ -75,7 +75,8 @@ class ClientRateLimiter {
   // not tracked); takes nothing and tracks no new client.
   absl::Duration WaitTime(absl::string_view client_ip, absl::Time now) const
       ABSL_LOCKS_EXCLUDED(mu_);
-  size_t tracked_clients() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Clients tracked now (tests only).
+  size_t TrackedClientsForTesting() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void MakeRoom(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

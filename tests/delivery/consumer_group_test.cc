@@ -44,7 +44,7 @@ class ConsumerGroupTest : public ::testing::Test {
                                                         absl::Time now) {
     OutgoingBatch batch;
     if (absl::Status pulled = group.Pull(stream, now, &batch); !pulled.ok()) return pulled;
-    return batch.ToDeliveries();
+    return batch.ToDeliveriesForTesting();
   }
   v1::SettleResult Ack(ConsumerGroup& group, StreamId stream, std::vector<std::string> ids) {
     v1::Settle settle;

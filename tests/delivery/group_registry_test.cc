@@ -47,7 +47,7 @@ class GroupRegistryTest : public ::testing::Test {
     now_ = std::max(now_, absl::Now());
     OutgoingBatch batch;
     EXPECT_TRUE(feed.Pull(now_, &batch).ok());
-    absl::StatusOr<std::vector<v1::Delivery>> deliveries = batch.ToDeliveries();
+    absl::StatusOr<std::vector<v1::Delivery>> deliveries = batch.ToDeliveriesForTesting();
     EXPECT_TRUE(deliveries.ok()) << deliveries.status();
     return deliveries.ok() ? *deliveries : std::vector<v1::Delivery>{};
   }

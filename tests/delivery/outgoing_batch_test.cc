@@ -68,7 +68,7 @@ TEST(OutgoingBatchTest, SequenceAppendedAfterTheStoredBytesWins) {
   event.set_sequence(999);
   OutgoingBatch batch;
   batch.Add(7, "ack", 1, event.SerializeAsString());
-  absl::StatusOr<std::vector<v1::Delivery>> deliveries = batch.ToDeliveries();
+  absl::StatusOr<std::vector<v1::Delivery>> deliveries = batch.ToDeliveriesForTesting();
   ASSERT_TRUE(deliveries.ok()) << deliveries.status();
   ASSERT_EQ(deliveries->size(), 1u);
   EXPECT_EQ((*deliveries)[0].event().sequence(), 7u);
@@ -85,7 +85,7 @@ TEST(OutgoingBatchTest, ClearKeepsNothingAndCountsStoredBytes) {
   EXPECT_TRUE(batch.empty());
   EXPECT_EQ(batch.event_bytes(), 0u);
   batch.Add(3, "z", 1, "");
-  absl::StatusOr<std::vector<v1::Delivery>> deliveries = batch.ToDeliveries();
+  absl::StatusOr<std::vector<v1::Delivery>> deliveries = batch.ToDeliveriesForTesting();
   ASSERT_TRUE(deliveries.ok()) << deliveries.status();
   ASSERT_EQ(deliveries->size(), 1u);
   EXPECT_EQ((*deliveries)[0].ack_id(), "z");

@@ -28,12 +28,12 @@ TEST(ElasticTaskQueueTest, RunsEveryTaskBeforeShutdownReturns) {
   for (int i = 0; i < 500; ++i) queue.enqueue([&ran] { ran.fetch_add(1); });
   queue.shutdown();
   EXPECT_EQ(ran.load(), 500);
-  EXPECT_EQ(queue.refused(), 0u);
+  EXPECT_EQ(queue.RefusedForTesting(), 0u);
 }
 
 TEST(ElasticTaskQueueTest, GrowsAThreadPerBusyTaskThenIdleExtrasExit) {
   ElasticTaskQueue queue(2, 64, absl::Milliseconds(100));
-  EXPECT_EQ(queue.threads(), 2u);
+  EXPECT_EQ(queue.ThreadsForTesting(), 2u);
   absl::Notification release;
   std::atomic<int> started{0};
   for (int i = 0; i < 10; ++i) {
@@ -45,18 +45,18 @@ TEST(ElasticTaskQueueTest, GrowsAThreadPerBusyTaskThenIdleExtrasExit) {
   // Ten blocked tasks at once: each got a thread of its own (a warm thread
   // not yet waiting when the first tasks came may add one or two more).
   ASSERT_TRUE(Eventually([&] { return started.load() == 10; }));
-  EXPECT_GE(queue.threads(), 10u);
-  EXPECT_LE(queue.threads(), 12u);
-  EXPECT_EQ(queue.tasks(), 10u);
+  EXPECT_GE(queue.ThreadsForTesting(), 10u);
+  EXPECT_LE(queue.ThreadsForTesting(), 12u);
+  EXPECT_EQ(queue.TasksForTesting(), 10u);
   release.Notify();
   // The extra threads exit once idle; the warm ones stay.
-  ASSERT_TRUE(Eventually([&] { return queue.threads() == 2u; }));
+  ASSERT_TRUE(Eventually([&] { return queue.ThreadsForTesting() == 2u; }));
   // And the pool still serves (the next enqueue joins the exited threads).
   std::atomic<bool> ran{false};
   queue.enqueue([&] { ran.store(true); });
   queue.shutdown();
   EXPECT_TRUE(ran.load());
-  EXPECT_EQ(queue.threads(), 0u);
+  EXPECT_EQ(queue.ThreadsForTesting(), 0u);
 }
 
 TEST(ElasticTaskQueueTest, RefusesInlineAtTheLimit) {
@@ -82,16 +82,16 @@ TEST(ElasticTaskQueueTest, RefusesInlineAtTheLimit) {
   EXPECT_TRUE(ran_inline);
   EXPECT_TRUE(refusing);
   EXPECT_FALSE(ElasticTaskQueue::Refusing());
-  EXPECT_EQ(queue.refused(), 1u);
+  EXPECT_EQ(queue.RefusedForTesting(), 1u);
   EXPECT_EQ(refused_seen.load(), 0);
   release.Notify();
   // Room again once they finish.
-  ASSERT_TRUE(Eventually([&] { return queue.tasks() == 0u; }));
+  ASSERT_TRUE(Eventually([&] { return queue.TasksForTesting() == 0u; }));
   std::atomic<bool> served{false};
   queue.enqueue([&] { served.store(!ElasticTaskQueue::Refusing()); });
   queue.shutdown();
   EXPECT_TRUE(served.load());
-  EXPECT_EQ(queue.refused(), 1u);
+  EXPECT_EQ(queue.RefusedForTesting(), 1u);
 }
 
 TEST(ElasticTaskQueueTest, WaitModeBlocksAtTheLimitInsteadOfRefusing) {
@@ -115,7 +115,7 @@ TEST(ElasticTaskQueueTest, WaitModeBlocksAtTheLimitInsteadOfRefusing) {
   enqueuer.join();
   queue.shutdown();
   EXPECT_FALSE(second_refused.load());
-  EXPECT_EQ(queue.refused(), 0u);
+  EXPECT_EQ(queue.RefusedForTesting(), 0u);
 }
 
 }  // namespace

@@ -117,7 +117,7 @@ TEST_F(WebhookSourcesTest, RoutesByPathAndStampsTheSourceName) {
   EXPECT_EQ(journal_.appended[1].source(), "shop");
   EXPECT_EQ(journal_.appended[1].type(), "order.paid");
   EXPECT_FALSE(journal_.appended[1].has_refir());
-  EXPECT_EQ(handler_->Paths(), (std::vector<std::string>{"/webhook", "/hooks/shop"}));
+  EXPECT_EQ(handler_->PathsForTesting(), (std::vector<std::string>{"/webhook", "/hooks/shop"}));
 }
 
 SourceConfig Keeping(SourceConfig config) {

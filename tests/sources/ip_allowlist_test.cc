@@ -16,7 +16,7 @@ IpAllowlist Allow(const std::vector<std::string>& cidrs) {
 
 TEST(IpAllowlistTest, EmptyAllowsEverything) {
   IpAllowlist list;
-  EXPECT_TRUE(list.allows_all());
+  EXPECT_TRUE(list.AllowsAllForTesting());
   EXPECT_TRUE(list.Allows("203.0.113.9"));
   EXPECT_TRUE(list.Allows("not an address"));
 }

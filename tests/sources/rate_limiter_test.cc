@@ -49,7 +49,7 @@ TEST(ClientRateLimiterTest, EachClientHasItsOwnBucket) {
   EXPECT_EQ(limiter.TryTake("10.0.0.1", kStart), absl::ZeroDuration());
   EXPECT_GT(limiter.TryTake("10.0.0.1", kStart), absl::ZeroDuration());
   EXPECT_EQ(limiter.TryTake("10.0.0.2", kStart), absl::ZeroDuration());
-  EXPECT_EQ(limiter.tracked_clients(), 2u);
+  EXPECT_EQ(limiter.TrackedClientsForTesting(), 2u);
 }
 
 TEST(ClientRateLimiterTest, TableIsBoundedAndEvictsIdleClientsFirst) {
@@ -61,7 +61,7 @@ TEST(ClientRateLimiterTest, TableIsBoundedAndEvictsIdleClientsFirst) {
   // At kStart + 1.2 s, idle1 and idle2 have refilled; busy has not.
   const absl::Time now = kStart + absl::Milliseconds(1200);
   EXPECT_EQ(limiter.TryTake("new", now), absl::ZeroDuration());
-  EXPECT_LE(limiter.tracked_clients(), 3u);
+  EXPECT_LE(limiter.TrackedClientsForTesting(), 3u);
   // busy was kept: still limited.
   EXPECT_GT(limiter.TryTake("busy", now), absl::ZeroDuration());
 }
@@ -71,7 +71,7 @@ TEST(ClientRateLimiterTest, FullTableOfBusyClientsDropsTheLeastRecentlyUsed) {
   EXPECT_EQ(limiter.TryTake("a", kStart), absl::ZeroDuration());
   EXPECT_EQ(limiter.TryTake("b", kStart + absl::Seconds(1)), absl::ZeroDuration());
   EXPECT_EQ(limiter.TryTake("c", kStart + absl::Seconds(2)), absl::ZeroDuration());
-  EXPECT_EQ(limiter.tracked_clients(), 2u);
+  EXPECT_EQ(limiter.TrackedClientsForTesting(), 2u);
   // "a" went (oldest) and starts afresh; "c" is still limited.
   EXPECT_EQ(limiter.TryTake("a", kStart + absl::Seconds(3)), absl::ZeroDuration());
   EXPECT_GT(limiter.TryTake("c", kStart + absl::Seconds(3)), absl::ZeroDuration());
@@ -82,7 +82,7 @@ TEST(ClientRateLimiterTest, ManyClientsStayBounded) {
   for (int i = 0; i < 5000; ++i) {
     limiter.TryTake(absl::StrCat("10.0.", i / 256, ".", i % 256), kStart);
   }
-  EXPECT_LE(limiter.tracked_clients(), 50u);
+  EXPECT_LE(limiter.TrackedClientsForTesting(), 50u);
 }
 
 TEST(RateLimiterTest, SharedBucket) {
@@ -108,7 +108,7 @@ TEST(RateLimiterTest, RefundGivesATokenBackUpToTheBurst) {
 TEST(ClientRateLimiterTest, WaitTimeLooksWithoutTakingOrTracking) {
   ClientRateLimiter limiter(RateLimitConfig{0.5, 1}, 10);
   EXPECT_EQ(limiter.WaitTime("192.0.2.1", kStart), absl::ZeroDuration());
-  EXPECT_EQ(limiter.tracked_clients(), 0u);
+  EXPECT_EQ(limiter.TrackedClientsForTesting(), 0u);
   EXPECT_EQ(limiter.TryTake("192.0.2.1", kStart), absl::ZeroDuration());
   EXPECT_EQ(limiter.WaitTime("192.0.2.1", kStart), absl::Seconds(2));
   EXPECT_EQ(limiter.WaitTime("192.0.2.1", kStart + absl::Seconds(1)), absl::Seconds(1));
