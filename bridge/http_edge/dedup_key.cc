@@ -25,7 +25,7 @@ absl::string_view HeaderValue(const WebhookRequest& request, absl::string_view h
   return "";
 }
 
-DedupKey KeyOf(const DedupConfig& config, const WebhookRequest& request, absl::string_view value) {
+DedupKey KeyOf(const SourceDedup& config, const WebhookRequest& request, absl::string_view value) {
   DedupKey key;
   key.key = absl::StrCat(request.source, "|", DedupByName(config.by), "|", value);
   key.window = config.window;
@@ -46,7 +46,7 @@ absl::StatusOr<std::string> Sha256Hex(absl::string_view data) {
 // number's key is its text as sent (bridge/convert/exact_json.h), so two
 // different numbers never share a key, however large. Library exceptions
 // are caught here and never leave.
-absl::StatusOr<DedupKey> JsonFieldKey(const DedupConfig& config, const WebhookRequest& request) {
+absl::StatusOr<DedupKey> JsonFieldKey(const SourceDedup& config, const WebhookRequest& request) {
   absl::StatusOr<nlohmann::json> body = ParseJsonExact(request.body);
   if (!body.ok()) {
     return ErrorWithReason(absl::StatusCode::kInvalidArgument, "invalid_json",
@@ -70,11 +70,11 @@ absl::StatusOr<DedupKey> JsonFieldKey(const DedupConfig& config, const WebhookRe
 
 }  // namespace
 
-absl::StatusOr<DedupKey> DedupKeyFor(const DedupConfig& config, const WebhookRequest& request) {
+absl::StatusOr<DedupKey> DedupKeyFor(const SourceDedup& config, const WebhookRequest& request) {
   switch (config.by) {
-    case DedupConfig::By::kNone:
+    case SourceDedup::By::kNone:
       return DedupKey{"", config.window};
-    case DedupConfig::By::kWebhookId: {
+    case SourceDedup::By::kWebhookId: {
       // The same id the converter makes the event id: webhook-id, else
       // svix-id (it refuses the request when both differ).
       absl::string_view id = HeaderValue(request, kIdHeader);
@@ -82,9 +82,9 @@ absl::StatusOr<DedupKey> DedupKeyFor(const DedupConfig& config, const WebhookReq
       if (id.empty()) return DedupKey{"", config.window};
       return KeyOf(config, request, id);
     }
-    case DedupConfig::By::kJsonField:
+    case SourceDedup::By::kJsonField:
       return JsonFieldKey(config, request);
-    case DedupConfig::By::kBodySha256: {
+    case SourceDedup::By::kBodySha256: {
       absl::StatusOr<std::string> digest = Sha256Hex(request.body);
       if (!digest.ok()) return digest.status();
       return KeyOf(config, request, *digest);

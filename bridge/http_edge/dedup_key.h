@@ -17,17 +17,14 @@
 
 namespace refir::bridge {
 
-// The dedup policy, defined once in bridge/sources/source_config.h.
-using DedupConfig = SourceDedup;
-
-// The dedup key of `request` under `config`: "<source>|<kind>|<value>", so
-// that sources and kinds never share keys. An empty key (no dedup) for
-// kNone, when both webhook-id and svix-id are absent (webhook-id wins when
-// both are sent), or when the JSON field is
-// absent. INVALID_ARGUMENT with reason "invalid_dedup_field" when the JSON
-// field is present but neither a string nor a number, "invalid_json" when
-// the body does not parse.
-absl::StatusOr<DedupKey> DedupKeyFor(const DedupConfig& config, const WebhookRequest& request);
+// The dedup key of `request` under `config` (the one dedup policy, defined
+// in bridge/sources/source_config.h): "<source>|<kind>|<value>", so that
+// sources and kinds never share keys. An empty key (no dedup) for kNone, when
+// both webhook-id and svix-id are absent (webhook-id wins when both are
+// sent), or when the JSON field is absent. INVALID_ARGUMENT with reason
+// "invalid_dedup_field" when the JSON field is present but neither a string
+// nor a number, "invalid_json" when the body does not parse.
+absl::StatusOr<DedupKey> DedupKeyFor(const SourceDedup& config, const WebhookRequest& request);
 
 }  // namespace refir::bridge
 

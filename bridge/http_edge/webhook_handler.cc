@@ -20,10 +20,10 @@ struct WebhookHandler::Source {
   SourceConfig config;
   std::unique_ptr<WebhookVerifier> verifier;
   std::unique_ptr<WebhookConverter> converter;
-  DedupConfig dedup;
+  SourceDedup dedup;
   // For bodies kept unparsed (invalid_body keep): a JSON field cannot be
   // read, so json_field sources dedup those by webhook-id / svix-id.
-  DedupConfig unparsed_dedup;
+  SourceDedup unparsed_dedup;
   IpAllowlist allowlist;
   // Null when the source sets no such limit.
   std::unique_ptr<RateLimiter> rate;
@@ -85,8 +85,8 @@ absl::StatusOr<std::unique_ptr<WebhookHandler>> WebhookHandler::Create(
           absl::StrCat("source \"", config.name, "\": dedup: ", valid.message()));
     }
     source->unparsed_dedup = source->dedup;
-    if (source->unparsed_dedup.by == DedupConfig::By::kJsonField) {
-      source->unparsed_dedup.by = DedupConfig::By::kWebhookId;
+    if (source->unparsed_dedup.by == SourceDedup::By::kJsonField) {
+      source->unparsed_dedup.by = SourceDedup::By::kWebhookId;
       source->unparsed_dedup.json_field.clear();
     }
     absl::StatusOr<IpAllowlist> allowlist = IpAllowlist::Parse(config.allow_cidrs);

@@ -21,8 +21,8 @@ WebhookRequest Request(std::string body,
   return request;
 }
 
-DedupConfig By(DedupConfig::By by, std::string json_field = "") {
-  DedupConfig config;
+SourceDedup By(SourceDedup::By by, std::string json_field = "") {
+  SourceDedup config;
   config.by = by;
   config.json_field = std::move(json_field);
   config.window = absl::Minutes(3);
@@ -31,7 +31,7 @@ DedupConfig By(DedupConfig::By by, std::string json_field = "") {
 
 TEST(DedupKeyTest, WebhookIdHeaderMatchedCaseInsensitively) {
   absl::StatusOr<DedupKey> key =
-      DedupKeyFor(By(DedupConfig::By::kWebhookId), Request("{}", {{"Webhook-ID", "wh_1"}}));
+      DedupKeyFor(By(SourceDedup::By::kWebhookId), Request("{}", {{"Webhook-ID", "wh_1"}}));
   ASSERT_TRUE(key.ok()) << key.status();
   EXPECT_EQ(key->key, "refir|webhook_id|wh_1");
   EXPECT_EQ(key->window, absl::Minutes(3));
@@ -39,13 +39,13 @@ TEST(DedupKeyTest, WebhookIdHeaderMatchedCaseInsensitively) {
 
 TEST(DedupKeyTest, NoWebhookIdMeansNoDedup) {
   absl::StatusOr<DedupKey> key =
-      DedupKeyFor(By(DedupConfig::By::kWebhookId), Request("{}", {{"X-Other", "wh_1"}}));
+      DedupKeyFor(By(SourceDedup::By::kWebhookId), Request("{}", {{"X-Other", "wh_1"}}));
   ASSERT_TRUE(key.ok()) << key.status();
   EXPECT_EQ(key->key, "");
 }
 
 TEST(DedupKeyTest, SvixIdIsTheSameKeyAsWebhookId) {
-  const DedupConfig config = By(DedupConfig::By::kWebhookId);
+  const SourceDedup config = By(SourceDedup::By::kWebhookId);
   absl::StatusOr<DedupKey> svix = DedupKeyFor(config, Request("{}", {{"Svix-Id", "msg_1"}}));
   ASSERT_TRUE(svix.ok()) << svix.status();
   EXPECT_EQ(svix->key, "refir|webhook_id|msg_1");
@@ -54,30 +54,30 @@ TEST(DedupKeyTest, SvixIdIsTheSameKeyAsWebhookId) {
 
 TEST(DedupKeyTest, WebhookIdWinsOverSvixId) {
   absl::StatusOr<DedupKey> key = DedupKeyFor(
-      By(DedupConfig::By::kWebhookId), Request("{}", {{"svix-id", "s"}, {"webhook-id", "w"}}));
+      By(SourceDedup::By::kWebhookId), Request("{}", {{"svix-id", "s"}, {"webhook-id", "w"}}));
   ASSERT_TRUE(key.ok()) << key.status();
   EXPECT_EQ(key->key, "refir|webhook_id|w");
 }
 
 TEST(DedupKeyTest, NoneNeverDedups) {
   absl::StatusOr<DedupKey> key =
-      DedupKeyFor(By(DedupConfig::By::kNone), Request("{}", {{"webhook-id", "wh_1"}}));
+      DedupKeyFor(By(SourceDedup::By::kNone), Request("{}", {{"webhook-id", "wh_1"}}));
   ASSERT_TRUE(key.ok()) << key.status();
   EXPECT_EQ(key->key, "");
 }
 
 TEST(DedupKeyTest, SourceAndKindSeparateKeys) {
-  const DedupConfig config = By(DedupConfig::By::kWebhookId);
+  const SourceDedup config = By(SourceDedup::By::kWebhookId);
   const std::string a = DedupKeyFor(config, Request("{}", {{"webhook-id", "x"}}, "a"))->key;
   const std::string b = DedupKeyFor(config, Request("{}", {{"webhook-id", "x"}}, "b"))->key;
   EXPECT_NE(a, b);
   const std::string by_field =
-      DedupKeyFor(By(DedupConfig::By::kJsonField, "/id"), Request(R"({"id":"x"})", {}, "a"))->key;
+      DedupKeyFor(By(SourceDedup::By::kJsonField, "/id"), Request(R"({"id":"x"})", {}, "a"))->key;
   EXPECT_NE(a, by_field);
 }
 
 TEST(DedupKeyTest, BodySha256IsHexOfTheExactBytes) {
-  const DedupConfig config = By(DedupConfig::By::kBodySha256);
+  const SourceDedup config = By(SourceDedup::By::kBodySha256);
   absl::StatusOr<DedupKey> key = DedupKeyFor(config, Request("abc"));
   ASSERT_TRUE(key.ok()) << key.status();
   // SHA-256("abc") from FIPS 180-2.
@@ -87,7 +87,7 @@ TEST(DedupKeyTest, BodySha256IsHexOfTheExactBytes) {
 }
 
 TEST(DedupKeyTest, JsonFieldStringOrNumber) {
-  const DedupConfig config = By(DedupConfig::By::kJsonField, "/meta/event_id");
+  const SourceDedup config = By(SourceDedup::By::kJsonField, "/meta/event_id");
   EXPECT_EQ(DedupKeyFor(config, Request(R"({"meta":{"event_id":"e-1"}})"))->key,
             "refir|json_field|e-1");
   EXPECT_EQ(DedupKeyFor(config, Request(R"({"meta":{"event_id":42}})"))->key,
@@ -97,7 +97,7 @@ TEST(DedupKeyTest, JsonFieldStringOrNumber) {
 // Issue 17: beyond 2^64 nlohmann rounds to a double, and these two ids
 // shared the key "1.8446744073709552e+19": the second was never stored.
 TEST(DedupKeyTest, JsonFieldNumbersKeyOnTheirExactText) {
-  const DedupConfig config = By(DedupConfig::By::kJsonField, "/id");
+  const SourceDedup config = By(SourceDedup::By::kJsonField, "/id");
   auto key = [&](const std::string& number) {
     absl::StatusOr<DedupKey> k = DedupKeyFor(config, Request(R"({"id": )" + number + "}"));
     EXPECT_TRUE(k.ok()) << k.status();
@@ -117,14 +117,14 @@ TEST(DedupKeyTest, JsonFieldNumbersKeyOnTheirExactText) {
 }
 
 TEST(DedupKeyTest, JsonFieldAbsentMeansNoDedup) {
-  const DedupConfig config = By(DedupConfig::By::kJsonField, "/event_id");
+  const SourceDedup config = By(SourceDedup::By::kJsonField, "/event_id");
   absl::StatusOr<DedupKey> key = DedupKeyFor(config, Request(R"({"other":"x"})"));
   ASSERT_TRUE(key.ok()) << key.status();
   EXPECT_EQ(key->key, "");
 }
 
 TEST(DedupKeyTest, JsonFieldOfAnotherTypeIsInvalidDedupField) {
-  const DedupConfig config = By(DedupConfig::By::kJsonField, "/event_id");
+  const SourceDedup config = By(SourceDedup::By::kJsonField, "/event_id");
   for (const char* body : {R"({"event_id":null})", R"({"event_id":{"a":1}})", R"({"event_id":[1]})",
                            R"({"event_id":true})"}) {
     absl::StatusOr<DedupKey> key = DedupKeyFor(config, Request(body));
@@ -136,25 +136,25 @@ TEST(DedupKeyTest, JsonFieldOfAnotherTypeIsInvalidDedupField) {
 
 TEST(DedupKeyTest, JsonFieldOfUnparsableBodyIsInvalidJson) {
   absl::StatusOr<DedupKey> key =
-      DedupKeyFor(By(DedupConfig::By::kJsonField, "/event_id"), Request("{"));
+      DedupKeyFor(By(SourceDedup::By::kJsonField, "/event_id"), Request("{"));
   ASSERT_FALSE(key.ok());
   EXPECT_EQ(ReasonOf(key.status()), "invalid_json");
 }
 
 TEST(DedupKeyTest, ValidateConfig) {
-  EXPECT_TRUE(By(DedupConfig::By::kWebhookId).Validate().ok());
-  EXPECT_TRUE(By(DedupConfig::By::kJsonField, "/a/0/b").Validate().ok());
-  EXPECT_FALSE(By(DedupConfig::By::kJsonField, "").Validate().ok());
-  EXPECT_FALSE(By(DedupConfig::By::kJsonField, "event_id").Validate().ok());
-  EXPECT_FALSE(By(DedupConfig::By::kJsonField, "/a~2").Validate().ok());
-  DedupConfig zero = By(DedupConfig::By::kWebhookId);
+  EXPECT_TRUE(By(SourceDedup::By::kWebhookId).Validate().ok());
+  EXPECT_TRUE(By(SourceDedup::By::kJsonField, "/a/0/b").Validate().ok());
+  EXPECT_FALSE(By(SourceDedup::By::kJsonField, "").Validate().ok());
+  EXPECT_FALSE(By(SourceDedup::By::kJsonField, "event_id").Validate().ok());
+  EXPECT_FALSE(By(SourceDedup::By::kJsonField, "/a~2").Validate().ok());
+  SourceDedup zero = By(SourceDedup::By::kWebhookId);
   zero.window = absl::ZeroDuration();
   EXPECT_FALSE(zero.Validate().ok());
 }
 
 TEST(DedupKeyTest, ParseDedupByRoundTrips) {
   for (const char* name : {"none", "webhook_id", "json_field", "body_sha256"}) {
-    absl::StatusOr<DedupConfig::By> by = ParseDedupBy(name);
+    absl::StatusOr<SourceDedup::By> by = ParseDedupBy(name);
     ASSERT_TRUE(by.ok()) << name;
     EXPECT_EQ(DedupByName(*by), name);
   }
