@@ -108,13 +108,16 @@ void ConsumerGroup::RetryOrDeadLetterLocked(UnsettledMap::iterator it, absl::Tim
 
 void ConsumerGroup::ExpireLeasesLocked(absl::Time now) {
   while (!leases_.empty() && leases_.begin()->first <= now) {
+    // The backoff runs from the deadline, however late this call notices it.
+    const absl::Time deadline = leases_.begin()->first;
     auto it = unsettled_.find(leases_.begin()->second);
     if (it == unsettled_.end()) {
       leases_.erase(leases_.begin());
       continue;
     }
     ReleaseLeaseLocked(it);
-    RetryOrDeadLetterLocked(it, BackoffUntilLocked(it->second, now), /*force_dead_letter=*/false,
+    RetryOrDeadLetterLocked(it, BackoffUntilLocked(it->second, deadline),
+                            /*force_dead_letter=*/false,
                             absl::StrCat("ack deadline passed; max delivery attempts (",
                                          max_delivery_attempts_, ") reached"),
                             now);

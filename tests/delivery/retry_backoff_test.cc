@@ -196,6 +196,18 @@ TEST_F(GroupBackoffTest, ExpiredDeadlinesBackOffToo) {
   EXPECT_EQ(Pull(*group, stream, expiry2 + absl::Seconds(4)).size(), 1u);
 }
 
+TEST_F(GroupBackoffTest, BackoffRunsFromTheDeadlineEvenWhenNoticedLate) {
+  journal_.Add("t");
+  auto group = MakeGroup(Policy(absl::Seconds(3), absl::Seconds(3)), /*max_attempts=*/10);
+  StreamId stream = group->Attach(Settings());
+  ASSERT_EQ(Pull(*group, stream, now_).size(), 1u);
+  const absl::Time expiry = now_ + absl::Seconds(10);
+  // First looked at 2 s after the deadline: due 1 s later, not 3 s.
+  EXPECT_TRUE(Pull(*group, stream, expiry + absl::Seconds(2)).empty());
+  EXPECT_EQ(group->NextWait(stream, expiry + absl::Seconds(2)).deadline, expiry + absl::Seconds(3));
+  EXPECT_EQ(Pull(*group, stream, expiry + absl::Seconds(3)).size(), 1u);
+}
+
 TEST_F(GroupBackoffTest, BackoffDoesNotHoldUpOtherEvents) {
   journal_.Add("t");
   auto group = MakeGroup(Policy(absl::Minutes(1), absl::Minutes(1)), /*max_attempts=*/10);
