@@ -141,6 +141,9 @@ absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& 
   confirm.set_max_outstanding(max_outstanding);
   confirm.set_max_delivery_attempts(joined.max_delivery_attempts);
   for (const std::string& type : joined.filter_types) confirm.mutable_filter()->add_types(type);
+  if (joined.retry_policy.has_value()) {
+    RetryPolicyToProto(*joined.retry_policy, confirm.mutable_retry_policy());
+  }
   return setup;
 }
 

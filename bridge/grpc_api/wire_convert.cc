@@ -86,6 +86,11 @@ absl::StatusOr<StreamPosition> SeekTargetFromProto(const v1::SeekConsumerGroupRe
   return StreamPositionFromProto(position);
 }
 
+void RetryPolicyToProto(const RetryPolicy& policy, v1::RetryPolicy* out) {
+  *out->mutable_minimum_backoff() = ToProtoDuration(policy.minimum_backoff);
+  *out->mutable_maximum_backoff() = ToProtoDuration(policy.maximum_backoff);
+}
+
 void DeadLetterToProto(DeadLetter letter, v1::DeadLetter* out) {
   out->set_sequence(letter.sequence);
   out->set_delivery_attempts(letter.delivery_attempts);

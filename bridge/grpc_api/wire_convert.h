@@ -25,6 +25,8 @@ absl::StatusOr<StreamPosition> SeekTargetFromProto(const v1::SeekConsumerGroupRe
 // field ("init.retry_policy.minimum_backoff") and the limit.
 absl::StatusOr<RetryPolicy> RetryPolicyFromProto(const v1::RetryPolicy& policy);
 
+void RetryPolicyToProto(const RetryPolicy& policy, v1::RetryPolicy* out);
+
 void DeadLetterToProto(DeadLetter letter, v1::DeadLetter* out);
 
 }  // namespace refir::bridge

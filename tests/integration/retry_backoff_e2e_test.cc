@@ -200,6 +200,9 @@ TEST_F(RetryBackoffE2ETest, PolicyIsFixedWhenTheGroupIsCreated) {
   absl::StatusOr<v1::SubscribeConfirm> joined = same.Open(init);
   ASSERT_TRUE(joined.ok()) << joined.status();
   EXPECT_FALSE(joined->group_created());
+  ASSERT_TRUE(joined->has_retry_policy()) << "the confirm shows the group's policy";
+  EXPECT_EQ(FromProto(joined->retry_policy().minimum_backoff()), absl::Seconds(1));
+  EXPECT_EQ(FromProto(joined->retry_policy().maximum_backoff()), absl::Seconds(10));
 
   ExpectRefused(BackoffInit("fixed", absl::Seconds(1), absl::Seconds(20)),
                 absl::StatusCode::kFailedPrecondition, "exists with retry_policy");
@@ -207,7 +210,9 @@ TEST_F(RetryBackoffE2ETest, PolicyIsFixedWhenTheGroupIsCreated) {
                 "this init asks for none");
   // A group without a policy refuses a join that brings one.
   GroupStream plain(*stub_);
-  ASSERT_TRUE(plain.Open(GroupInit("plain")).ok());
+  absl::StatusOr<v1::SubscribeConfirm> plain_confirm = plain.Open(GroupInit("plain"));
+  ASSERT_TRUE(plain_confirm.ok()) << plain_confirm.status();
+  EXPECT_FALSE(plain_confirm->has_retry_policy());
   ExpectRefused(BackoffInit("plain", absl::Seconds(1), absl::Seconds(2)),
                 absl::StatusCode::kFailedPrecondition, "exists with retry_policy none");
 
