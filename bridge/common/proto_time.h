@@ -1,9 +1,11 @@
-// Conversion of absl::Time to google.protobuf.Timestamp, shared by every
-// place that puts a time into a message.
+// Conversion of absl::Time to google.protobuf.Timestamp (and absl::Duration
+// to google.protobuf.Duration), shared by every place that puts a time into
+// a message.
 #ifndef REFIR_BRIDGE_COMMON_PROTO_TIME_H_
 #define REFIR_BRIDGE_COMMON_PROTO_TIME_H_
 
 #include "absl/time/time.h"
+#include "google/protobuf/duration.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 
 namespace refir::bridge {
@@ -14,6 +16,10 @@ bool InProtoTimestampRange(absl::Time time);
 // `time` as a Timestamp (seconds rounded toward the past, nanos in
 // [0, 1e9)); times outside the valid range are clamped to it.
 google::protobuf::Timestamp ToProtoTimestamp(absl::Time time);
+
+// `duration` as a Duration (truncated to nanoseconds; seconds and nanos
+// share its sign). Infinite durations are clamped to the valid range.
+google::protobuf::Duration ToProtoDuration(absl::Duration duration);
 
 }  // namespace refir::bridge
 

@@ -23,6 +23,7 @@ ConsumerGroup::ConsumerGroup(internal::GroupState state, EventFilter filter, Jou
     : name_(state.name()),
       filter_(std::move(filter)),
       max_delivery_attempts_(state.max_delivery_attempts()),
+      retry_policy_(RetryPolicyFromState(state)),
       created_at_unix_micros_(state.created_at_unix_micros()),
       journal_(journal),
       epoch_(epoch),
@@ -80,6 +81,12 @@ void ConsumerGroup::ReleaseLeaseLocked(UnsettledMap::iterator it) {
   dirty_ = true;
 }
 
+absl::Time ConsumerGroup::BackoffUntilLocked(const Unsettled& entry, absl::Time now) const {
+  if (!retry_policy_.has_value()) return now;
+  // The next delivery is redelivery number `attempts`.
+  return now + BackoffDelay(*retry_policy_, entry.attempts);
+}
+
 void ConsumerGroup::RetryOrDeadLetterLocked(UnsettledMap::iterator it, absl::Time not_before,
                                             bool force_dead_letter, const std::string& reason,
                                             absl::Time now) {
@@ -101,13 +108,16 @@ void ConsumerGroup::RetryOrDeadLetterLocked(UnsettledMap::iterator it, absl::Tim
 
 void ConsumerGroup::ExpireLeasesLocked(absl::Time now) {
   while (!leases_.empty() && leases_.begin()->first <= now) {
+    // The backoff runs from the deadline, however late this call notices it.
+    const absl::Time deadline = leases_.begin()->first;
     auto it = unsettled_.find(leases_.begin()->second);
     if (it == unsettled_.end()) {
       leases_.erase(leases_.begin());
       continue;
     }
     ReleaseLeaseLocked(it);
-    RetryOrDeadLetterLocked(it, now, /*force_dead_letter=*/false,
+    RetryOrDeadLetterLocked(it, BackoffUntilLocked(it->second, deadline),
+                            /*force_dead_letter=*/false,
                             absl::StrCat("ack deadline passed; max delivery attempts (",
                                          max_delivery_attempts_, ") reached"),
                             now);
@@ -262,16 +272,20 @@ void ConsumerGroup::Settle(StreamId, const v1::Settle& settle, absl::Time now,
     if (it == unsettled_.end()) continue;
     ReleaseLeaseLocked(it);
     const bool dead_letter = nack.action() == v1::Nack::DEAD_LETTER;
-    absl::Duration delay =
-        absl::Seconds(nack.delay().seconds()) + absl::Nanoseconds(nack.delay().nanos());
-    delay = std::clamp(delay, absl::ZeroDuration(), absl::Hours(1));
+    // An explicit delay (even 0) wins over the group's retry policy.
+    absl::Time not_before = BackoffUntilLocked(it->second, now);
+    if (nack.has_delay()) {
+      absl::Duration delay =
+          absl::Seconds(nack.delay().seconds()) + absl::Nanoseconds(nack.delay().nanos());
+      not_before = now + std::clamp(delay, absl::ZeroDuration(), absl::Hours(1));
+    }
     std::string reason = nack.reason();
     if (reason.empty()) {
       reason = dead_letter ? "nacked with DEAD_LETTER"
                            : absl::StrCat("nacked with RETRY; max delivery attempts (",
                                           max_delivery_attempts_, ") reached");
     }
-    RetryOrDeadLetterLocked(it, now + delay, dead_letter, reason, now);
+    RetryOrDeadLetterLocked(it, not_before, dead_letter, reason, now);
     result->set_nacked(result->nacked() + 1);
   }
 }
@@ -302,6 +316,12 @@ void ConsumerGroup::Describe(v1::ConsumerGroup* out) const {
   out->set_name(name_);
   for (const std::string& type : filter_.types()) out->mutable_filter()->add_types(type);
   out->set_max_delivery_attempts(max_delivery_attempts_);
+  if (retry_policy_.has_value()) {
+    *out->mutable_retry_policy()->mutable_minimum_backoff() =
+        ToProtoDuration(retry_policy_->minimum_backoff);
+    *out->mutable_retry_policy()->mutable_maximum_backoff() =
+        ToProtoDuration(retry_policy_->maximum_backoff);
+  }
   *out->mutable_created_at() = ToProtoTimestamp(absl::FromUnixMicros(created_at_unix_micros_));
   out->set_cursor_sequence(cursor_);
   out->set_ack_floor(unsettled_.empty() ? cursor_ : unsettled_.begin()->first);
@@ -374,6 +394,7 @@ GroupCheckpoint ConsumerGroup::TakeCheckpoint() {
   state.set_name(name_);
   for (const std::string& type : filter_.types()) state.add_filter_types(type);
   state.set_max_delivery_attempts(max_delivery_attempts_);
+  RetryPolicyToState(retry_policy_, &state);
   state.set_created_at_unix_micros(created_at_unix_micros_);
   state.set_cursor(cursor_);
   state.mutable_unsettled_sequences()->Reserve(static_cast<int>(unsettled_.size()));

@@ -8,11 +8,17 @@
 // Everything below the cursor that is not unsettled is settled, so a
 // checkpoint lost or older than memory only causes redelivery, never loss.
 //
+// Backoff: with a RetryPolicy (from the state), an expired lease and a RETRY
+// nack without a delay make the event due after BackoffDelay(policy,
+// attempts); without one, at once. Due times are not checkpointed: after a
+// restart every unsettled event is due at once.
+//
 // Thread-safe: every method takes the group's mutex.
 #ifndef REFIR_BRIDGE_DELIVERY_CONSUMER_GROUP_H_
 #define REFIR_BRIDGE_DELIVERY_CONSUMER_GROUP_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +35,7 @@
 #include "bridge/delivery/consumer_groups.h"
 #include "bridge/delivery/event_filter.h"
 #include "bridge/delivery/outgoing_batch.h"
+#include "bridge/delivery/retry_policy.h"
 #include "bridge/delivery/stream_feed.h"
 #include "bridge/journal/group_state.pb.h"
 #include "bridge/journal/journal.h"
@@ -51,13 +58,14 @@ class ConsumerGroup {
  public:
   // A group from stored (or freshly created) state. `epoch` goes into every
   // ack id this instance issues. Unsettled entries of `state` are due for
-  // redelivery at once.
+  // redelivery at once. The retry policy is read from `state`.
   ConsumerGroup(internal::GroupState state, EventFilter filter, Journal* journal, uint32_t epoch,
                 absl::Time now);
 
   const std::string& name() const { return name_; }
   const EventFilter& filter() const { return filter_; }
   int max_delivery_attempts() const { return max_delivery_attempts_; }
+  const std::optional<RetryPolicy>& retry_policy() const { return retry_policy_; }
 
   // Adds a member stream.
   StreamId Attach(MemberSettings settings);
@@ -121,6 +129,10 @@ class ConsumerGroup {
   void ExpireLeasesLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the lease of `it` (which must be leased).
   void ReleaseLeaseLocked(UnsettledMap::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // When an event whose delivery failed (lease expired, RETRY nack without
+  // a delay) is due again: now plus the policy's backoff, or now.
+  absl::Time BackoffUntilLocked(const Unsettled& entry, absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After a failed delivery: dead-letter when attempts are used up (or
   // `force_dead_letter`), else schedule redelivery at `not_before`.
   void RetryOrDeadLetterLocked(UnsettledMap::iterator it, absl::Time not_before,
@@ -138,6 +150,7 @@ class ConsumerGroup {
   const std::string name_;
   const EventFilter filter_;
   const int max_delivery_attempts_;
+  const std::optional<RetryPolicy> retry_policy_;
   const int64_t created_at_unix_micros_;
   Journal* const journal_;
   const uint32_t epoch_;

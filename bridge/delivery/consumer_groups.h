@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "bridge/delivery/retry_policy.h"
 #include "bridge/delivery/start_position.h"
 #include "bridge/delivery/stream_feed.h"
 #include "refir/bridge/v1/event.pb.h"
@@ -55,6 +56,10 @@ struct JoinRequest {
   absl::StatusOr<StreamPosition> start = StreamPosition::Latest();
   // Deliveries before dead-lettering, for a new group.
   int max_delivery_attempts = 5;
+  // Backoff between redeliveries (none: at once), validated by the caller
+  // (ValidateRetryPolicy). Fixed when the group is created: an existing
+  // group must have the same policy.
+  std::optional<RetryPolicy> retry_policy;
 };
 
 struct JoinedGroup {
@@ -64,6 +69,7 @@ struct JoinedGroup {
   uint64_t start_sequence = 0;
   int max_delivery_attempts = 0;
   std::vector<std::string> filter_types;
+  std::optional<RetryPolicy> retry_policy;
 };
 
 // One page of groups, in name order. `more` is true when groups the page
@@ -87,8 +93,9 @@ class ConsumerGroups {
   virtual ~ConsumerGroups() = default;
 
   // Joins (creating if needed) a group as a new member. INVALID_ARGUMENT for
-  // a bad name or filter; FAILED_PRECONDITION when the group exists with
-  // another filter; RESOURCE_EXHAUSTED when a new group would pass the limit.
+  // a bad name, filter or retry policy; FAILED_PRECONDITION when the group
+  // exists with another filter or retry policy; RESOURCE_EXHAUSTED when a new group would pass the
+  // limit.
   virtual absl::StatusOr<JoinedGroup> Join(const JoinRequest& request, MemberSettings settings,
                                            absl::Time now) = 0;
 

@@ -67,6 +67,12 @@ absl::StatusOr<std::unique_ptr<GroupRegistry>> GroupRegistry::Open(Journal* jour
             absl::StrCat("stored consumer group \"", state.name(),
                          "\" has a bad filter: ", filter.status().message()));
       }
+      if (std::optional<RetryPolicy> policy = RetryPolicyFromState(state); policy.has_value()) {
+        if (absl::Status valid = ValidateRetryPolicy(*policy, "retry_policy"); !valid.ok()) {
+          return absl::DataLossError(absl::StrCat("stored consumer group \"", state.name(),
+                                                  "\" has a bad ", valid.message()));
+        }
+      }
       std::string name = state.name();
       registry->groups_[name] = std::make_unique<ConsumerGroup>(
           std::move(state), *std::move(filter), journal, NewEpoch(), now);
@@ -87,6 +93,9 @@ absl::StatusOr<JoinedGroup> GroupRegistry::Join(const JoinRequest& request, Memb
   REFIR_RETURN_IF_ERROR(ValidateGroupName(request.group));
   REFIR_RETURN_IF_ERROR(CheckFilterEntryCount(request.filter_types.size()));
   REFIR_ASSIGN_OR_RETURN(EventFilter filter, EventFilter::Create(request.filter_types));
+  if (request.retry_policy.has_value()) {
+    REFIR_RETURN_IF_ERROR(ValidateRetryPolicy(*request.retry_policy, "retry_policy"));
+  }
 
   // Creating a group writes it to the store under mu_ (rare; not a
   // checkpoint), so that a concurrent Join or Delete of the name sees either
@@ -106,6 +115,7 @@ absl::StatusOr<JoinedGroup> GroupRegistry::Join(const JoinRequest& request, Memb
     state.set_name(request.group);
     for (const std::string& type : filter.types()) state.add_filter_types(type);
     state.set_max_delivery_attempts(request.max_delivery_attempts);
+    RetryPolicyToState(request.retry_policy, &state);
     state.set_created_at_unix_micros(absl::ToUnixMicros(now));
     REFIR_RETURN_IF_ERROR(request.start.status());
     REFIR_ASSIGN_OR_RETURN(uint64_t start, ResolveStartSequence(*journal_, *request.start));
@@ -118,12 +128,18 @@ absl::StatusOr<JoinedGroup> GroupRegistry::Join(const JoinRequest& request, Memb
                                                       NewEpoch(), now))
              .first;
     joined.created = true;
-    LogInfo(absl::StrCat("consumer group \"", request.group, "\" created at sequence ", start));
+    LogInfo(absl::StrCat("consumer group \"", request.group, "\" created at sequence ", start,
+                         ", retry_policy ", RetryPolicyToString(request.retry_policy)));
   } else if (!(it->second->filter() == filter)) {
     return absl::FailedPreconditionError(
         absl::StrCat("consumer group \"", request.group, "\" exists with filter [",
                      absl::StrJoin(it->second->filter().types(), ", "), "]; this init asks for [",
                      absl::StrJoin(filter.types(), ", "), "]"));
+  } else if (it->second->retry_policy() != request.retry_policy) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("consumer group \"", request.group, "\" exists with retry_policy ",
+                     RetryPolicyToString(it->second->retry_policy()), "; this init asks for ",
+                     RetryPolicyToString(request.retry_policy)));
   }
   ConsumerGroup& group = *it->second;
   v1::ConsumerGroup described;
@@ -131,6 +147,7 @@ absl::StatusOr<JoinedGroup> GroupRegistry::Join(const JoinRequest& request, Memb
   joined.start_sequence = described.ack_floor();
   joined.max_delivery_attempts = group.max_delivery_attempts();
   joined.filter_types = group.filter().types();
+  joined.retry_policy = group.retry_policy();
   const StreamId stream = group.Attach(std::move(settings));
   joined.feed = std::make_unique<GroupFeed>(this, &group, stream);
   return joined;

@@ -1,5 +1,6 @@
 #include "bridge/grpc_api/event_stream_service.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -89,6 +90,10 @@ absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& 
   REFIR_ASSIGN_OR_RETURN(int heartbeat_seconds,
                          InRange("heartbeat_seconds", init.heartbeat_seconds(),
                                  limits_.default_heartbeat_seconds, limits_.max_heartbeat_seconds));
+  std::optional<RetryPolicy> retry_policy;
+  if (init.has_retry_policy()) {
+    REFIR_ASSIGN_OR_RETURN(retry_policy, RetryPolicyFromProto(init.retry_policy()));
+  }
   if (shutting_down_.load()) return absl::UnavailableError("bridge is shutting down");
   FeedSetup setup;
   setup.heartbeat_interval = absl::Seconds(heartbeat_seconds);
@@ -100,6 +105,10 @@ absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& 
   if (init.consumer_group().empty()) {
     if (init.filter().types_size() > 0) {
       return absl::InvalidArgumentError("init.filter needs a consumer_group");
+    }
+    // Ephemeral streams never redeliver.
+    if (retry_policy.has_value()) {
+      return absl::InvalidArgumentError("init.retry_policy needs a consumer_group");
     }
     REFIR_ASSIGN_OR_RETURN(StreamPosition position, StreamPositionFromProto(init.start()));
     REFIR_ASSIGN_OR_RETURN(uint64_t start, ResolveStartSequence(*journal_, position));
@@ -113,6 +122,7 @@ absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& 
   join.filter_types.assign(init.filter().types().begin(), init.filter().types().end());
   join.start = StreamPositionFromProto(init.start());
   join.max_delivery_attempts = max_delivery_attempts;
+  join.retry_policy = retry_policy;
   MemberSettings settings;
   settings.client_id = init.client_id();
   settings.peer = peer;
@@ -131,6 +141,9 @@ absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& 
   confirm.set_max_outstanding(max_outstanding);
   confirm.set_max_delivery_attempts(joined.max_delivery_attempts);
   for (const std::string& type : joined.filter_types) confirm.mutable_filter()->add_types(type);
+  if (joined.retry_policy.has_value()) {
+    RetryPolicyToProto(*joined.retry_policy, confirm.mutable_retry_policy());
+  }
   return setup;
 }
 

@@ -1,5 +1,6 @@
 #include "bridge/grpc_api/wire_convert.h"
 
+#include <cstdint>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -18,7 +19,36 @@ absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& time
   return absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos());
 }
 
+// A well-formed Duration (the range and sign rules of duration.proto).
+absl::StatusOr<absl::Duration> DurationFromProto(const google::protobuf::Duration& duration,
+                                                 const char* field) {
+  constexpr int64_t kMaxSeconds = 315576000000;
+  const int64_t seconds = duration.seconds();
+  const int32_t nanos = duration.nanos();
+  if (seconds < -kMaxSeconds || seconds > kMaxSeconds || nanos < -999999999 || nanos > 999999999 ||
+      (seconds > 0 && nanos < 0) || (seconds < 0 && nanos > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is not a valid Duration (seconds ", seconds, ", nanos ", nanos, ")"));
+  }
+  return absl::Seconds(seconds) + absl::Nanoseconds(nanos);
+}
+
 }  // namespace
+
+absl::StatusOr<RetryPolicy> RetryPolicyFromProto(const v1::RetryPolicy& policy) {
+  RetryPolicy out;
+  absl::StatusOr<absl::Duration> minimum =
+      DurationFromProto(policy.minimum_backoff(), "init.retry_policy.minimum_backoff");
+  if (!minimum.ok()) return minimum.status();
+  absl::StatusOr<absl::Duration> maximum =
+      DurationFromProto(policy.maximum_backoff(), "init.retry_policy.maximum_backoff");
+  if (!maximum.ok()) return maximum.status();
+  out.minimum_backoff = *minimum;
+  out.maximum_backoff = *maximum;
+  absl::Status valid = ValidateRetryPolicy(out, "init.retry_policy");
+  if (!valid.ok()) return valid;
+  return out;
+}
 
 absl::StatusOr<StreamPosition> StreamPositionFromProto(const v1::StartPosition& start) {
   switch (start.position_case()) {
@@ -54,6 +84,11 @@ absl::StatusOr<StreamPosition> SeekTargetFromProto(const v1::SeekConsumerGroupRe
     return absl::InvalidArgumentError("set sequence, time, earliest or latest");
   }
   return StreamPositionFromProto(position);
+}
+
+void RetryPolicyToProto(const RetryPolicy& policy, v1::RetryPolicy* out) {
+  *out->mutable_minimum_backoff() = ToProtoDuration(policy.minimum_backoff);
+  *out->mutable_maximum_backoff() = ToProtoDuration(policy.maximum_backoff);
 }
 
 void DeadLetterToProto(DeadLetter letter, v1::DeadLetter* out) {

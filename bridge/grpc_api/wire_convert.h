@@ -1,11 +1,12 @@
 // Conversions between the refir.bridge.v1 request/response messages and the
-// domain types of delivery/ (stream positions, dead letters), so that only
+// domain types of delivery/ (stream positions, retry policies, dead letters), so that only
 // grpc_api/ knows the wire shapes.
 #ifndef REFIR_BRIDGE_GRPC_API_WIRE_CONVERT_H_
 #define REFIR_BRIDGE_GRPC_API_WIRE_CONVERT_H_
 
 #include "absl/status/statusor.h"
 #include "bridge/delivery/consumer_groups.h"
+#include "bridge/delivery/retry_policy.h"
 #include "bridge/delivery/start_position.h"
 #include "refir/bridge/v1/event_stream.pb.h"
 
@@ -18,6 +19,13 @@ absl::StatusOr<StreamPosition> StreamPositionFromProto(const v1::StartPosition& 
 // The target of a SeekConsumerGroup. INVALID_ARGUMENT when it is unset or
 // sequence 0.
 absl::StatusOr<StreamPosition> SeekTargetFromProto(const v1::SeekConsumerGroupRequest& request);
+
+// A SubscribeInit.retry_policy, validated (ValidateRetryPolicy): each
+// duration in [1ms, 1h], minimum <= maximum. INVALID_ARGUMENT names the
+// field ("init.retry_policy.minimum_backoff") and the limit.
+absl::StatusOr<RetryPolicy> RetryPolicyFromProto(const v1::RetryPolicy& policy);
+
+void RetryPolicyToProto(const RetryPolicy& policy, v1::RetryPolicy* out);
 
 void DeadLetterToProto(DeadLetter letter, v1::DeadLetter* out);
 

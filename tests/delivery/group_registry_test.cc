@@ -115,6 +115,46 @@ TEST_F(GroupRegistryTest, JoinWithAnotherFilterIsFailedPrecondition) {
   feed->Close(now_);
 }
 
+TEST_F(GroupRegistryTest, RetryPolicyIsPersistedWithTheGroupAndFixedAtCreation) {
+  RetryPolicy policy;
+  policy.minimum_backoff = absl::Milliseconds(250);
+  policy.maximum_backoff = absl::Seconds(30);
+  JoinRequest request;
+  request.group = "backoff";
+  request.retry_policy = policy;
+  absl::StatusOr<JoinedGroup> joined = core_.groups->Join(request, MemberSettings(), now_);
+  ASSERT_TRUE(joined.ok()) << joined.status();
+  EXPECT_EQ(joined->retry_policy, std::optional<RetryPolicy>(policy));
+  joined->feed->Close(now_);
+
+  // Written to groups.db with the group: a reopened registry has it.
+  core_.Close();
+  ASSERT_TRUE(core_.Open().ok());
+  absl::StatusOr<v1::ConsumerGroup> described = core_.groups->Describe("backoff");
+  ASSERT_TRUE(described.ok()) << described.status();
+  ASSERT_TRUE(described->has_retry_policy());
+  EXPECT_EQ(described->retry_policy().minimum_backoff().nanos(), 250000000);
+  EXPECT_EQ(described->retry_policy().maximum_backoff().seconds(), 30);
+
+  JoinRequest other = request;
+  other.retry_policy->maximum_backoff = absl::Seconds(31);
+  EXPECT_EQ(core_.groups->Join(other, MemberSettings(), now_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  other.retry_policy.reset();
+  EXPECT_EQ(core_.groups->Join(other, MemberSettings(), now_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  joined = core_.groups->Join(request, MemberSettings(), now_);
+  ASSERT_TRUE(joined.ok()) << joined.status();
+  joined->feed->Close(now_);
+
+  JoinRequest invalid;
+  invalid.group = "invalid";
+  invalid.retry_policy = RetryPolicy{absl::Seconds(2), absl::Seconds(1)};
+  EXPECT_EQ(core_.groups->Join(invalid, MemberSettings(), now_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(core_.groups->Describe("invalid").status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(GroupRegistryTest, SeekMovesTheCursorAndUnknownGroupIsNotFound) {
   for (int i = 0; i < 4; ++i) ASSERT_NE(core_.Append("t"), 0u);
   std::unique_ptr<StreamFeed> feed = Join("g");

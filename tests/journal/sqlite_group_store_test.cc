@@ -44,6 +44,8 @@ internal::GroupState MakeState(const std::string& name, uint64_t cursor = 100) {
   state.add_unsettled_sequences(cursor - 2);
   state.add_unsettled_attempts(0);
   state.set_redelivered_total(42);
+  state.mutable_retry_policy()->set_minimum_backoff_nanos(1'500'000);
+  state.mutable_retry_policy()->set_maximum_backoff_nanos(3'600'000'000'000);
   return state;
 }
 
