@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "bridge/cli/cli.h"
 #include "bridge/common/log.h"
 #include "bridge/common/log_setup.h"
 #include "bridge/common/private_file.h"
@@ -454,14 +456,19 @@ int main(int argc, char** argv) {
   // Files the bridge creates (journal, groups, ports file) are private:
   // webhook bodies hold personal data.
   umask(077);
-  // `refir-bridge serve [flags]` and `refir-bridge [flags]` both run the
+  // The client commands (groups, dead-letters, replay, tail) talk to a running
+  // bridge. `refir-bridge serve [flags]` and `refir-bridge [flags]` run the
   // bridge; any other first word that is not a flag is refused.
+  if (std::optional<int> exit_code = refir::bridge::cli::RunClientCommand(argc, argv)) {
+    return *exit_code;
+  }
   std::vector<char*> args(argv, argv + argc);
   if (args.size() > 1 && args[1][0] != '-') {
     const absl::string_view command = args[1];
     if (command != "serve") {
-      std::fprintf(stderr, "refir-bridge: unknown command \"%s\" (commands: serve; see --help)\n",
-                   std::string(command).c_str());
+      std::fprintf(stderr, "refir-bridge: unknown command \"%s\" (commands: %s)\n",
+                   std::string(command).c_str(),
+                   std::string(refir::bridge::cli::CommandNames()).c_str());
       return 2;
     }
     args.erase(args.begin() + 1);
@@ -483,6 +490,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Receives Refir webhooks over HTTP, stores them durably, and streams them over gRPC.\n"
       "Usage: refir-bridge [serve] [--flag=value ...]\n"
+      "       refir-bridge groups|dead-letters|replay|tail ... (client commands; --help each)\n"
       "Every flag --name can also be set by the environment variable REFIR_BRIDGE_NAME or by\n"
       "a `name = value` line in the file named by --config. Precedence, lowest first:\n"
       "default, config file, environment, command line.");

@@ -32,4 +32,8 @@ google::protobuf::Timestamp ToProtoTimestamp(absl::Time time) {
   return out;
 }
 
+absl::Time FromProtoTimestamp(const google::protobuf::Timestamp& time) {
+  return absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos());
+}
+
 }  // namespace refir::bridge

@@ -1,5 +1,5 @@
-// Conversion of absl::Time to google.protobuf.Timestamp, shared by every
-// place that puts a time into a message.
+// Conversion between absl::Time and google.protobuf.Timestamp, shared by
+// every place that puts a time into a message or reads one from it.
 #ifndef REFIR_BRIDGE_COMMON_PROTO_TIME_H_
 #define REFIR_BRIDGE_COMMON_PROTO_TIME_H_
 
@@ -14,6 +14,10 @@ bool InProtoTimestampRange(absl::Time time);
 // `time` as a Timestamp (seconds rounded toward the past, nanos in
 // [0, 1e9)); times outside the valid range are clamped to it.
 google::protobuf::Timestamp ToProtoTimestamp(absl::Time time);
+
+// The time a Timestamp stands for (seconds + nanos, unchecked: validate
+// what a client sent before).
+absl::Time FromProtoTimestamp(const google::protobuf::Timestamp& time);
 
 }  // namespace refir::bridge
 
