@@ -20,7 +20,7 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
 run: build
-	$(BUILD_DIR)/bridge/refir_bridge --data_dir=./data $(BRIDGE_FLAGS)
+	$(BUILD_DIR)/bridge/refir-bridge --data_dir=./data $(BRIDGE_FLAGS)
 
 # Every test, in the release build and again under the sanitizers, then a
 # short run of each fuzz target. Between them, Clang's thread-safety

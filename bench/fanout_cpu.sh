@@ -2,7 +2,7 @@
 # The bridge's CPU time for one fan-out run, for comparing two builds of the
 # bridge with everything else equal (bench/notes.md, "Fan-out"):
 #
-#   bench/fanout_cpu.sh <refir_bridge binary> [groups] [rate] [webhooks]
+#   bench/fanout_cpu.sh <refir-bridge binary> [groups] [rate] [webhooks]
 #
 # Starts the given bridge on a fresh data dir, this checkout's subscriber with
 # G groups from the latest event and the load generator at RATE/s for N
@@ -10,7 +10,7 @@
 # subscriber-measured p50/p99. Build first: cmake --build build -j2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bridge=${1:?usage: bench/fanout_cpu.sh <refir_bridge> [groups] [rate] [webhooks]}
+bridge=${1:?usage: bench/fanout_cpu.sh <refir-bridge> [groups] [rate] [webhooks]}
 groups=${2:-16}
 rate=${3:-5000}
 webhooks=${4:-100000}

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TO_RUN="${1:-10}"
 CONNECTIONS="${2:-32}"
-BRIDGE="${BRIDGE_BINARY:-build/bridge/refir_bridge}"
+BRIDGE="${BRIDGE_BINARY:-build/bridge/refir-bridge}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 [ -x "$BRIDGE" ] || { echo "build the bridge first: make build" >&2; exit 1; }
 

@@ -7,6 +7,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,8 +19,10 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "bridge/cli/cli.h"
 #include "bridge/common/log.h"
 #include "bridge/common/log_setup.h"
 #include "bridge/common/private_file.h"
@@ -383,6 +387,26 @@ int main(int argc, char** argv) {
   // Files the bridge creates (journal, groups, ports file) are private:
   // webhook bodies hold personal data.
   umask(077);
+  // The client commands (groups, dead-letters, replay, tail) talk to a running
+  // bridge. `refir-bridge serve [flags]` and `refir-bridge [flags]` run the
+  // bridge; any other first word that is not a flag is refused.
+  if (std::optional<int> exit_code = refir::bridge::cli::RunClientCommand(argc, argv)) {
+    return *exit_code;
+  }
+  std::vector<char*> args(argv, argv + argc);
+  if (args.size() > 1 && args[1][0] != '-') {
+    const absl::string_view command = args[1];
+    if (command != "serve") {
+      std::fprintf(stderr, "refir-bridge: unknown command \"%s\" (commands: %s)\n",
+                   std::string(command).c_str(),
+                   std::string(refir::bridge::cli::CommandNames()).c_str());
+      return 2;
+    }
+    args.erase(args.begin() + 1);
+  }
+  args.push_back(nullptr);  // argv[argc] is null, as for main's own
+  argc = static_cast<int>(args.size()) - 1;
+  argv = args.data();
   // --help lists the bridge's own flags (those defined under bridge/).
   absl::FlagsUsageConfig usage_config;
   usage_config.contains_help_flags = [](absl::string_view file) {
@@ -396,7 +420,8 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage_config);
   absl::SetProgramUsageMessage(
       "Receives Refir webhooks over HTTP, stores them durably, and streams them over gRPC.\n"
-      "Usage: refir_bridge [--flag=value ...]\n"
+      "Usage: refir-bridge [serve] [--flag=value ...]\n"
+      "       refir-bridge groups|dead-letters|replay|tail ... (client commands; --help each)\n"
       "Every flag --name can also be set by the environment variable REFIR_BRIDGE_NAME or by\n"
       "a `name = value` line in the file named by --config. Precedence, lowest first:\n"
       "default, config file, environment, command line.");

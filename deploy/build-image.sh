@@ -19,9 +19,9 @@ repo="$(cd "$here/.." && pwd)"
 # shellcheck source=deploy/container-engine.sh
 source "$here/container-engine.sh"
 
-version="$(sed -n 's/^project(refir_bridge VERSION \([0-9.]*\).*/\1/p' "$repo/CMakeLists.txt")"
+version="$(sed -n 's/^project(refir-bridge VERSION \([0-9.]*\).*/\1/p' "$repo/CMakeLists.txt")"
 tag="localhost/refir-bridge:${version:-latest}"
-binary="$repo/build/bridge/refir_bridge"
+binary="$repo/build/bridge/refir-bridge"
 from_source=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -126,14 +126,14 @@ if [[ $from_source == 1 ]]; then
   "${ENGINE[@]}" "${build_flags[@]}" --target from-source "$repo" >&2
 else
   if [[ ! -x "$binary" ]]; then
-    log "$binary not found: build it first (cmake --build build --target refir_bridge)," \
+    log "$binary not found: build it first (cmake --build build --target refir-bridge)," \
       "or pass --binary PATH or --from-source"
     exit 1
   fi
   # Only the binary goes in the context, without its debug sections (41 MB -> 2.3 MB).
   context="$(mktemp -d)"
-  cp "$binary" "$context/refir_bridge"
-  strip --strip-debug "$context/refir_bridge"
+  cp "$binary" "$context/refir-bridge"
+  strip --strip-debug "$context/refir-bridge"
   log "binary: $binary (built on this host; the image has the same Debian 12 libraries)"
   "${ENGINE[@]}" "${build_flags[@]}" --target prebuilt "$context" >&2
 fi

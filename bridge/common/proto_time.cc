@@ -45,4 +45,8 @@ google::protobuf::Duration ToProtoDuration(absl::Duration duration) {
   return out;
 }
 
+absl::Time FromProtoTimestamp(const google::protobuf::Timestamp& time) {
+  return absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos());
+}
+
 }  // namespace refir::bridge

@@ -1,6 +1,6 @@
-// Conversion of absl::Time to google.protobuf.Timestamp (and absl::Duration
-// to google.protobuf.Duration), shared by every place that puts a time into
-// a message.
+// Conversion between absl::Time and google.protobuf.Timestamp (and
+// absl::Duration to google.protobuf.Duration), shared by every place that
+// puts a time into a message or reads one from it.
 #ifndef REFIR_BRIDGE_COMMON_PROTO_TIME_H_
 #define REFIR_BRIDGE_COMMON_PROTO_TIME_H_
 
@@ -20,6 +20,10 @@ google::protobuf::Timestamp ToProtoTimestamp(absl::Time time);
 // `duration` as a Duration (truncated to nanoseconds; seconds and nanos
 // share its sign). Infinite durations are clamped to the valid range.
 google::protobuf::Duration ToProtoDuration(absl::Duration duration);
+
+// The time a Timestamp stands for (seconds + nanos, unchecked: validate
+// what a client sent before).
+absl::Time FromProtoTimestamp(const google::protobuf::Timestamp& time);
 
 }  // namespace refir::bridge
 

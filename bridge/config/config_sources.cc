@@ -33,7 +33,7 @@ absl::Status SetFlag(const absl::flat_hash_map<std::string, absl::CommandLineFla
   auto it = flags.find(name);
   if (it == flags.end()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(origin, ": \"", name, "\" is not a setting of refir_bridge (see --help)"));
+        absl::StrCat(origin, ": \"", name, "\" is not a setting of refir-bridge (see --help)"));
   }
   std::string error;
   if (!it->second->ParseFrom(value, &error)) {
@@ -142,7 +142,7 @@ absl::Status ApplyConfigFileAndEnvironment(int argc, char** argv, char** environ
       // Not fatal: Kubernetes injects REFIR_BRIDGE_SERVICE_HOST and friends
       // for a Service named refir-bridge.
       LogWarning(absl::StrCat("ignoring ", EnvironmentVariableFor(name),
-                              ": not a setting of refir_bridge"));
+                              ": not a setting of refir-bridge"));
       continue;
     }
     if (absl::Status set = SetFlag(flags, name, value, EnvironmentVariableFor(name)); !set.ok()) {

@@ -16,7 +16,7 @@ absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& time
     return absl::InvalidArgumentError(
         absl::StrCat("start.time.nanos out of range: ", time.nanos()));
   }
-  return absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos());
+  return FromProtoTimestamp(time);
 }
 
 // A well-formed Duration (the range and sign rules of duration.proto).

@@ -37,7 +37,7 @@ trap cleanup EXIT
 
 # 1. systemd-analyze verify.
 copy="$work/$(basename "$unit")"
-sed "s|/usr/local/bin/refir_bridge|$binary|" "$unit" > "$copy"
+sed "s|/usr/local/bin/refir-bridge|$binary|" "$unit" > "$copy"
 if ! messages=$(systemd-analyze verify "$copy" 2>&1) || [[ -n "$messages" ]]; then
   fail "systemd-analyze verify: ${messages:-(exit status non-zero)}"
 fi

@@ -51,6 +51,7 @@ absl::Status BridgeProcess::Start() {
   std::vector<std::string> args = {binary,           absl::StrCat("--data_dir=", data_dir_),
                                    "--http_port=0",  "--grpc_port=0",
                                    "--admin_port=0", absl::StrCat("--ports_file=", ports_file)};
+  if (!command_.empty()) args.insert(args.begin() + 1, command_);
   args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());

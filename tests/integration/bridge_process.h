@@ -1,4 +1,4 @@
-// BridgeProcess: runs the real refir_bridge binary for integration tests, on
+// BridgeProcess: runs the real refir-bridge binary for integration tests, on
 // ports chosen by the kernel (port 0) and a data directory of the test's.
 #ifndef REFIR_BRIDGE_TESTS_INTEGRATION_BRIDGE_PROCESS_H_
 #define REFIR_BRIDGE_TESTS_INTEGRATION_BRIDGE_PROCESS_H_
@@ -28,6 +28,8 @@ class BridgeProcess {
   BridgeProcess(const BridgeProcess&) = delete;
   BridgeProcess& operator=(const BridgeProcess&) = delete;
 
+  // A command word put before every flag (`serve`); none by default.
+  void set_command(std::string command) { command_ = std::move(command); }
   // From the next Start on, the bridge's stderr goes to `path` (truncated at
   // each start) instead of the test's stderr.
   void set_stderr_file(std::string path) { stderr_path_ = std::move(path); }
@@ -56,6 +58,7 @@ class BridgeProcess {
 
   std::string data_dir_;
   std::vector<std::string> extra_flags_;
+  std::string command_;
   std::string stderr_path_;
   pid_t pid_ = -1;
   int http_port_ = 0;

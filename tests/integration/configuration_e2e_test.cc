@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <regex>
@@ -16,30 +17,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/bridge_process.h"
+#include "tests/integration/command_runner.h"
 #include "tests/integration/test_clients.h"
 
 namespace refir::bridge::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs `command` with /bin/sh and collects its output.
-CommandResult RunCommand(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = popen(absl::StrCat(command, " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t read = 0;
-  while ((read = fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, read);
-  const int status = pclose(pipe);
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  return result;
-}
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
@@ -145,6 +129,25 @@ TEST(ConfigurationE2eTest, BadSettingsStopStartupNamingThem) {
   CommandResult out_of_range = RunCommand(absl::StrCat(base, " --http_port=70000"));
   EXPECT_EQ(out_of_range.exit_code, 2) << out_of_range.output;
   EXPECT_THAT(out_of_range.output, HasSubstr("--http_port"));
+}
+
+// `refir-bridge serve [flags]` runs the bridge like `refir-bridge [flags]`;
+// a first word that is no command stops it at once, naming the word.
+TEST(ConfigurationE2eTest, ServeCommandRunsTheBridgeAndUnknownCommandsAreRefused) {
+  const std::string dir = MakeTempDir();
+  BridgeProcess bridge(absl::StrCat(dir, "/data"));
+  bridge.set_command("serve");
+  ASSERT_TRUE(bridge.Start().ok());
+  EXPECT_EQ(PostWebhook(bridge.http_port(), R"({"n":1})").status, 200);
+  EXPECT_EQ(bridge.Stop().value_or(-1), 0);
+
+  const std::string binary = BridgeProcess::BinaryPath();
+  CommandResult unknown = RunCommand(
+      absl::StrCat(binary, " frobnicate --data_dir=", dir, "/other --http_port=0 --grpc_port=0"));
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+  EXPECT_THAT(unknown.output, HasSubstr("unknown command \"frobnicate\""));
+  // Refused before anything was created.
+  EXPECT_NE(access(absl::StrCat(dir, "/other").c_str(), F_OK), 0);
 }
 
 // Kubernetes defines REFIR_BRIDGE_SERVICE_HOST etc. for a Service named

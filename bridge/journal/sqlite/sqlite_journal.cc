@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bridge/common/proto_time.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/journal/recent_events.h"
 #include "bridge/journal/sqlite/sqlite_constants.h"
@@ -31,8 +32,7 @@ using sqlite::ReaderPool;
 int64_t ReceivedAtMicros(const v1::Event& event) {
   if (!event.has_received_at()) return 0;
   // absl saturates instead of overflowing on absurd timestamps.
-  return absl::ToUnixMicros(absl::FromUnixSeconds(event.received_at().seconds()) +
-                            absl::Nanoseconds(event.received_at().nanos()));
+  return absl::ToUnixMicros(FromProtoTimestamp(event.received_at()));
 }
 
 // The Journal over its parts: appends go through the group committer to

@@ -1,0 +1,22 @@
+// The client commands of the refir-bridge binary (groups, dead-letters,
+// replay, tail), found by the first word of the command line. `serve`, and a
+// command line that starts with a flag, run the bridge instead (main.cc).
+#ifndef REFIR_BRIDGE_CLI_CLI_H_
+#define REFIR_BRIDGE_CLI_CLI_H_
+
+#include <optional>
+
+#include "absl/strings/string_view.h"
+
+namespace refir::bridge::cli {
+
+// The exit code of the client command named by argv[1], run with stdout and
+// stderr; nullopt when argv[1] names no client command.
+std::optional<int> RunClientCommand(int argc, char** argv);
+
+// "serve, groups, dead-letters, replay, tail": for messages.
+absl::string_view CommandNames();
+
+}  // namespace refir::bridge::cli
+
+#endif  // REFIR_BRIDGE_CLI_CLI_H_
