@@ -24,6 +24,14 @@ std::string FilterText(const v1::ConsumerGroup& group) {
   return group.filter().types().empty() ? "*" : absl::StrJoin(group.filter().types(), ",");
 }
 
+// "backoff 1s to 1m" or "none (redelivered at once)".
+std::string RetryPolicyText(const v1::ConsumerGroup& group) {
+  if (!group.has_retry_policy()) return "none (redelivered at once)";
+  return absl::StrCat(
+      "backoff ", absl::FormatDuration(FromProtoDuration(group.retry_policy().minimum_backoff())),
+      " to ", absl::FormatDuration(FromProtoDuration(group.retry_policy().maximum_backoff())));
+}
+
 std::string Age(absl::Duration age) {
   if (age < absl::ZeroDuration()) age = absl::ZeroDuration();
   return absl::FormatDuration(absl::Trunc(age, absl::Seconds(1)));
@@ -61,6 +69,7 @@ int Get(BridgeClient& client, const std::string& name, std::ostream& out, std::o
   out << "name:                  " << group->name() << "\n"
       << "filter:                " << FilterText(*group) << "\n"
       << "max_delivery_attempts: " << group->max_delivery_attempts() << "\n"
+      << "retry_policy:          " << RetryPolicyText(*group) << "\n"
       << "created_at:            " << FormatUtc(created) << " (" << Age(now - created) << " ago)\n"
       << "head_sequence:         " << group->head_sequence() << "\n"
       << "cursor_sequence:       " << group->cursor_sequence() << "\n"

@@ -45,6 +45,10 @@ google::protobuf::Duration ToProtoDuration(absl::Duration duration) {
   return out;
 }
 
+absl::Duration FromProtoDuration(const google::protobuf::Duration& duration) {
+  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
+}
+
 absl::Time FromProtoTimestamp(const google::protobuf::Timestamp& time) {
   return absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos());
 }

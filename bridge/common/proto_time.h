@@ -1,5 +1,5 @@
 // Conversion between absl::Time and google.protobuf.Timestamp (and
-// absl::Duration to google.protobuf.Duration), shared by every place that
+// absl::Duration and google.protobuf.Duration), shared by every place that
 // puts a time into a message or reads one from it.
 #ifndef REFIR_BRIDGE_COMMON_PROTO_TIME_H_
 #define REFIR_BRIDGE_COMMON_PROTO_TIME_H_
@@ -20,6 +20,9 @@ google::protobuf::Timestamp ToProtoTimestamp(absl::Time time);
 // `duration` as a Duration (truncated to nanoseconds; seconds and nanos
 // share its sign). Infinite durations are clamped to the valid range.
 google::protobuf::Duration ToProtoDuration(absl::Duration duration);
+
+// The duration a Duration stands for (seconds + nanos, unchecked).
+absl::Duration FromProtoDuration(const google::protobuf::Duration& duration);
 
 // The time a Timestamp stands for (seconds + nanos, unchecked: validate
 // what a client sent before).

@@ -275,8 +275,7 @@ void ConsumerGroup::Settle(StreamId, const v1::Settle& settle, absl::Time now,
     // An explicit delay (even 0) wins over the group's retry policy.
     absl::Time not_before = BackoffUntilLocked(it->second, now);
     if (nack.has_delay()) {
-      absl::Duration delay =
-          absl::Seconds(nack.delay().seconds()) + absl::Nanoseconds(nack.delay().nanos());
+      const absl::Duration delay = FromProtoDuration(nack.delay());
       not_before = now + std::clamp(delay, absl::ZeroDuration(), absl::Hours(1));
     }
     std::string reason = nack.reason();

@@ -30,7 +30,7 @@ absl::StatusOr<absl::Duration> DurationFromProto(const google::protobuf::Duratio
     return absl::InvalidArgumentError(
         absl::StrCat(field, " is not a valid Duration (seconds ", seconds, ", nanos ", nanos, ")"));
   }
-  return absl::Seconds(seconds) + absl::Nanoseconds(nanos);
+  return FromProtoDuration(duration);
 }
 
 }  // namespace

@@ -106,7 +106,7 @@ class GroupBackoffTest : public ::testing::Test {
   std::vector<v1::Delivery> Pull(ConsumerGroup& group, StreamId stream, absl::Time now) {
     OutgoingBatch batch;
     EXPECT_TRUE(group.Pull(stream, now, &batch).ok());
-    return *batch.ToDeliveries();
+    return *batch.ToDeliveriesForTesting();
   }
   void Nack(ConsumerGroup& group, StreamId stream, const std::string& ack_id, absl::Time now,
             std::optional<absl::Duration> delay = std::nullopt) {

@@ -150,6 +150,7 @@ TEST_F(CliE2eTest, GroupsDeadLettersAndReplayShowAndChangeWhatAConsumerLeft) {
   EXPECT_THAT(get.output, HasSubstr("dead_letters:          1"));
   EXPECT_THAT(get.output, HasSubstr("ack_floor:             4"));
   EXPECT_THAT(get.output, HasSubstr("cli-test-consumer"));
+  EXPECT_THAT(get.output, HasSubstr("retry_policy:          none (redelivered at once)"));
 
   CommandResult dead = Cli("dead-letters list billing");
   ASSERT_EQ(dead.exit_code, 0) << dead.output;
