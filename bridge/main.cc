@@ -387,7 +387,7 @@ int main(int argc, char** argv) {
   // Files the bridge creates (journal, groups, ports file) are private:
   // webhook bodies hold personal data.
   umask(077);
-  // The client commands (groups, dead-letters, replay, tail) talk to a running
+  // The client commands (send, tail, groups, dead-letters, replay) talk to a
   // bridge. `refir-bridge serve [flags]` and `refir-bridge [flags]` run the
   // bridge; any other first word that is not a flag is refused.
   if (std::optional<int> exit_code = refir::bridge::cli::RunClientCommand(argc, argv)) {
@@ -421,7 +421,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Receives Refir webhooks over HTTP, stores them durably, and streams them over gRPC.\n"
       "Usage: refir-bridge [serve] [--flag=value ...]\n"
-      "       refir-bridge groups|dead-letters|replay|tail ... (client commands; --help each)\n"
+      "       refir-bridge send|tail|groups|dead-letters|replay ... (each has --help)\n"
       "Every flag --name can also be set by the environment variable REFIR_BRIDGE_NAME or by\n"
       "a `name = value` line in the file named by --config. Precedence, lowest first:\n"
       "default, config file, environment, command line.");

@@ -8,7 +8,7 @@
 
 namespace refir::bridge::cli {
 
-absl::string_view CommandNames() { return "serve, groups, dead-letters, replay, tail"; }
+absl::string_view CommandNames() { return "serve, send, tail, groups, dead-letters, replay"; }
 
 std::optional<int> RunClientCommand(int argc, char** argv) {
   if (argc < 2) return std::nullopt;
@@ -18,6 +18,7 @@ std::optional<int> RunClientCommand(int argc, char** argv) {
   if (name == "dead-letters") return RunDeadLettersCommand(words, std::cout, std::cerr);
   if (name == "replay") return RunReplayCommand(words, std::cout, std::cerr);
   if (name == "tail") return RunTailCommand(words, std::cout, std::cerr);
+  if (name == "send") return RunSendCommand(words, std::cout, std::cerr);
   return std::nullopt;
 }
 

@@ -1,5 +1,5 @@
-// The client commands of the refir-bridge binary (groups, dead-letters,
-// replay, tail), found by the first word of the command line. `serve`, and a
+// The client commands of the refir-bridge binary (send, tail, groups,
+// dead-letters, replay), found by the first word of the command line. `serve`, and a
 // command line that starts with a flag, run the bridge instead (main.cc).
 #ifndef REFIR_BRIDGE_CLI_CLI_H_
 #define REFIR_BRIDGE_CLI_CLI_H_
@@ -14,7 +14,7 @@ namespace refir::bridge::cli {
 // stderr; nullopt when argv[1] names no client command.
 std::optional<int> RunClientCommand(int argc, char** argv);
 
-// "serve, groups, dead-letters, replay, tail": for messages.
+// "serve, send, tail, groups, dead-letters, replay": for messages.
 absl::string_view CommandNames();
 
 }  // namespace refir::bridge::cli

@@ -1,4 +1,4 @@
-// What the client commands (groups, dead-letters, replay, tail) share: their
+// What the client commands (groups, dead-letters, replay, tail, send) share: their
 // entry points, the parsing of their words with the client flags, and the
 // exit codes: 0 done, 1 the bridge refused or could not be reached, 2 a
 // usage error. Messages go to `err` as one line starting "refir-bridge: ".
@@ -29,6 +29,9 @@ int RunDeadLettersCommand(const std::vector<std::string>& words, std::ostream& o
                           std::ostream& err);
 int RunReplayCommand(const std::vector<std::string>& words, std::ostream& out, std::ostream& err);
 int RunTailCommand(const std::vector<std::string>& words, std::ostream& out, std::ostream& err);
+// `send` talks HTTP to the webhook listener, not gRPC: it takes none of
+// the client flags.
+int RunSendCommand(const std::vector<std::string>& words, std::ostream& out, std::ostream& err);
 
 // A parsed client command: its words and a client for the bridge.
 struct ClientCommand {

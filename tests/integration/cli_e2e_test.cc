@@ -1,4 +1,4 @@
-// The client commands of the real binary (refir-bridge groups,
+// The client commands of the real binary (refir-bridge send, tail, groups,
 // dead-letters, replay) against a real bridge: aligned tables, the state a
 // consumer left, every subcommand's effect, usage errors (exit 2), a
 // refusal by the bridge or a bridge that cannot be reached (exit 1, one
@@ -223,9 +223,9 @@ TEST_F(CliE2eTest, TailPrintsStoredEventsAsLinesOrJsonAndFiltersByType) {
 
   CommandResult referral = Cli("tail --from=2 --type=refir.referral --count=1");
   ASSERT_EQ(referral.exit_code, 0) << referral.output;
-  EXPECT_THAT(referral.output, ::testing::MatchesRegex(
-                                   "4 [0-9T:.-]+Z refir\\.referral\\.created id=[^ ]+ "
-                                   "source=refir lead\\.email=ana@example\\.com\n"));
+  EXPECT_THAT(referral.output,
+              ::testing::MatchesRegex("4 [0-9T:.-]+Z refir\\.referral\\.created id=[^ ]+ "
+                                      "source=refir lead\\.email=ana@example\\.com\n"));
   // An ephemeral stream leaves no group behind.
   EXPECT_THAT(Cli("groups").output, HasSubstr("(no consumer groups)"));
   EXPECT_EQ(Cli("tail --count=0").exit_code, 2);
@@ -250,6 +250,75 @@ TEST(CliUnreachableE2eTest, AnUnreachableBridgeIsOneLineAndExitOneWithinTheTimeo
       absl::StrCat(BridgeProcess::BinaryPath(), " groups --ca_file=/nonexistent/ca.pem"));
   EXPECT_EQ(missing_ca.exit_code, 1);
   EXPECT_THAT(missing_ca.output, HasSubstr("--ca_file=/nonexistent/ca.pem"));
+}
+
+// `send` signs as each kind of source of a sources file; the bridge
+// verifies and stores what it sent, byte-exact for --file.
+TEST(CliSendE2eTest, SendSignsTheWayEachSourceVerifiesAndReportsRefusals) {
+  const std::string dir = MakeTempDir();
+  ASSERT_TRUE(WriteTestFile(dir + "/token", "t0p-s3cret\n"));
+  ASSERT_TRUE(WriteTestFile(dir + "/hmac", "hmac-s3cret"));
+  ASSERT_TRUE(WriteTestFile(dir + "/sw", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"));
+  const std::string sources = dir + "/sources.json";
+  ASSERT_TRUE(WriteTestFile(sources, absl::StrCat(
+                                         R"({"sources": [
+    {"name": "token", "path": "/hooks/token",
+     "verification": {"kind": "token", "token_header": "Authorization",
+                      "secrets": [{"file": ")",
+                                         dir, R"(/token"}]}},
+    {"name": "hmac", "path": "/hooks/hmac",
+     "verification": {"kind": "hmac", "signature_header": "X-Hub-Signature-256",
+                      "encoding": "base64", "signature_prefix": "sha256=",
+                      "secrets": [{"file": ")",
+                                         dir, R"(/hmac"}]}},
+    {"name": "sw", "path": "/hooks/sw",
+     "verification": {"kind": "standard_webhooks", "secrets": [{"file": ")",
+                                         dir, R"(/sw"}]}}]})")));
+  BridgeProcess bridge(dir + "/data", {"--sources_file=" + sources});
+  ASSERT_TRUE(bridge.Start().ok());
+  const std::string base =
+      absl::StrCat(BridgeProcess::BinaryPath(), " send --sources_file=", sources,
+                   " --kind=user_added --count=2");
+  for (const char* source : {"token", "hmac", "sw"}) {
+    CommandResult sent =
+        RunCommand(absl::StrCat(base, " --source=", source, " --url=http://",
+                                "127.0.0.1:", bridge.http_port(), "/hooks/", source));
+    EXPECT_EQ(sent.exit_code, 0) << source << "\n" << sent.output;
+    EXPECT_THAT(sent.output, ::testing::ContainsRegex("1 POST http://[^ ]+ -> 200 "));
+    EXPECT_THAT(sent.output, ::testing::ContainsRegex("\n2 POST http://[^ ]+ -> 200 "));
+  }
+  // Unsigned: refused, reported, exit 1.
+  CommandResult unsigned_send =
+      RunCommand(absl::StrCat(BridgeProcess::BinaryPath(),
+                              " send --url=http://127.0.0.1:", bridge.http_port(), "/hooks/hmac"));
+  EXPECT_EQ(unsigned_send.exit_code, 1) << unsigned_send.output;
+  EXPECT_THAT(unsigned_send.output, HasSubstr("-> 401 "));
+  EXPECT_THAT(unsigned_send.output, HasSubstr("1 of 1 webhooks were not answered 2xx"));
+  // A file's bytes, as they are.
+  const std::string body = R"({"event":"referral_created","lead":{"id":18446744073709551617}})";
+  ASSERT_TRUE(WriteTestFile(dir + "/body.json", body));
+  CommandResult file = RunCommand(
+      absl::StrCat(base, " --count=1 --source=sw --file=", dir,
+                   "/body.json --url=http://127.0.0.1:", bridge.http_port(), "/hooks/sw"));
+  EXPECT_EQ(file.exit_code, 0) << file.output;
+
+  std::unique_ptr<v1::EventStream::Stub> stub = MakeStub(bridge.grpc_target());
+  std::vector<v1::Event> events = ListAllEvents(*stub);
+  ASSERT_EQ(events.size(), 7u);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(events[i].type(), "refir.user.added") << i;
+    EXPECT_THAT(events[i].body(), HasSubstr(R"("event":"user_added","lead":{"id":)"));
+  }
+  EXPECT_EQ(events[6].body(), body);
+  EXPECT_EQ(bridge.Stop().value_or(-1), 0);
+
+  CommandResult unreachable = RunCommand(
+      absl::StrCat(BridgeProcess::BinaryPath(),
+                   " send --timeout=2s --url=http://127.0.0.1:", UnusedPort(), "/webhook"));
+  EXPECT_EQ(unreachable.exit_code, 1);
+  EXPECT_THAT(unreachable.output, HasSubstr("refir-bridge: cannot reach http://127.0.0.1:"));
+  EXPECT_EQ(RunCommand(absl::StrCat(BridgeProcess::BinaryPath(), " send --kind=refund")).exit_code,
+            2);
 }
 
 TEST(CliTokenE2eTest, TheTokenFileAuthenticatesTheCommands) {
