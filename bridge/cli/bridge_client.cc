@@ -53,13 +53,9 @@ absl::StatusOr<ClientOptions> ClientOptionsFrom(const CommandLine& line) {
   if (!options.cert_file.empty() && options.ca_file.empty()) {
     return absl::InvalidArgumentError("--cert_file needs --ca_file (mTLS is TLS too)");
   }
-  if (line.Has("timeout")) {
-    if (!absl::ParseDuration(line.Value("timeout"), &options.timeout) ||
-        options.timeout <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(absl::StrCat("--timeout: \"", line.Value("timeout"),
-                                                     "\" is not a positive duration (like 5s)"));
-    }
-  }
+  absl::StatusOr<absl::Duration> timeout = PositiveDurationFlag(line, "timeout", options.timeout);
+  if (!timeout.ok()) return timeout.status();
+  options.timeout = *timeout;
   return options;
 }
 

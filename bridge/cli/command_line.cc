@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace refir::bridge::cli {
@@ -63,6 +64,28 @@ absl::StatusOr<CommandLine> ParseCommandLine(absl::Span<const std::string> words
     }
   }
   return line;
+}
+
+absl::StatusOr<absl::Duration> PositiveDurationFlag(const CommandLine& line, absl::string_view name,
+                                                    absl::Duration fallback) {
+  if (!line.Has(name)) return fallback;
+  absl::Duration duration;
+  if (!absl::ParseDuration(line.Value(name), &duration) || duration <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, "=", line.Value(name), ": not a positive duration (like 5s)"));
+  }
+  return duration;
+}
+
+absl::StatusOr<uint64_t> PositiveCountFlag(const CommandLine& line, absl::string_view name,
+                                           uint64_t fallback, uint64_t max) {
+  if (!line.Has(name)) return fallback;
+  uint64_t count = 0;
+  if (!absl::SimpleAtoi(line.Value(name), &count) || count < 1 || count > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, "=", line.Value(name), ": not a whole number from 1 to ", max));
+  }
+  return count;
 }
 
 std::string FlagsHelp(absl::Span<const FlagSpec> flags) {

@@ -5,12 +5,14 @@
 #ifndef REFIR_BRIDGE_CLI_COMMAND_LINE_H_
 #define REFIR_BRIDGE_CLI_COMMAND_LINE_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 
 namespace refir::bridge::cli {
@@ -38,6 +40,16 @@ struct CommandLine {
 // INVALID_ARGUMENT naming it.
 absl::StatusOr<CommandLine> ParseCommandLine(absl::Span<const std::string> words,
                                              absl::Span<const FlagSpec> known);
+
+// The flag `name` as a duration above zero ("5s", "250ms"), or `fallback`
+// when it was not given; INVALID_ARGUMENT naming the flag otherwise.
+absl::StatusOr<absl::Duration> PositiveDurationFlag(const CommandLine& line, absl::string_view name,
+                                                    absl::Duration fallback);
+
+// The flag `name` as a whole number from 1 to `max`, or `fallback` when it
+// was not given; INVALID_ARGUMENT naming the flag otherwise.
+absl::StatusOr<uint64_t> PositiveCountFlag(const CommandLine& line, absl::string_view name,
+                                           uint64_t fallback, uint64_t max);
 
 // The flags' help, one aligned line each.
 std::string FlagsHelp(absl::Span<const FlagSpec> flags);

@@ -9,7 +9,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -38,7 +37,7 @@ const char* const kNames[] = {"Ana", "Bo", "Chen", "Dana", "Eli", "Fatima", "Gor
 
 // The n-th sample body of `kind`, shaped like Refir's (lead, referrer,
 // message, campaign); ids and names vary with n.
-std::string SampleBody(absl::string_view kind, int n) {
+std::string SampleBody(absl::string_view kind, uint64_t n) {
   const std::string lead = kNames[n % 8];
   const std::string referrer = kNames[(n + 3) % 8];
   const std::string lead_json = absl::StrFormat(
@@ -119,18 +118,10 @@ int RunSendCommand(const std::vector<std::string>& words, std::ostream& out, std
   if (kind != "referral" && kind != "user_added") {
     return UsageError(err, kUsage, absl::StrCat("--kind=", kind, ": referral or user_added"));
   }
-  int count = 1;
-  if (line.Has("count") &&
-      (!absl::SimpleAtoi(line.Value("count"), &count) || count < 1 || count > 1000000)) {
-    return UsageError(err, kUsage, absl::StrCat("--count=", line.Value("count"), ": 1 to 1000000"));
-  }
-  absl::Duration timeout = absl::Seconds(10);
-  if (line.Has("timeout") &&
-      (!absl::ParseDuration(line.Value("timeout"), &timeout) || timeout <= absl::ZeroDuration())) {
-    return UsageError(
-        err, kUsage,
-        absl::StrCat("--timeout=", line.Value("timeout"), ": not a positive duration"));
-  }
+  absl::StatusOr<uint64_t> count = PositiveCountFlag(line, "count", 1, 1000000);
+  if (!count.ok()) return UsageError(err, kUsage, count.status().message());
+  absl::StatusOr<absl::Duration> timeout = PositiveDurationFlag(line, "timeout", absl::Seconds(10));
+  if (!timeout.ok()) return UsageError(err, kUsage, timeout.status().message());
   if (line.Has("source") && !line.Has("sources_file")) {
     return UsageError(err, kUsage, "--source needs --sources_file");
   }
@@ -160,12 +151,12 @@ int RunSendCommand(const std::vector<std::string>& words, std::ostream& out, std
   }
 
   httplib::Client client(origin);
-  const int64_t timeout_micros = absl::ToInt64Microseconds(timeout);
+  const int64_t timeout_micros = absl::ToInt64Microseconds(*timeout);
   client.set_connection_timeout(0, timeout_micros);
   client.set_read_timeout(0, timeout_micros);
   client.set_write_timeout(0, timeout_micros);
-  int failures = 0;
-  for (int n = 1; n <= count; ++n) {
+  uint64_t failures = 0;
+  for (uint64_t n = 1; n <= *count; ++n) {
     const std::string body = line.Has("file") ? file_body : SampleBody(kind, n);
     const absl::Time now = absl::Now();
     absl::StatusOr<SignedWebhook> signed_webhook =
@@ -194,7 +185,7 @@ int RunSendCommand(const std::vector<std::string>& words, std::ostream& out, std
     if (result->status < 200 || result->status > 299) ++failures;
   }
   if (failures > 0) {
-    err << "refir-bridge: " << failures << " of " << count << " webhooks were not answered 2xx\n";
+    err << "refir-bridge: " << failures << " of " << *count << " webhooks were not answered 2xx\n";
     return kExitFailed;
   }
   return kExitOk;

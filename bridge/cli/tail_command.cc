@@ -2,6 +2,7 @@
 // consumer group: nothing is acked, nothing is held back for it) and prints
 // each event as a readable line or as one JSON object per line.
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -109,11 +110,9 @@ int RunTailCommand(const std::vector<std::string>& words, std::ostream& out, std
                       absl::StrCat("--from=", line.Value("from"),
                                    ": not latest, earliest, a sequence or an RFC 3339 time"));
   }
-  uint64_t count = 0;
-  if (line.Has("count") && (!absl::SimpleAtoi(line.Value("count"), &count) || count == 0)) {
-    return UsageError(err, kUsage,
-                      absl::StrCat("--count=", line.Value("count"), ": not a positive number"));
-  }
+  absl::StatusOr<uint64_t> count =
+      PositiveCountFlag(line, "count", 0, std::numeric_limits<uint64_t>::max());
+  if (!count.ok()) return UsageError(err, kUsage, count.status().message());
   const std::string type = line.Value("type");
   const bool json = line.Has("json");
   init.mutable_init()->set_client_id("refir-bridge tail");
@@ -143,7 +142,7 @@ int RunTailCommand(const std::vector<std::string>& words, std::ostream& out, std
         out << ReadableLine(event) << "\n";
       }
       out.flush();
-      if (count > 0 && ++printed == count) {
+      if (*count > 0 && ++printed == *count) {
         context->TryCancel();
         stream->Finish();
         return kExitOk;

@@ -46,6 +46,26 @@ TEST(CommandLineTest, BadFlagsAreNamed) {
   EXPECT_EQ(Parse({"--bogus"}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(CommandLineTest, PositiveDurationAndCountFlags) {
+  static const std::vector<FlagSpec> flags = {{"timeout", "D", ""}, {"count", "N", ""}};
+  auto line = [](std::vector<std::string> words) { return *ParseCommandLine(words, flags); };
+  EXPECT_EQ(*PositiveDurationFlag(line({}), "timeout", absl::Seconds(10)), absl::Seconds(10));
+  EXPECT_EQ(*PositiveDurationFlag(line({"--timeout=250ms"}), "timeout", absl::Seconds(10)),
+            absl::Milliseconds(250));
+  for (const char* bad : {"--timeout=0s", "--timeout=-1s", "--timeout=soon", "--timeout=5"}) {
+    EXPECT_THAT(PositiveDurationFlag(line({bad}), "timeout", absl::Seconds(1)).status().message(),
+                HasSubstr("not a positive duration"))
+        << bad;
+  }
+  EXPECT_EQ(*PositiveCountFlag(line({}), "count", 1, 10), 1u);
+  EXPECT_EQ(*PositiveCountFlag(line({"--count=10"}), "count", 1, 10), 10u);
+  for (const char* bad : {"--count=0", "--count=11", "--count=-1", "--count=x"}) {
+    EXPECT_THAT(PositiveCountFlag(line({bad}), "count", 1, 10).status().message(),
+                HasSubstr("not a whole number from 1 to 10"))
+        << bad;
+  }
+}
+
 TEST(CommandLineTest, HelpAlignsTheFlags) {
   EXPECT_EQ(FlagsHelp(Flags()),
             "  --target=HOST:PORT  where\n"
