@@ -273,11 +273,10 @@ void ConsumerGroup::Settle(StreamId, const v1::Settle& settle, absl::Time now,
     ReleaseLeaseLocked(it);
     const bool dead_letter = nack.action() == v1::Nack::DEAD_LETTER;
     // An explicit delay (even 0) wins over the group's retry policy.
-    absl::Time not_before = BackoffUntilLocked(it->second, now);
-    if (nack.has_delay()) {
-      const absl::Duration delay = FromProtoDuration(nack.delay());
-      not_before = now + std::clamp(delay, absl::ZeroDuration(), absl::Hours(1));
-    }
+    const absl::Time not_before = nack.has_delay()
+                                      ? now + std::clamp(FromProtoDuration(nack.delay()),
+                                                         absl::ZeroDuration(), absl::Hours(1))
+                                      : BackoffUntilLocked(it->second, now);
     std::string reason = nack.reason();
     if (reason.empty()) {
       reason = dead_letter ? "nacked with DEAD_LETTER"
