@@ -398,8 +398,7 @@ int main(int argc, char** argv) {
     const absl::string_view command = args[1];
     if (command != "serve") {
       std::fprintf(stderr, "refir-bridge: unknown command \"%s\" (commands: %s)\n",
-                   std::string(command).c_str(),
-                   std::string(refir::bridge::cli::CommandNames()).c_str());
+                   std::string(command).c_str(), refir::bridge::cli::CommandNames().c_str());
       return 2;
     }
     args.erase(args.begin() + 1);

@@ -5,8 +5,7 @@
 #define REFIR_BRIDGE_CLI_CLI_H_
 
 #include <optional>
-
-#include "absl/strings/string_view.h"
+#include <string>
 
 namespace refir::bridge::cli {
 
@@ -15,7 +14,7 @@ namespace refir::bridge::cli {
 std::optional<int> RunClientCommand(int argc, char** argv);
 
 // "serve, send, tail, groups, dead-letters, replay": for messages.
-absl::string_view CommandNames();
+std::string CommandNames();
 
 }  // namespace refir::bridge::cli
 
