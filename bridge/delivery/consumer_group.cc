@@ -159,6 +159,7 @@ bool ConsumerGroup::HoldForKeyLocked(uint64_t sequence, Unsettled& entry, absl::
   }
   queue->second.held.insert(sequence);
   entry.held = true;
+  ++held_count_;
   return true;
 }
 
@@ -174,13 +175,14 @@ void ConsumerGroup::ForgetLocked(UnsettledMap::iterator it, absl::Time now) {
   if (queue == keys_.end()) return;
   KeyQueue& waiting = queue->second;
   if (waiting.active != sequence) {
-    waiting.held.erase(sequence);
+    held_count_ -= waiting.held.erase(sequence);
     return;
   }
   // The lowest held event of the key becomes due.
   while (!waiting.held.empty()) {
     const uint64_t next = *waiting.held.begin();
     waiting.held.erase(waiting.held.begin());
+    --held_count_;
     auto entry = unsettled_.find(next);
     if (entry == unsettled_.end()) continue;
     waiting.active = next;
@@ -282,7 +284,7 @@ absl::Status ConsumerGroup::Pull(StreamId stream, absl::Time now, OutgoingBatch*
 
   // Events never delivered to the group, in sequence order.
   for (int reads = 0; reads < kMaxReadsPerPull && count() < room && bytes() < max_bytes &&
-                      cursor_ <= journal_->HeadSequence();
+                      cursor_ <= journal_->HeadSequence() && held_count_ < kMaxHeldEvents;
        ++reads) {
     const size_t want = static_cast<size_t>(room - count());
     bool visited = false;
@@ -452,6 +454,7 @@ std::vector<Wakeable*> ConsumerGroup::Seek(uint64_t sequence) {
   leases_.clear();
   key_of_.clear();
   keys_.clear();
+  held_count_ = 0;
   std::vector<Wakeable*> wake;
   for (auto& [id, member] : members_) {
     member.outstanding = 0;

@@ -68,6 +68,11 @@ struct GroupCheckpoint {
 
 class ConsumerGroup {
  public:
+  // Ordered groups: most events held behind their key's active one. Past
+  // it, the group stops reading new events (they wait in the journal, as
+  // lag) until a held one is released, so one busy key cannot fill memory.
+  static constexpr size_t kMaxHeldEvents = 100000;
+
   // A group from stored (or freshly created) state. `epoch` goes into every
   // ack id this instance issues. Unsettled entries of `state` are due for
   // redelivery at once. The retry policy is read from `state`.
@@ -210,6 +215,8 @@ class ConsumerGroup {
   // queue of each key with unsettled entries.
   absl::flat_hash_map<uint64_t, std::string> key_of_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, KeyQueue> keys_ ABSL_GUARDED_BY(mu_);
+  // Held entries in keys_, bounded (see kMaxHeldEvents in the .cc).
+  size_t held_count_ ABSL_GUARDED_BY(mu_) = 0;
   // When a stream last attached or left (creation when never), and when the
   // last ack arrived (InfinitePast when never).
   absl::Time last_attached_ ABSL_GUARDED_BY(mu_);

@@ -238,6 +238,37 @@ TEST_F(OrderingTest, ASeekForgetsHeldEvents) {
   EXPECT_EQ(Keys(Pull(*group, stream)), (std::vector<uint64_t>{3}));
 }
 
+TEST_F(OrderingTest, OneBusyKeyHoldsABoundedNumberOfEventsInMemory) {
+  const uint64_t total = ConsumerGroup::kMaxHeldEvents + 5000;
+  for (uint64_t i = 0; i < total; ++i) journal_.Add("t", "hot");
+  auto group = MakeGroup(State(/*ordered=*/true));
+  StreamId stream = group->Attach(Settings());
+  auto first = Pull(*group, stream);
+  ASSERT_EQ(Keys(first), (std::vector<uint64_t>{1}));
+  v1::ConsumerGroup described;
+  uint64_t cursor = 0;
+  do {  // pull until the group stops reading
+    group->Describe(now_, &described);
+    cursor = described.cursor_sequence();
+    EXPECT_TRUE(Pull(*group, stream).empty());
+    group->Describe(now_, &described);
+  } while (described.cursor_sequence() != cursor);
+  EXPECT_LT(described.cursor_sequence(), total) << "the rest waits in the journal";
+  EXPECT_GE(described.pending(), ConsumerGroup::kMaxHeldEvents);
+  EXPECT_LE(described.pending(), ConsumerGroup::kMaxHeldEvents + 1000);
+  // Each ack lets the next event of the key out; once fewer than the limit
+  // are held, reading resumes.
+  std::string ack_id = first[1];
+  for (uint64_t next = 2; next < 2000 && described.cursor_sequence() == cursor; ++next) {
+    Ack(*group, stream, ack_id);
+    auto pulled = Pull(*group, stream);
+    ASSERT_EQ(Keys(pulled), (std::vector<uint64_t>{next}));
+    ack_id = pulled[next];
+    group->Describe(now_, &described);
+  }
+  EXPECT_GT(described.cursor_sequence(), cursor);
+}
+
 class IdleExpiryTest : public OrderingTest {};
 
 TEST_F(IdleExpiryTest, ExpiresOnlyAfterTheIdleTimeWithNoStream) {
