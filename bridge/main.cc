@@ -172,6 +172,9 @@ ABSL_FLAG(absl::Duration, retention_check_interval, absl::Minutes(1),
           "How often retention (--retention, --max_journal_bytes) runs");
 ABSL_FLAG(bool, retention_ignore_pending, false,
           "Let retention delete events that consumer groups have not settled yet");
+ABSL_FLAG(absl::Duration, group_idle_expiry, absl::ZeroDuration(),
+          "Delete a consumer group after this long without a stream attached, unless its "
+          "SubscribeInit.idle_expiry says otherwise (0: never)");
 ABSL_FLAG(std::string, ports_file, "",
           "If set, write http_port=, grpc_port= and admin_port= lines here once the listeners "
           "are ready");
@@ -309,6 +312,7 @@ absl::StatusOr<BridgeOptions> OptionsFromFlags() {
   const size_t memory_mib = CountFromFlag(absl::GetFlag(FLAGS_grpc_memory_limit_mib));
   options.grpc_memory_limit_bytes = memory_mib > (SIZE_MAX >> 20) ? SIZE_MAX : memory_mib << 20;
   options.grpc_max_consumer_groups = CountFromFlag(absl::GetFlag(FLAGS_grpc_max_consumer_groups));
+  options.group_idle_expiry = absl::GetFlag(FLAGS_group_idle_expiry);
 
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.admin_enabled = absl::GetFlag(FLAGS_admin_port) != -1;

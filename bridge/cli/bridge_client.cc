@@ -170,10 +170,4 @@ absl::StatusOr<v1::SeekConsumerGroupResponse> BridgeClient::SeekConsumerGroup(
   return Call(&v1::EventStream::StubInterface::SeekConsumerGroup, request);
 }
 
-absl::StatusOr<v1::Event> BridgeClient::GetEvent(uint64_t sequence) {
-  v1::GetEventRequest request;
-  request.set_sequence(sequence);
-  return Call(&v1::EventStream::StubInterface::GetEvent, request);
-}
-
 }  // namespace refir::bridge::cli

@@ -62,7 +62,6 @@ class BridgeClient {
       const v1::RequeueDeadLettersRequest& request);
   absl::StatusOr<v1::SeekConsumerGroupResponse> SeekConsumerGroup(
       const v1::SeekConsumerGroupRequest& request);
-  absl::StatusOr<v1::Event> GetEvent(uint64_t sequence);
 
   // Waits until the channel is connected, at most the call timeout; for
   // streams, which carry no deadline. UNAVAILABLE "cannot reach the bridge

@@ -37,13 +37,20 @@ std::string Age(absl::Duration age) {
   return absl::FormatDuration(absl::Trunc(age, absl::Seconds(1)));
 }
 
-// Age of the group's oldest unacked event: the event at its ack floor, when
-// something is pending. "-" when nothing is; "?" when the event is gone.
-std::string OldestUnacked(BridgeClient& client, const v1::ConsumerGroup& group, absl::Time now) {
+// Age of the group's oldest unacked event. "-" when nothing is pending;
+// "?" when the event is no longer stored.
+std::string OldestUnacked(const v1::ConsumerGroup& group, absl::Time now) {
   if (group.pending() == 0) return "-";
-  absl::StatusOr<v1::Event> event = client.GetEvent(group.ack_floor());
-  if (!event.ok()) return "?";
-  return Age(now - FromProtoTimestamp(event->received_at()));
+  if (!group.has_oldest_unacked_received_at()) return "?";
+  return Age(now - FromProtoTimestamp(group.oldest_unacked_received_at()));
+}
+
+// A time with how long ago (or from now) it is; "-" when unset.
+std::string TimeAndAge(const google::protobuf::Timestamp& time, bool set, absl::Time now) {
+  if (!set) return "-";
+  const absl::Time at = FromProtoTimestamp(time);
+  return at <= now ? absl::StrCat(FormatUtc(at), " (", Age(now - at), " ago)")
+                   : absl::StrCat(FormatUtc(at), " (in ", Age(at - now), ")");
 }
 
 int List(BridgeClient& client, std::ostream& out, std::ostream& err) {
@@ -54,7 +61,7 @@ int List(BridgeClient& client, std::ostream& out, std::ostream& err) {
   for (const v1::ConsumerGroup& group : *groups) {
     table.AddRow({group.name(), FilterText(group), absl::StrCat(group.lag()),
                   absl::StrCat(group.pending()), absl::StrCat(group.dead_letters()),
-                  absl::StrCat(group.consumers_size()), OldestUnacked(client, group, now)});
+                  absl::StrCat(group.consumers_size()), OldestUnacked(group, now)});
   }
   out << table.Render();
   if (groups->empty()) out << "(no consumer groups)\n";
@@ -78,7 +85,17 @@ int Get(BridgeClient& client, const std::string& name, std::ostream& out, std::o
       << "pending:               " << group->pending() << "\n"
       << "redelivered:           " << group->redelivered() << "\n"
       << "dead_letters:          " << group->dead_letters() << "\n"
-      << "oldest_unacked:        " << OldestUnacked(client, *group, now) << "\n"
+      << "oldest_unacked:        " << OldestUnacked(*group, now) << "\n"
+      << "enable_ordering:       " << (group->enable_ordering() ? "true" : "false") << "\n"
+      << "idle_expiry:           "
+      << (group->has_idle_expiry() ? absl::FormatDuration(FromProtoDuration(group->idle_expiry()))
+                                   : std::string("never"))
+      << "\n"
+      << "expires_at:            " << TimeAndAge(group->expires_at(), group->has_expires_at(), now)
+      << "\n"
+      << "last_acked_at:         "
+      << TimeAndAge(group->last_acked_at(), group->has_last_acked_at(), now) << "\n"
+      << "holding_journal:       " << (group->holding_journal() ? "true" : "false") << "\n"
       << "consumers:             " << group->consumers_size() << "\n";
   if (group->consumers_size() > 0) {
     Table consumers({"CLIENT_ID", "PEER", "OUTSTANDING", "WINDOW", "CONNECTED_FOR"});

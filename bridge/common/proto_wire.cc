@@ -4,7 +4,12 @@
 
 namespace refir::bridge::wire {
 
-bool IsWellFormedMessage(absl::string_view bytes) {
+namespace {
+
+// Walks the top-level fields of `bytes`, calling on_length_delimited(field,
+// payload) for each length-delimited one. False when `bytes` is malformed.
+template <typename OnLengthDelimited>
+bool WalkFields(absl::string_view bytes, OnLengthDelimited on_length_delimited) {
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) return false;
   google::protobuf::io::CodedInputStream input(reinterpret_cast<const uint8_t*>(bytes.data()),
                                                static_cast<int>(bytes.size()));
@@ -26,10 +31,13 @@ bool IsWellFormedMessage(absl::string_view bytes) {
       case 2: {
         uint32_t length;
         if (!input.ReadVarint32(&length) ||
-            length > static_cast<uint32_t>(std::numeric_limits<int>::max()) ||
-            !input.Skip(static_cast<int>(length))) {
+            length > static_cast<uint32_t>(std::numeric_limits<int>::max())) {
           return false;
         }
+        const int start = input.CurrentPosition();
+        if (!input.Skip(static_cast<int>(length))) return false;
+        on_length_delimited(static_cast<int>(tag >> 3),
+                            bytes.substr(static_cast<size_t>(start), length));
         break;
       }
       case 5: {
@@ -42,6 +50,20 @@ bool IsWellFormedMessage(absl::string_view bytes) {
     }
   }
   return input.CurrentPosition() == end;
+}
+
+}  // namespace
+
+bool IsWellFormedMessage(absl::string_view bytes) {
+  return WalkFields(bytes, [](int, absl::string_view) {});
+}
+
+absl::string_view FindLengthDelimitedField(absl::string_view bytes, int field) {
+  absl::string_view found;
+  const bool ok = WalkFields(bytes, [&](int number, absl::string_view payload) {
+    if (number == field) found = payload;
+  });
+  return ok ? found : absl::string_view();
 }
 
 }  // namespace refir::bridge::wire

@@ -49,6 +49,12 @@ inline uint8_t* WriteVarintField(int field, uint64_t value, uint8_t* out) {
 // records without the cost of parsing them.
 bool IsWellFormedMessage(absl::string_view bytes);
 
+// The payload of top-level length-delimited field `field` of the serialized
+// message `bytes` (the last occurrence, as a parser would keep it), or ""
+// when it is absent or `bytes` is malformed. A view into `bytes`. Lets the
+// delivery path read one string of a stored event without parsing it.
+absl::string_view FindLengthDelimitedField(absl::string_view bytes, int field);
+
 }  // namespace refir::bridge::wire
 
 #endif  // REFIR_BRIDGE_COMMON_PROTO_WIRE_H_

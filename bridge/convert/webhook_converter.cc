@@ -165,6 +165,29 @@ std::string GenericEventType(const nlohmann::json& object, const std::string& ty
   return value->get<std::string>();
 }
 
+// The value at `pointer` in `object` when it is a string or a number (its
+// text as sent), else "".
+std::string ScalarAtPointer(const nlohmann::json& object, const std::string& pointer) {
+  try {
+    const nlohmann::json::json_pointer parsed(pointer);
+    if (!object.contains(parsed)) return "";
+    const nlohmann::json& value = object.at(parsed);
+    if (!value.is_string() && !IsJsonNumber(value)) return "";
+    return JsonScalarText(value).value_or("");
+  } catch (const nlohmann::json::exception&) {
+    return "";
+  }
+}
+
+// At most kMaxOrderingKeyBytes, cut before a UTF-8 sequence it would split.
+std::string ClipOrderingKey(std::string key) {
+  if (key.size() <= kMaxOrderingKeyBytes) return key;
+  size_t end = kMaxOrderingKeyBytes;
+  while (end > 0 && (static_cast<unsigned char>(key[end]) & 0xc0) == 0x80) --end;
+  key.resize(end);
+  return key;
+}
+
 absl::Status SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
   if (!InProtoTimestampRange(t)) {
     return absl::InvalidArgumentError(
@@ -193,6 +216,13 @@ absl::StatusOr<v1::Event> WebhookConverter::Convert(const WebhookRequest& reques
     event->set_type(ResolveEventType(event->refir()));
   } else {
     event->set_type(GenericEventType(*object, options_.type_field));
+  }
+  if (options_.ordering_key.has_value()) {
+    if (!options_.ordering_key->empty()) {
+      event->set_ordering_key(ClipOrderingKey(ScalarAtPointer(*object, *options_.ordering_key)));
+    }
+  } else if (options_.mapping == PayloadMapping::kRefir) {
+    event->set_ordering_key(ClipOrderingKey(event->refir().lead().id()));
   }
   return event;
 }

@@ -29,6 +29,11 @@ struct ConverterOptions {
   // naming a string field. Empty, missing or not a non-empty string: the
   // type is "unknown".
   std::string type_field;
+  // Where Event.ordering_key comes from. nullopt: the mapping's default
+  // (kRefir: the lead's id; kGeneric: none). "": none. Otherwise a JSON
+  // pointer ("/order/id") naming a string or a number (its text as sent);
+  // any other value, or none there: no key.
+  std::optional<std::string> ordering_key;
   // Header names (lower case) copied into Event.headers. Credentials,
   // signatures and cookies must never be listed here.
   std::vector<std::string> header_allowlist = {
@@ -38,6 +43,10 @@ struct ConverterOptions {
   // Longest accepted webhook-id (or svix-id) header value.
   size_t max_id_length = 256;
 };
+
+// Longest Event.ordering_key; a longer value is cut (on a UTF-8 boundary),
+// which can only put more events in one order, never fewer.
+inline constexpr size_t kMaxOrderingKeyBytes = 256;
 
 // "<source>.unparsed": the type of a kept body that is not a JSON object.
 std::string UnparsedEventType(absl::string_view source);

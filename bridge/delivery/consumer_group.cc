@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "bridge/common/log.h"
 #include "bridge/common/proto_time.h"
+#include "bridge/common/proto_wire.h"
 #include "bridge/delivery/ack_id.h"
 #include "bridge/delivery/settle_result.h"
 
@@ -16,6 +17,19 @@ constexpr size_t kMaxReasonBytes = 1024;
 // time one Pull holds the group.
 constexpr int kMaxReadsPerPull = 8;
 
+// At startup, a group idle for longer than its idle expiry still gets
+// this long (or its idle expiry, if shorter) for a stream to attach.
+constexpr absl::Duration kIdleGraceAfterStart = absl::Minutes(10);
+
+// The ordering key of a stored event, read without parsing it.
+absl::string_view OrderingKeyOf(absl::string_view stored_event) {
+  return wire::FindLengthDelimitedField(stored_event, v1::Event::kOrderingKeyFieldNumber);
+}
+
+absl::Time FromUnixMicrosOr(int64_t micros, absl::Time fallback) {
+  return micros == 0 ? fallback : absl::FromUnixMicros(micros);
+}
+
 }  // namespace
 
 ConsumerGroup::ConsumerGroup(internal::GroupState state, EventFilter filter, Journal* journal,
@@ -24,11 +38,22 @@ ConsumerGroup::ConsumerGroup(internal::GroupState state, EventFilter filter, Jou
       filter_(std::move(filter)),
       max_delivery_attempts_(state.max_delivery_attempts()),
       retry_policy_(RetryPolicyFromState(state)),
+      ordered_(state.enable_ordering()),
+      idle_expiry_(absl::Nanoseconds(state.idle_expiry_nanos())),
       created_at_unix_micros_(state.created_at_unix_micros()),
       journal_(journal),
       epoch_(epoch),
       cursor_(std::max<uint64_t>(state.cursor(), 1)),
-      redelivered_total_(state.redelivered_total()) {
+      redelivered_total_(state.redelivered_total()),
+      last_attached_(FromUnixMicrosOr(state.last_attached_unix_micros(),
+                                      absl::FromUnixMicros(state.created_at_unix_micros()))),
+      last_acked_(FromUnixMicrosOr(state.last_acked_unix_micros(), absl::InfinitePast())) {
+  // Consumers get a moment to come back after a restart before an idle
+  // expiry that ran out while the bridge was down deletes the group.
+  if (idle_expiry_ > absl::ZeroDuration()) {
+    last_attached_ =
+        std::max(last_attached_, now - idle_expiry_ + std::min(idle_expiry_, kIdleGraceAfterStart));
+  }
   const int count = std::min(state.unsettled_sequences_size(), state.unsettled_attempts_size());
   for (int i = 0; i < count; ++i) {
     Unsettled entry;
@@ -43,11 +68,13 @@ ConsumerGroup::ConsumerGroup(internal::GroupState state, EventFilter filter, Jou
 StreamId ConsumerGroup::Attach(MemberSettings settings) {
   absl::MutexLock lock(&mu_);
   const StreamId id = next_stream_id_++;
+  last_attached_ = std::max(last_attached_, settings.connected_at);
+  dirty_ = true;
   members_[id] = Member{std::move(settings), 0};
   return id;
 }
 
-void ConsumerGroup::Detach(StreamId stream, absl::Time now) {
+std::vector<Wakeable*> ConsumerGroup::Detach(StreamId stream, absl::Time now) {
   absl::MutexLock lock(&mu_);
   // RetryOrDeadLetterLocked may erase entries (dead letters), which
   // invalidates iterators: collect first.
@@ -64,6 +91,20 @@ void ConsumerGroup::Detach(StreamId stream, absl::Time now) {
                             now);
   }
   members_.erase(stream);
+  last_attached_ = std::max(last_attached_, now);
+  dirty_ = true;
+  std::vector<Wakeable*> wake;
+  if (leased.empty()) return wake;
+  for (auto& [id, member] : members_) {
+    if (member.settings.wakeable != nullptr) wake.push_back(member.settings.wakeable);
+  }
+  return wake;
+}
+
+bool ConsumerGroup::IdleExpired(absl::Time now) const {
+  if (idle_expiry_ <= absl::ZeroDuration()) return false;
+  absl::MutexLock lock(&mu_);
+  return members_.empty() && now - last_attached_ >= idle_expiry_;
 }
 
 size_t ConsumerGroup::member_count() const {
@@ -98,12 +139,59 @@ void ConsumerGroup::RetryOrDeadLetterLocked(UnsettledMap::iterator it, absl::Tim
     record.set_reason(reason.substr(0, kMaxReasonBytes));
     record.set_dead_lettered_at_unix_micros(absl::ToUnixMicros(now));
     added_dead_letters_.push_back(std::move(record));
-    unsettled_.erase(it);
+    ForgetLocked(it, now);
   } else {
     entry.not_before = not_before;
     due_.emplace(not_before, it->first);
   }
   dirty_ = true;
+}
+
+bool ConsumerGroup::HoldForKeyLocked(uint64_t sequence, Unsettled& entry, absl::string_view key) {
+  entry.key_known = true;
+  if (key.empty()) return false;
+  std::string owned_key(key);
+  auto [queue, created] = keys_.try_emplace(owned_key);
+  key_of_[sequence] = std::move(owned_key);
+  if (created || queue->second.active == sequence) {
+    queue->second.active = sequence;
+    return false;
+  }
+  queue->second.held.insert(sequence);
+  entry.held = true;
+  ++held_count_;
+  return true;
+}
+
+void ConsumerGroup::ForgetLocked(UnsettledMap::iterator it, absl::Time now) {
+  const uint64_t sequence = it->first;
+  unsettled_.erase(it);
+  dirty_ = true;
+  if (!ordered_) return;
+  auto key = key_of_.find(sequence);
+  if (key == key_of_.end()) return;
+  auto queue = keys_.find(key->second);
+  key_of_.erase(key);
+  if (queue == keys_.end()) return;
+  KeyQueue& waiting = queue->second;
+  if (waiting.active != sequence) {
+    held_count_ -= waiting.held.erase(sequence);
+    return;
+  }
+  // The lowest held event of the key becomes due.
+  while (!waiting.held.empty()) {
+    const uint64_t next = *waiting.held.begin();
+    waiting.held.erase(waiting.held.begin());
+    --held_count_;
+    auto entry = unsettled_.find(next);
+    if (entry == unsettled_.end()) continue;
+    waiting.active = next;
+    entry->second.held = false;
+    entry->second.not_before = now;
+    due_.emplace(now, next);
+    return;
+  }
+  keys_.erase(queue);
 }
 
 void ConsumerGroup::ExpireLeasesLocked(absl::Time now) {
@@ -175,6 +263,12 @@ absl::Status ConsumerGroup::Pull(StreamId stream, absl::Time now, OutgoingBatch*
         sequence, 1, [&](const StoredEventView& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           if (event.sequence != sequence) return false;
           found = true;
+          // Restored or requeued: its key is read now, in sequence order
+          // with the others due (see the header).
+          if (ordered_ && !it->second.key_known &&
+              HoldForKeyLocked(sequence, it->second, OrderingKeyOf(event.bytes))) {
+            return true;
+          }
           AddDeliveryLocked(stream, member, sequence, it->second, now, event.bytes, batch);
           return true;
         });
@@ -185,13 +279,12 @@ absl::Status ConsumerGroup::Pull(StreamId stream, absl::Time now, OutgoingBatch*
       return read;
     }
     // No longer stored (retention): nothing left to deliver.
-    unsettled_.erase(it);
-    dirty_ = true;
+    ForgetLocked(it, now);
   }
 
   // Events never delivered to the group, in sequence order.
   for (int reads = 0; reads < kMaxReadsPerPull && count() < room && bytes() < max_bytes &&
-                      cursor_ <= journal_->HeadSequence();
+                      cursor_ <= journal_->HeadSequence() && held_count_ < kMaxHeldEvents;
        ++reads) {
     const size_t want = static_cast<size_t>(room - count());
     bool visited = false;
@@ -208,8 +301,11 @@ absl::Status ConsumerGroup::Pull(StreamId stream, absl::Time now, OutgoingBatch*
           cursor_ = event.sequence + 1;
           dirty_ = true;
           if (!filter_.Matches(event.type)) return true;
-          AddDeliveryLocked(stream, member, event.sequence, unsettled_[event.sequence], now,
-                            event.bytes, batch);
+          Unsettled& entry = unsettled_[event.sequence];
+          if (ordered_ && HoldForKeyLocked(event.sequence, entry, OrderingKeyOf(event.bytes))) {
+            return true;
+          }
+          AddDeliveryLocked(stream, member, event.sequence, entry, now, event.bytes, batch);
           return true;
         });
     if (!read.ok()) {
@@ -264,7 +360,8 @@ void ConsumerGroup::Settle(StreamId, const v1::Settle& settle, absl::Time now,
     auto it = FindLiveLocked(ack_id, result);
     if (it == unsettled_.end()) continue;
     ReleaseLeaseLocked(it);
-    unsettled_.erase(it);
+    ForgetLocked(it, now);
+    last_acked_ = now;
     result->set_acked(result->acked() + 1);
   }
   for (const v1::Nack& nack : settle.nacks()) {
@@ -309,7 +406,7 @@ void ConsumerGroup::SetMaxOutstanding(StreamId stream, int max_outstanding) {
   if (member != members_.end()) member->second.settings.max_outstanding = max_outstanding;
 }
 
-void ConsumerGroup::Describe(v1::ConsumerGroup* out) const {
+void ConsumerGroup::Describe(absl::Time now, v1::ConsumerGroup* out) const {
   absl::MutexLock lock(&mu_);
   out->set_name(name_);
   for (const std::string& type : filter_.types()) out->mutable_filter()->add_types(type);
@@ -319,6 +416,20 @@ void ConsumerGroup::Describe(v1::ConsumerGroup* out) const {
         ToProtoDuration(retry_policy_->minimum_backoff);
     *out->mutable_retry_policy()->mutable_maximum_backoff() =
         ToProtoDuration(retry_policy_->maximum_backoff);
+  }
+  out->set_enable_ordering(ordered_);
+  if (idle_expiry_ > absl::ZeroDuration()) {
+    *out->mutable_idle_expiry() = ToProtoDuration(idle_expiry_);
+    if (members_.empty())
+      *out->mutable_expires_at() = ToProtoTimestamp(last_attached_ + idle_expiry_);
+  }
+  if (!members_.empty()) {
+    *out->mutable_last_attached_at() = ToProtoTimestamp(now);
+  } else if (last_attached_ > absl::FromUnixMicros(created_at_unix_micros_)) {
+    *out->mutable_last_attached_at() = ToProtoTimestamp(last_attached_);
+  }
+  if (last_acked_ != absl::InfinitePast()) {
+    *out->mutable_last_acked_at() = ToProtoTimestamp(last_acked_);
   }
   *out->mutable_created_at() = ToProtoTimestamp(absl::FromUnixMicros(created_at_unix_micros_));
   out->set_cursor_sequence(cursor_);
@@ -341,6 +452,9 @@ std::vector<Wakeable*> ConsumerGroup::Seek(uint64_t sequence) {
   unsettled_.clear();
   due_.clear();
   leases_.clear();
+  key_of_.clear();
+  keys_.clear();
+  held_count_ = 0;
   std::vector<Wakeable*> wake;
   for (auto& [id, member] : members_) {
     member.outstanding = 0;
@@ -393,6 +507,12 @@ GroupCheckpoint ConsumerGroup::TakeCheckpoint() {
   for (const std::string& type : filter_.types()) state.add_filter_types(type);
   state.set_max_delivery_attempts(max_delivery_attempts_);
   RetryPolicyToState(retry_policy_, &state);
+  state.set_enable_ordering(ordered_);
+  state.set_idle_expiry_nanos(absl::ToInt64Nanoseconds(idle_expiry_));
+  state.set_last_attached_unix_micros(absl::ToUnixMicros(last_attached_));
+  if (last_acked_ != absl::InfinitePast()) {
+    state.set_last_acked_unix_micros(absl::ToUnixMicros(last_acked_));
+  }
   state.set_created_at_unix_micros(created_at_unix_micros_);
   state.set_cursor(cursor_);
   state.mutable_unsettled_sequences()->Reserve(static_cast<int>(unsettled_.size()));

@@ -13,6 +13,18 @@
 // attempts); without one, at once. Due times are not checkpointed: after a
 // restart every unsettled event is due at once.
 //
+// Per-key ordering (groups created with enable_ordering): of the unsettled
+// events sharing a non-empty Event.ordering_key, one is active (leased or
+// due); the others are held, in sequence order, and the lowest becomes due
+// when the active one is acked or dead-lettered. A key is read from the
+// stored bytes when the event is first pulled (for events restored at
+// startup or requeued, when they are next due, which is before any new
+// event is read, so they resolve in sequence order too).
+//
+// Idle expiry: the group remembers when a stream was last attached (and
+// when one left), checkpointed, so that the registry can delete a group
+// idle for longer than its idle_expiry, across restarts too.
+//
 // Thread-safe: every method takes the group's mutex.
 #ifndef REFIR_BRIDGE_DELIVERY_CONSUMER_GROUP_H_
 #define REFIR_BRIDGE_DELIVERY_CONSUMER_GROUP_H_
@@ -56,6 +68,11 @@ struct GroupCheckpoint {
 
 class ConsumerGroup {
  public:
+  // Ordered groups: most events held behind their key's active one. Past
+  // it, the group stops reading new events (they wait in the journal, as
+  // lag) until a held one is released, so one busy key cannot fill memory.
+  static constexpr size_t kMaxHeldEvents = 100000;
+
   // A group from stored (or freshly created) state. `epoch` goes into every
   // ack id this instance issues. Unsettled entries of `state` are due for
   // redelivery at once. The retry policy is read from `state`.
@@ -66,12 +83,18 @@ class ConsumerGroup {
   const EventFilter& filter() const { return filter_; }
   int max_delivery_attempts() const { return max_delivery_attempts_; }
   const std::optional<RetryPolicy>& retry_policy() const { return retry_policy_; }
+  bool ordered() const { return ordered_; }
+  absl::Duration idle_expiry() const { return idle_expiry_; }
 
-  // Adds a member stream.
+  // Adds a member stream (attached at settings.connected_at).
   StreamId Attach(MemberSettings settings);
-  // Removes a member; its outstanding deliveries are due for redelivery now.
-  void Detach(StreamId stream, absl::Time now);
+  // Removes a member; its outstanding deliveries are due for redelivery now
+  // (or dead-lettered). Returns the other members to wake.
+  std::vector<Wakeable*> Detach(StreamId stream, absl::Time now);
   size_t member_count() const;
+  // True when the group has an idle expiry, no member, and none for at
+  // least that long.
+  bool IdleExpired(absl::Time now) const;
 
   // Adds up to one batch for `stream` to `batch` (empty when called): due
   // redeliveries first (oldest sequence first), then events never delivered,
@@ -85,8 +108,9 @@ class ConsumerGroup {
               v1::SettleResult* result);
   void SetMaxOutstanding(StreamId stream, int max_outstanding);
 
-  // Admin. Describe fills everything but head_sequence, lag and dead_letters.
-  void Describe(v1::ConsumerGroup* out) const;
+  // Admin. Describe fills everything but head_sequence, lag, dead_letters,
+  // oldest_unacked_received_at and holding_journal.
+  void Describe(absl::Time now, v1::ConsumerGroup* out) const;
   // Moves the cursor to `sequence`; forgets outstanding and due deliveries.
   // Returns the members to wake.
   std::vector<Wakeable*> Seek(uint64_t sequence);
@@ -114,6 +138,15 @@ class ConsumerGroup {
     uint64_t delivery = 0;  // the lease's delivery number (in its ack id)
     absl::Time deadline;    // lease deadline when leased
     absl::Time not_before;  // earliest redelivery when not leased
+    // Ordered groups: held behind the active event of its key (neither
+    // leased nor due), and whether its key has been read yet.
+    bool held = false;
+    bool key_known = false;
+  };
+  // Ordered groups: the unsettled events of one ordering key.
+  struct KeyQueue {
+    uint64_t active = 0;  // leased or due
+    absl::btree_set<uint64_t> held;
   };
   struct Member {
     MemberSettings settings;
@@ -143,6 +176,14 @@ class ConsumerGroup {
   void AddDeliveryLocked(StreamId stream, Member& member, uint64_t sequence, Unsettled& entry,
                          absl::Time now, absl::string_view stored_event, OutgoingBatch* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ordered groups: records `key` for `sequence` (an unsettled entry whose
+  // key was unknown) and returns true when the entry must be held behind
+  // another event of its key (it is then marked held).
+  bool HoldForKeyLocked(uint64_t sequence, Unsettled& entry, absl::string_view key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Erases a settled (acked, dead-lettered, no longer stored) entry; in an
+  // ordered group the next held event of its key becomes due at `now`.
+  void ForgetLocked(UnsettledMap::iterator it, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Looks up a live lease for `ack_id`; reports it expired/unknown otherwise.
   UnsettledMap::iterator FindLiveLocked(const std::string& ack_id, v1::SettleResult* result)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -151,6 +192,8 @@ class ConsumerGroup {
   const EventFilter filter_;
   const int max_delivery_attempts_;
   const std::optional<RetryPolicy> retry_policy_;
+  const bool ordered_;
+  const absl::Duration idle_expiry_;
   const int64_t created_at_unix_micros_;
   Journal* const journal_;
   const uint32_t epoch_;
@@ -168,6 +211,16 @@ class ConsumerGroup {
   uint64_t redelivered_total_ ABSL_GUARDED_BY(mu_);
   std::vector<internal::DeadLetterRecord> added_dead_letters_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> removed_dead_letters_ ABSL_GUARDED_BY(mu_);
+  // Ordered groups: the key of each unsettled entry that has one, and the
+  // queue of each key with unsettled entries.
+  absl::flat_hash_map<uint64_t, std::string> key_of_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, KeyQueue> keys_ ABSL_GUARDED_BY(mu_);
+  // Held entries in keys_, bounded (see kMaxHeldEvents in the .cc).
+  size_t held_count_ ABSL_GUARDED_BY(mu_) = 0;
+  // When a stream last attached or left (creation when never), and when the
+  // last ack arrived (InfinitePast when never).
+  absl::Time last_attached_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_acked_ ABSL_GUARDED_BY(mu_);
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
   std::string ack_id_scratch_ ABSL_GUARDED_BY(mu_);  // reused by AddDeliveryLocked
 };

@@ -60,7 +60,16 @@ struct JoinRequest {
   // (ValidateRetryPolicy). Fixed when the group is created: an existing
   // group must have the same policy.
   std::optional<RetryPolicy> retry_policy;
+  // Per-key ordering, for a new group; an existing group must match.
+  bool enable_ordering = false;
+  // Deleted after this long without a stream (zero: never), for a new
+  // group; nullopt: the bridge's default (--group_idle_expiry). When set, an
+  // existing group must have the same value. At most kMaxIdleExpiry.
+  std::optional<absl::Duration> idle_expiry;
 };
+
+// The longest idle expiry a group can be given.
+inline constexpr absl::Duration kMaxIdleExpiry = absl::Hours(24 * 365);
 
 struct JoinedGroup {
   std::unique_ptr<StreamFeed> feed;
@@ -70,6 +79,8 @@ struct JoinedGroup {
   int max_delivery_attempts = 0;
   std::vector<std::string> filter_types;
   std::optional<RetryPolicy> retry_policy;
+  bool enable_ordering = false;
+  absl::Duration idle_expiry;
 };
 
 // One page of groups, in name order. `more` is true when groups the page
@@ -93,9 +104,10 @@ class ConsumerGroups {
   virtual ~ConsumerGroups() = default;
 
   // Joins (creating if needed) a group as a new member. INVALID_ARGUMENT for
-  // a bad name, filter or retry policy; FAILED_PRECONDITION when the group
-  // exists with another filter or retry policy; RESOURCE_EXHAUSTED when a new group would pass the
-  // limit.
+  // a bad name, filter, retry policy or idle expiry; FAILED_PRECONDITION
+  // when the group exists with another filter, retry policy, ordering or
+  // (explicit) idle expiry; RESOURCE_EXHAUSTED when a new group would pass
+  // the limit.
   virtual absl::StatusOr<JoinedGroup> Join(const JoinRequest& request, MemberSettings settings,
                                            absl::Time now) = 0;
 

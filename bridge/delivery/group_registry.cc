@@ -96,6 +96,12 @@ absl::StatusOr<JoinedGroup> GroupRegistry::Join(const JoinRequest& request, Memb
   if (request.retry_policy.has_value()) {
     REFIR_RETURN_IF_ERROR(ValidateRetryPolicy(*request.retry_policy, "retry_policy"));
   }
+  if (request.idle_expiry.has_value() &&
+      (*request.idle_expiry < absl::ZeroDuration() || *request.idle_expiry > kMaxIdleExpiry)) {
+    return absl::InvalidArgumentError(absl::StrCat("idle_expiry must be between 0 (never) and ",
+                                                   absl::FormatDuration(kMaxIdleExpiry), ", got ",
+                                                   absl::FormatDuration(*request.idle_expiry)));
+  }
 
   // Creating a group writes it to the store under mu_ (rare; not a
   // checkpoint), so that a concurrent Join or Delete of the name sees either
@@ -116,12 +122,16 @@ absl::StatusOr<JoinedGroup> GroupRegistry::Join(const JoinRequest& request, Memb
     for (const std::string& type : filter.types()) state.add_filter_types(type);
     state.set_max_delivery_attempts(request.max_delivery_attempts);
     RetryPolicyToState(request.retry_policy, &state);
+    state.set_enable_ordering(request.enable_ordering);
+    state.set_idle_expiry_nanos(
+        absl::ToInt64Nanoseconds(request.idle_expiry.value_or(defaults_.idle_expiry)));
     state.set_created_at_unix_micros(absl::ToUnixMicros(now));
     REFIR_RETURN_IF_ERROR(request.start.status());
     REFIR_ASSIGN_OR_RETURN(uint64_t start, ResolveStartSequence(*journal_, *request.start));
     state.set_cursor(start);
     // Durable before the stream is confirmed, so a restart keeps the position.
     REFIR_RETURN_IF_ERROR(store_->SaveGroup(state, {}, {}));
+    const absl::Duration idle_expiry = absl::Nanoseconds(state.idle_expiry_nanos());
     it = groups_
              .emplace(request.group,
                       std::make_unique<ConsumerGroup>(std::move(state), std::move(filter), journal_,
@@ -129,7 +139,9 @@ absl::StatusOr<JoinedGroup> GroupRegistry::Join(const JoinRequest& request, Memb
              .first;
     joined.created = true;
     LogInfo(absl::StrCat("consumer group \"", request.group, "\" created at sequence ", start,
-                         ", retry_policy ", RetryPolicyToString(request.retry_policy)));
+                         ", retry_policy ", RetryPolicyToString(request.retry_policy),
+                         request.enable_ordering ? ", ordered by key" : "", ", idle expiry ",
+                         idle_expiry > absl::ZeroDuration() ? absl::FormatDuration(idle_expiry) : "never"));
   } else if (!(it->second->filter() == filter)) {
     return absl::FailedPreconditionError(
         absl::StrCat("consumer group \"", request.group, "\" exists with filter [",
@@ -140,14 +152,26 @@ absl::StatusOr<JoinedGroup> GroupRegistry::Join(const JoinRequest& request, Memb
         absl::StrCat("consumer group \"", request.group, "\" exists with retry_policy ",
                      RetryPolicyToString(it->second->retry_policy()), "; this init asks for ",
                      RetryPolicyToString(request.retry_policy)));
+  } else if (it->second->ordered() != request.enable_ordering) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("consumer group \"", request.group, "\" exists with enable_ordering ",
+                     it->second->ordered() ? "true" : "false", "; this init asks for ",
+                     request.enable_ordering ? "true" : "false"));
+  } else if (request.idle_expiry.has_value() && *request.idle_expiry != it->second->idle_expiry()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("consumer group \"", request.group, "\" exists with idle_expiry ",
+                     absl::FormatDuration(it->second->idle_expiry()), "; this init asks for ",
+                     absl::FormatDuration(*request.idle_expiry)));
   }
   ConsumerGroup& group = *it->second;
   v1::ConsumerGroup described;
-  group.Describe(&described);
+  group.Describe(now, &described);
   joined.start_sequence = described.ack_floor();
   joined.max_delivery_attempts = group.max_delivery_attempts();
   joined.filter_types = group.filter().types();
   joined.retry_policy = group.retry_policy();
+  joined.enable_ordering = group.ordered();
+  joined.idle_expiry = group.idle_expiry();
   const StreamId stream = group.Attach(std::move(settings));
   joined.feed = std::make_unique<GroupFeed>(this, &group, stream);
   return joined;
@@ -155,7 +179,7 @@ absl::StatusOr<JoinedGroup> GroupRegistry::Join(const JoinRequest& request, Memb
 
 void GroupRegistry::Leave(ConsumerGroup* group, StreamId stream, absl::Time now) {
   absl::MutexLock lock(&mu_);
-  group->Detach(stream, now);
+  WakeLocked(group->Detach(stream, now));
 }
 
 absl::StatusOr<ConsumerGroup*> GroupRegistry::Find(const std::string& name) {
@@ -203,17 +227,68 @@ absl::Status GroupRegistry::Flush() {
   return first_error;
 }
 
-absl::StatusOr<uint64_t> GroupRegistry::RetentionFloor() {
+absl::StatusOr<std::map<std::string, uint64_t>> GroupRegistry::NeededSequences() {
   absl::MutexLock checkpoint_lock(&checkpoint_mu_);
-  uint64_t floor = std::numeric_limits<uint64_t>::max();
+  std::map<std::string, uint64_t> needed;
   for (ConsumerGroup* group : AllGroups()) {
     REFIR_RETURN_IF_ERROR(Checkpoint(*group));
-    floor = std::min(floor, group->LowestNeededSequence());
+    uint64_t floor = group->LowestNeededSequence();
     REFIR_ASSIGN_OR_RETURN(std::vector<internal::DeadLetterRecord> lowest_dead,
                            store_->ListDeadLetters(group->name(), 0, 1));
     if (!lowest_dead.empty()) floor = std::min<uint64_t>(floor, lowest_dead[0].sequence());
+    needed[group->name()] = floor;
   }
+  return needed;
+}
+
+absl::StatusOr<uint64_t> GroupRegistry::RetentionFloor() {
+  REFIR_ASSIGN_OR_RETURN(auto needed, NeededSequences());
+  uint64_t floor = std::numeric_limits<uint64_t>::max();
+  for (const auto& [name, sequence] : needed) floor = std::min(floor, sequence);
   return floor;
+}
+
+void GroupRegistry::SetHoldingJournal(std::vector<std::string> names) {
+  absl::MutexLock lock(&mu_);
+  holding_journal_.clear();
+  for (std::string& name : names) holding_journal_.insert(std::move(name));
+}
+
+absl::Status GroupRegistry::EraseLocked(
+    std::map<std::string, std::unique_ptr<ConsumerGroup>>::iterator it) {
+  REFIR_RETURN_IF_ERROR(store_->DeleteGroup(it->first));
+  holding_journal_.erase(it->first);
+  groups_.erase(it);
+  return absl::OkStatus();
+}
+
+size_t GroupRegistry::ExpireIdleGroups(absl::Time now) {
+  absl::MutexLock checkpoint_lock(&checkpoint_mu_);
+  // Under mu_, so that no stream joins a group between the check and the
+  // erase (Join takes mu_).
+  absl::MutexLock lock(&mu_);
+  size_t expired = 0;
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    auto next = std::next(it);
+    ConsumerGroup& group = *it->second;
+    if (group.IdleExpired(now)) {
+      const std::string name = it->first;
+      const absl::Duration idle_expiry = group.idle_expiry();
+      if (absl::Status erased = EraseLocked(it); !erased.ok()) {
+        LogError(absl::StrCat("consumer group \"", name,
+                              "\" is past its idle expiry but could not be deleted (will retry): ",
+                              erased.ToString()));
+      } else {
+        ++expired;
+        expired_total_.fetch_add(1, std::memory_order_relaxed);
+        LogWarning(absl::StrCat("consumer group \"", name,
+                                "\" deleted: no stream attached for its idle expiry of ",
+                                idle_expiry > absl::ZeroDuration() ? absl::FormatDuration(idle_expiry) : "never"));
+      }
+    }
+    it = next;
+  }
+  return expired;
 }
 
 void GroupRegistry::RunCheckpoints() {
@@ -224,14 +299,17 @@ void GroupRegistry::RunCheckpoints() {
       mu_.AwaitWithTimeout(absl::Condition(&stopping_), defaults_.checkpoint_interval);
       if (stopping_) return;
     }
-    absl::MutexLock checkpoint_lock(&checkpoint_mu_);
-    for (ConsumerGroup* group : AllGroups()) {
-      absl::Status saved = Checkpoint(*group);
-      if (!saved.ok()) {
-        LogError(absl::StrCat("checkpoint of consumer group \"", group->name(),
-                              "\" failed (will retry): ", saved.ToString()));
+    {
+      absl::MutexLock checkpoint_lock(&checkpoint_mu_);
+      for (ConsumerGroup* group : AllGroups()) {
+        absl::Status saved = Checkpoint(*group);
+        if (!saved.ok()) {
+          LogError(absl::StrCat("checkpoint of consumer group \"", group->name(),
+                                "\" failed (will retry): ", saved.ToString()));
+        }
       }
     }
+    ExpireIdleGroups(absl::Now());
   }
 }
 
@@ -251,12 +329,25 @@ absl::StatusOr<v1::ConsumerGroup> GroupRegistry::DescribeGroup(ConsumerGroup& gr
   // Dead letters are counted in the store: checkpoint the group's deltas first.
   REFIR_RETURN_IF_ERROR(Checkpoint(group));
   v1::ConsumerGroup out;
-  group.Describe(&out);
+  group.Describe(absl::Now(), &out);
   const uint64_t head = journal_->HeadSequence();
   out.set_head_sequence(head);
   out.set_lag(out.cursor_sequence() > head ? 0 : head - out.cursor_sequence() + 1);
   REFIR_ASSIGN_OR_RETURN(uint64_t dead_letters, store_->CountDeadLetters(group.name()));
   out.set_dead_letters(dead_letters);
+  if (out.pending() > 0) {
+    // With events pending, the ack floor is the oldest of them.
+    absl::StatusOr<v1::Event> oldest = journal_->GetBySequence(out.ack_floor());
+    if (oldest.ok()) {
+      *out.mutable_oldest_unacked_received_at() = oldest->received_at();
+    } else if (!absl::IsNotFound(oldest.status())) {
+      return oldest.status();
+    }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    out.set_holding_journal(holding_journal_.contains(group.name()));
+  }
   return out;
 }
 
@@ -401,8 +492,7 @@ absl::Status GroupRegistry::Delete(const std::string& name) {
                                                       group.member_count(),
                                                       " connected stream(s); close them first"));
   }
-  REFIR_RETURN_IF_ERROR(store_->DeleteGroup(name));
-  groups_.erase(it);
+  REFIR_RETURN_IF_ERROR(EraseLocked(it));
   LogInfo(absl::StrCat("consumer group \"", name, "\" deleted"));
   return absl::OkStatus();
 }

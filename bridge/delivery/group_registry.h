@@ -10,6 +10,7 @@
 #ifndef REFIR_BRIDGE_DELIVERY_GROUP_REGISTRY_H_
 #define REFIR_BRIDGE_DELIVERY_GROUP_REGISTRY_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -39,6 +41,9 @@ struct GroupDefaults {
   // How often dirty groups are checkpointed. Acks newer than the last
   // checkpoint are lost by a crash (and those events delivered again).
   absl::Duration checkpoint_interval = absl::Milliseconds(100);
+  // Idle expiry of a group whose JoinRequest sets none (--group_idle_expiry);
+  // zero: never.
+  absl::Duration idle_expiry = absl::ZeroDuration();
 };
 
 class GroupRegistry final : public ConsumerGroups {
@@ -78,6 +83,16 @@ class GroupRegistry final : public ConsumerGroups {
   // only below it. Checkpoints the groups first, so that the floor never
   // lies above what a restart after a crash would restore.
   absl::StatusOr<uint64_t> RetentionFloor();
+  // The same per group: name -> lowest sequence it may still deliver.
+  absl::StatusOr<std::map<std::string, uint64_t>> NeededSequences();
+  // The groups (by name) that keep events retention would otherwise delete;
+  // shown as ConsumerGroup.holding_journal. Replaces the previous set.
+  void SetHoldingJournal(std::vector<std::string> names);
+  // Groups deleted for being idle since startup.
+  uint64_t expired_total() const { return expired_total_.load(std::memory_order_relaxed); }
+  // Deletes every group idle past its idle expiry (also done on the
+  // checkpoint timer); returns how many.
+  size_t ExpireIdleGroups(absl::Time now);
   // Stops the checkpoint thread after a last flush. Idempotent.
   void Shutdown();
 
@@ -95,6 +110,10 @@ class GroupRegistry final : public ConsumerGroups {
   // Every group (valid likewise), in name order.
   std::vector<ConsumerGroup*> AllGroups() ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Deletes `name` from the store and the map. The caller checked that it
+  // has no members.
+  absl::Status EraseLocked(std::map<std::string, std::unique_ptr<ConsumerGroup>>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes `group`'s checkpoint if it is dirty; puts its deltas back when
   // the write fails.
   absl::Status Checkpoint(ConsumerGroup& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mu_)
@@ -113,6 +132,8 @@ class GroupRegistry final : public ConsumerGroups {
   absl::Mutex checkpoint_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<ConsumerGroup>> groups_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> holding_journal_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> expired_total_{0};
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread checkpointer_;
 };

@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bridge/common/log.h"
+#include "bridge/common/proto_time.h"
 #include "bridge/common/status_macros.h"
 
 namespace refir::bridge {
@@ -51,8 +55,10 @@ void Retention::Stop() {
 
 absl::Status Retention::RunOnce(absl::Time now) {
   uint64_t floor = std::numeric_limits<uint64_t>::max();
+  std::map<std::string, uint64_t> needed;
   if (!options_.ignore_pending) {
-    REFIR_ASSIGN_OR_RETURN(floor, groups_->RetentionFloor());
+    REFIR_ASSIGN_OR_RETURN(needed, groups_->NeededSequences());
+    for (const auto& [name, sequence] : needed) floor = std::min(floor, sequence);
   }
   DeleteRequest request;
   request.below_sequence = floor;
@@ -65,6 +71,38 @@ absl::Status Retention::RunOnce(absl::Time now) {
     request.received_before = absl::InfiniteFuture();
     REFIR_RETURN_IF_ERROR(DeleteWhile(request, "journal over --max_journal_bytes", true));
   }
+  return ReportHoldingGroups(needed, now);
+}
+
+absl::Status Retention::ReportHoldingGroups(const std::map<std::string, uint64_t>& needed,
+                                            absl::Time now) {
+  std::vector<std::string> holding;
+  REFIR_ASSIGN_OR_RETURN(uint64_t first, journal_->FirstSequence());
+  const char* limit = nullptr;
+  if (first <= journal_->HeadSequence() && !needed.empty()) {
+    // What is left is over a limit only because groups still need it.
+    if (options_.max_bytes > 0) {
+      REFIR_ASSIGN_OR_RETURN(uint64_t bytes, journal_->StoredBytes());
+      if (bytes > options_.max_bytes) limit = "--max_journal_bytes";
+    }
+    if (limit == nullptr && options_.retention > absl::ZeroDuration()) {
+      REFIR_ASSIGN_OR_RETURN(v1::Event oldest, journal_->GetBySequence(first));
+      if (FromProtoTimestamp(oldest.received_at()) < now - options_.retention) {
+        limit = "--retention";
+      }
+    }
+  }
+  if (limit != nullptr) {
+    for (const auto& [name, sequence] : needed) {
+      if (sequence > first) continue;
+      holding.push_back(name);
+      LogWarning(absl::StrCat("retention: consumer group \"", name, "\" holds the journal past ",
+                              limit, ": it still needs sequence ", sequence,
+                              " and later; ack, seek or delete the group (or give it an idle "
+                              "expiry)"));
+    }
+  }
+  groups_->SetHoldingJournal(std::move(holding));
   return absl::OkStatus();
 }
 

@@ -6,7 +6,9 @@
 #define REFIR_BRIDGE_DELIVERY_RETENTION_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -56,6 +58,9 @@ class Retention {
   // Deletes batches of `request` until one comes back short (or, when
   // `size_limited`, until the journal is under max_bytes), then logs them.
   absl::Status DeleteWhile(DeleteRequest request, const char* why, bool size_limited);
+  // After a check: marks (ConsumerGroup.holding_journal) and logs the groups
+  // whose needed events (`needed`, per group) keep the journal over a limit.
+  absl::Status ReportHoldingGroups(const std::map<std::string, uint64_t>& needed, absl::Time now);
 
   const RetentionOptions options_;
   Journal* const journal_;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "bridge/common/proto_time.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/delivery/start_position.h"
 #include "bridge/delivery/tail_feed.h"
@@ -94,6 +95,10 @@ absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& 
   if (init.has_retry_policy()) {
     REFIR_ASSIGN_OR_RETURN(retry_policy, RetryPolicyFromProto(init.retry_policy()));
   }
+  std::optional<absl::Duration> idle_expiry;
+  if (init.has_idle_expiry()) {
+    REFIR_ASSIGN_OR_RETURN(idle_expiry, IdleExpiryFromProto(init.idle_expiry()));
+  }
   if (shutting_down_.load()) return absl::UnavailableError("bridge is shutting down");
   FeedSetup setup;
   setup.heartbeat_interval = absl::Seconds(heartbeat_seconds);
@@ -110,6 +115,12 @@ absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& 
     if (retry_policy.has_value()) {
       return absl::InvalidArgumentError("init.retry_policy needs a consumer_group");
     }
+    if (init.enable_ordering()) {
+      return absl::InvalidArgumentError("init.enable_ordering needs a consumer_group");
+    }
+    if (idle_expiry.has_value()) {
+      return absl::InvalidArgumentError("init.idle_expiry needs a consumer_group");
+    }
     REFIR_ASSIGN_OR_RETURN(StreamPosition position, StreamPositionFromProto(init.start()));
     REFIR_ASSIGN_OR_RETURN(uint64_t start, ResolveStartSequence(*journal_, position));
     setup.feed = std::make_unique<TailFeed>(journal_, start, static_cast<size_t>(max_batch),
@@ -123,6 +134,8 @@ absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& 
   join.start = StreamPositionFromProto(init.start());
   join.max_delivery_attempts = max_delivery_attempts;
   join.retry_policy = retry_policy;
+  join.enable_ordering = init.enable_ordering();
+  join.idle_expiry = idle_expiry;
   MemberSettings settings;
   settings.client_id = init.client_id();
   settings.peer = peer;
@@ -144,6 +157,8 @@ absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& 
   if (joined.retry_policy.has_value()) {
     RetryPolicyToProto(*joined.retry_policy, confirm.mutable_retry_policy());
   }
+  confirm.set_enable_ordering(joined.enable_ordering);
+  *confirm.mutable_idle_expiry() = ToProtoDuration(joined.idle_expiry);
   return setup;
 }
 

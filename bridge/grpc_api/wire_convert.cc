@@ -50,6 +50,10 @@ absl::StatusOr<RetryPolicy> RetryPolicyFromProto(const v1::RetryPolicy& policy) 
   return out;
 }
 
+absl::StatusOr<absl::Duration> IdleExpiryFromProto(const google::protobuf::Duration& duration) {
+  return DurationFromProto(duration, "init.idle_expiry");
+}
+
 absl::StatusOr<StreamPosition> StreamPositionFromProto(const v1::StartPosition& start) {
   switch (start.position_case()) {
     case v1::StartPosition::kEarliest:

@@ -27,6 +27,10 @@ absl::StatusOr<RetryPolicy> RetryPolicyFromProto(const v1::RetryPolicy& policy);
 
 void RetryPolicyToProto(const RetryPolicy& policy, v1::RetryPolicy* out);
 
+// A SubscribeInit.idle_expiry: INVALID_ARGUMENT when it is not a valid
+// Duration (its range is the registry's to check: JoinRequest).
+absl::StatusOr<absl::Duration> IdleExpiryFromProto(const google::protobuf::Duration& duration);
+
 void DeadLetterToProto(DeadLetter letter, v1::DeadLetter* out);
 
 }  // namespace refir::bridge

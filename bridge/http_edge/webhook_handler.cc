@@ -78,6 +78,7 @@ absl::StatusOr<std::unique_ptr<WebhookHandler>> WebhookHandler::Create(
     converter_options.mapping =
         config.mapping == MappingKind::kGeneric ? PayloadMapping::kGeneric : PayloadMapping::kRefir;
     converter_options.type_field = config.type_field;
+    converter_options.ordering_key = config.ordering_key;
     source->converter = std::make_unique<WebhookConverter>(std::move(converter_options));
     source->dedup = config.dedup;
     if (absl::Status valid = source->dedup.Validate(); !valid.ok()) {

@@ -65,7 +65,7 @@ void AppendGroupFamilies(const std::vector<ConsumerGroupStats>& groups,
     const char* name;
     const char* help;
     MetricType type;
-    uint64_t ConsumerGroupStats::*field;
+    double ConsumerGroupStats::*field;
   };
   static constexpr Column kColumns[] = {
       {"refir_bridge_consumer_group_lag",
@@ -85,13 +85,27 @@ void AppendGroupFamilies(const std::vector<ConsumerGroupStats>& groups,
       {"refir_bridge_consumer_group_subscribers_connected",
        "Subscribe streams connected to the consumer group.", MetricType::Gauge,
        &ConsumerGroupStats::subscribers},
+      {"refir_bridge_consumer_group_oldest_unacked_age_seconds",
+       "Seconds since the oldest event pending in the consumer group was received; 0 when "
+       "nothing is pending.",
+       MetricType::Gauge, &ConsumerGroupStats::oldest_unacked_age_seconds},
+      {"refir_bridge_consumer_group_seconds_since_last_ack",
+       "Seconds since the consumer group last received an ack (since its creation when never).",
+       MetricType::Gauge, &ConsumerGroupStats::seconds_since_last_ack},
+      {"refir_bridge_consumer_group_seconds_since_last_attach",
+       "Seconds since a stream was last attached to the consumer group; 0 while one is.",
+       MetricType::Gauge, &ConsumerGroupStats::seconds_since_last_attach},
+      {"refir_bridge_consumer_group_holding_journal",
+       "1 while the consumer group keeps events that --retention or --max_journal_bytes would "
+       "otherwise delete.",
+       MetricType::Gauge, &ConsumerGroupStats::holding_journal},
   };
   for (const Column& column : kColumns) {
     prometheus::MetricFamily family = Family(column.name, column.help, column.type);
     for (const ConsumerGroupStats& group : groups) {
       prometheus::ClientMetric metric;
       metric.label.push_back({"consumer_group", group.name});
-      const auto value = static_cast<double>(group.*column.field);
+      const double value = group.*column.field;
       if (column.type == MetricType::Counter) {
         metric.counter.value = value;
       } else {
@@ -255,6 +269,13 @@ std::string Metrics::Scrape() const {
         SingleGauge("refir_bridge_http_inflight_body_bytes",
                     "Request body bytes in progress, of --http_max_inflight_body_bytes.",
                     static_cast<double>(http.inflight_body_bytes)));
+  }
+  if (sources.consumer_groups_expired_total) {
+    families.push_back(
+        SingleCounter("refir_bridge_consumer_groups_expired_total",
+                      "Consumer groups deleted because no stream was attached for their idle "
+                      "expiry, since the bridge started.",
+                      static_cast<double>(sources.consumer_groups_expired_total())));
   }
   if (sources.consumer_groups) {
     absl::StatusOr<std::vector<ConsumerGroupStats>> groups = sources.consumer_groups();

@@ -83,14 +83,22 @@ class JournalMetrics {
   prometheus::Histogram* const commit_duration_;
 };
 
-// One consumer group at scrape time.
+// One consumer group at scrape time. Counts and ages as Prometheus values.
 struct ConsumerGroupStats {
   std::string name;
-  uint64_t lag = 0;
-  uint64_t pending = 0;
-  uint64_t redeliveries = 0;
-  uint64_t dead_letters = 0;
-  uint64_t subscribers = 0;
+  double lag = 0;
+  double pending = 0;
+  double redeliveries = 0;
+  double dead_letters = 0;
+  double subscribers = 0;
+  // Seconds since the oldest pending event was received; 0 when none is.
+  double oldest_unacked_age_seconds = 0;
+  // Seconds since the last ack (since creation when none yet).
+  double seconds_since_last_ack = 0;
+  // Seconds since a stream was last attached; 0 while one is.
+  double seconds_since_last_attach = 0;
+  // 1 while the group keeps events retention would otherwise delete.
+  double holding_journal = 0;
 };
 
 // The webhook listener's connections at scrape time.
@@ -115,6 +123,8 @@ struct ScrapeSources {
   std::function<uint64_t()> journal_head_sequence;
   std::function<absl::StatusOr<uint64_t>()> journal_size_bytes;
   std::function<absl::StatusOr<std::vector<ConsumerGroupStats>>()> consumer_groups;
+  // Consumer groups deleted for being idle, since startup.
+  std::function<uint64_t()> consumer_groups_expired_total;
   // Every open Subscribe stream, in a consumer group or not.
   std::function<uint64_t()> subscribers_connected;
   std::function<HttpConnectionStats()> http_connections;

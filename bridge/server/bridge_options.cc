@@ -75,6 +75,11 @@ absl::Status BridgeOptions::Validate() const {
     return absl::InvalidArgumentError(absl::StrCat(
         "--grpc_max_consumer_groups must be at least 1, got ", grpc_max_consumer_groups));
   }
+  if (group_idle_expiry < absl::ZeroDuration() || group_idle_expiry > kMaxIdleExpiry) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--group_idle_expiry must be between 0 (never) and ", absl::FormatDuration(kMaxIdleExpiry),
+        ", got ", absl::FormatDuration(group_idle_expiry)));
+  }
   return retention.Validate();
 }
 

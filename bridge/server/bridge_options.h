@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "bridge/delivery/consumer_groups.h"
 #include "bridge/delivery/retention.h"
 #include "bridge/grpc_api/grpc_security.h"
 #include "bridge/http_edge/admin_server.h"
@@ -52,6 +53,9 @@ struct BridgeOptions {
   int grpc_max_receive_message_bytes = 4 << 20;
   // Most consumer groups; creating one more is RESOURCE_EXHAUSTED.
   size_t grpc_max_consumer_groups = 1000;
+  // Idle expiry of groups created without SubscribeInit.idle_expiry; zero:
+  // never. At most kMaxIdleExpiry.
+  absl::Duration group_idle_expiry = absl::ZeroDuration();
   // How long Shutdown waits for gRPC calls to end before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(5);
 

@@ -88,6 +88,7 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
                          OpenSqliteGroupStore(absl::StrCat(options.data_dir, "/groups.db")));
   GroupDefaults group_defaults;
   group_defaults.max_groups = options.grpc_max_consumer_groups;
+  group_defaults.idle_expiry = options.group_idle_expiry;
   REFIR_ASSIGN_OR_RETURN(
       parts->groups,
       GroupRegistry::Open(parts->journal.get(), parts->group_store.get(), hub, group_defaults));

@@ -2,12 +2,14 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bridge/common/proto_time.h"
 #include "bridge/common/status_macros.h"
 
 namespace refir::bridge {
@@ -40,19 +42,34 @@ ScrapeSources BridgeScrapeSources(Journal* journal, GroupRegistry* groups,
   };
   sources.consumer_groups = [groups]() -> absl::StatusOr<std::vector<ConsumerGroupStats>> {
     REFIR_ASSIGN_OR_RETURN(std::vector<v1::ConsumerGroup> described, groups->List());
+    const absl::Time now = absl::Now();
+    auto seconds_since = [now](const google::protobuf::Timestamp& time) {
+      return std::max(0.0, absl::ToDoubleSeconds(now - FromProtoTimestamp(time)));
+    };
     std::vector<ConsumerGroupStats> stats;
     stats.reserve(described.size());
     for (const v1::ConsumerGroup& group : described) {
       ConsumerGroupStats& out = stats.emplace_back();
       out.name = group.name();
-      out.lag = group.lag();
-      out.pending = group.pending();
-      out.redeliveries = group.redelivered();
-      out.dead_letters = group.dead_letters();
-      out.subscribers = static_cast<uint64_t>(group.consumers_size());
+      out.lag = static_cast<double>(group.lag());
+      out.pending = static_cast<double>(group.pending());
+      out.redeliveries = static_cast<double>(group.redelivered());
+      out.dead_letters = static_cast<double>(group.dead_letters());
+      out.subscribers = static_cast<double>(group.consumers_size());
+      if (group.has_oldest_unacked_received_at()) {
+        out.oldest_unacked_age_seconds = seconds_since(group.oldest_unacked_received_at());
+      }
+      out.seconds_since_last_ack =
+          seconds_since(group.has_last_acked_at() ? group.last_acked_at() : group.created_at());
+      if (group.consumers_size() == 0) {
+        out.seconds_since_last_attach = seconds_since(
+            group.has_last_attached_at() ? group.last_attached_at() : group.created_at());
+      }
+      out.holding_journal = group.holding_journal() ? 1 : 0;
     }
     return stats;
   };
+  sources.consumer_groups_expired_total = [groups] { return groups->expired_total(); };
   return sources;
 }
 

@@ -18,6 +18,21 @@
 namespace refir::bridge {
 namespace {
 
+// OK for a well-formed RFC 6901 pointer starting with "/".
+absl::Status ValidateJsonPointer(const std::string& pointer) {
+  if (pointer.empty() || pointer[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("JSON pointer \"", pointer, "\" must start with \"/\""));
+  }
+  try {
+    nlohmann::json::json_pointer parsed(pointer);
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("JSON pointer \"", pointer, "\" is not valid: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
 namespace pb = ::refir::bridge::config;
 
 // Largest accepted values; beyond them a typo is more likely than intent.
@@ -319,6 +334,15 @@ absl::StatusOr<SourceConfig> ConvertSource(const pb::Source& in, size_t index,
     return errors.Error("invalid_body", OneOf({"reject", "keep"}, invalid_body));
   }
 
+  if (in.ordering_key() == "none") {
+    out.ordering_key = "";
+  } else if (!in.ordering_key().empty()) {
+    if (absl::Status valid = ValidateJsonPointer(in.ordering_key()); !valid.ok()) {
+      return errors.Error("ordering_key", absl::StrCat(valid.message(), ", or \"none\""));
+    }
+    out.ordering_key = in.ordering_key();
+  }
+
   out.dedup = defaults.dedup;
   if (in.has_dedup()) REFIR_RETURN_IF_ERROR(ConvertDedup(in.dedup(), errors, &out.dedup));
   out.limits.max_body_bytes = defaults.limits.max_body_bytes;
@@ -424,11 +448,8 @@ absl::Status SourceDedup::Validate() const {
   if (json_field.empty()) {
     return absl::InvalidArgumentError("dedup by json_field needs a JSON pointer, e.g. /event_id");
   }
-  try {
-    nlohmann::json::json_pointer pointer(json_field);
-  } catch (const nlohmann::json::exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("dedup JSON pointer \"", json_field, "\" is not valid: ", e.what()));
+  if (absl::Status valid = ValidateJsonPointer(json_field); !valid.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("dedup ", valid.message()));
   }
   return absl::OkStatus();
 }

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,9 @@ struct SourceConfig {
   // CIDRs as written in the file; empty allows every client.
   std::vector<std::string> allow_cidrs;
   InvalidBody invalid_body = InvalidBody::kReject;
+  // Where Event.ordering_key comes from (ConverterOptions::ordering_key):
+  // nullopt the mapping's default, "" none, else a JSON pointer.
+  std::optional<std::string> ordering_key;
 };
 
 // Reads one secret (bridge/verify/secret_source.h's LoadSecret; tests may

@@ -16,11 +16,13 @@ namespace refir::bridge::testing {
 
 class FakeJournal final : public Journal {
  public:
-  // Stores an event of `type` (id "id-<sequence>"); returns its sequence.
-  uint64_t Add(const std::string& type) {
+  // Stores an event of `type` (id "id-<sequence>") with `ordering_key`;
+  // returns its sequence.
+  uint64_t Add(const std::string& type, const std::string& ordering_key = "") {
     v1::Event event;
     event.set_id(absl::StrCat("id-", appended.size() + 1));
     event.set_type(type);
+    event.set_ordering_key(ordering_key);
     return Store(std::move(event));
   }
 

@@ -4,8 +4,10 @@
 #include <initializer_list>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "gtest/gtest.h"
+#include "refir/bridge/v1/event.pb.h"
 
 namespace refir::bridge::wire {
 namespace {
@@ -61,6 +63,27 @@ TEST(ProtoWireTest, MalformedMessages) {
       IsWellFormedMessage(std::string("\x09"
                                       "123",
                                       4)));  // short fixed64
+}
+
+TEST(ProtoWireTest, FindsALengthDelimitedFieldOfAStoredEvent) {
+  v1::Event event;
+  event.set_id("evt-1");
+  event.set_body(std::string(5000, 'x'));
+  event.set_ordering_key("lead-42");
+  event.mutable_headers()->insert({"webhook-id", "evt-1"});
+  const std::string bytes = event.SerializeAsString();
+  EXPECT_EQ(FindLengthDelimitedField(bytes, v1::Event::kOrderingKeyFieldNumber), "lead-42");
+  EXPECT_EQ(FindLengthDelimitedField(bytes, v1::Event::kIdFieldNumber), "evt-1");
+  // Absent, and malformed input: empty.
+  event.clear_ordering_key();
+  EXPECT_EQ(FindLengthDelimitedField(event.SerializeAsString(), v1::Event::kOrderingKeyFieldNumber),
+            "");
+  EXPECT_EQ(FindLengthDelimitedField(bytes.substr(0, bytes.size() - 1),
+                                     v1::Event::kOrderingKeyFieldNumber),
+            "");
+  // Repeated: the last one wins, as when parsing.
+  const std::string twice = absl::StrCat(bytes, std::string("\x5a\x01z", 3));
+  EXPECT_EQ(FindLengthDelimitedField(twice, v1::Event::kOrderingKeyFieldNumber), "z");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "bridge/common/error_reason.h"
 #include "gmock/gmock.h"
@@ -324,6 +325,54 @@ TEST(WebhookConverterTest, GenericMappingReadsJsonPointerElseUnknown) {
   absl::StatusOr<v1::Event> event = no_field.Convert(MakeRequest(R"({"event":"user_added"})"));
   ASSERT_TRUE(event.ok());
   EXPECT_EQ(event->type(), "unknown");
+}
+
+TEST(WebhookConverterTest, TheRefirMappingOrdersByTheLeadsIdAsSent) {
+  absl::StatusOr<v1::Event> event = WebhookConverter().Convert(
+      MakeRequest(R"({"event":"user_added","lead":{"id":18446744073709551617}})"));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->ordering_key(), "18446744073709551617");
+  event =
+      WebhookConverter().Convert(MakeRequest(R"({"event":"user_added","newUser":{"id":"u-1"}})"));
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(event->ordering_key(), "u-1") << "an alias of lead";
+  event = WebhookConverter().Convert(MakeRequest(R"({"event":"user_added"})"));
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(event->ordering_key(), "") << "no lead id: not ordered";
+}
+
+TEST(WebhookConverterTest, OrderingKeyFromAPointerOrNone) {
+  ConverterOptions options;
+  options.mapping = PayloadMapping::kGeneric;
+  EXPECT_EQ(
+      WebhookConverter(options).Convert(MakeRequest(R"({"lead":{"id":"x"}})"))->ordering_key(), "")
+      << "generic mapping: no default key";
+  options.ordering_key = "/order/id";
+  const WebhookConverter by_order(options);
+  EXPECT_EQ(by_order.Convert(MakeRequest(R"({"order":{"id":"o-7"}})"))->ordering_key(), "o-7");
+  EXPECT_EQ(by_order.Convert(MakeRequest(R"({"order":{"id":1.50}})"))->ordering_key(), "1.50");
+  EXPECT_EQ(by_order.Convert(MakeRequest(R"({"order":{"id":{"a":1}}})"))->ordering_key(), "")
+      << "not a string or number";
+  EXPECT_EQ(by_order.Convert(MakeRequest(R"({"order":[]})"))->ordering_key(), "");
+  options.mapping = PayloadMapping::kRefir;
+  options.ordering_key = "";
+  EXPECT_EQ(WebhookConverter(options)
+                .Convert(MakeRequest(R"({"event":"user_added","lead":{"id":"x"}})"))
+                ->ordering_key(),
+            "")
+      << "none";
+}
+
+TEST(WebhookConverterTest, ALongOrderingKeyIsCutOnACharacterBoundary) {
+  ConverterOptions options;
+  options.ordering_key = "/k";
+  // 255 ASCII bytes, then a 3-byte character that would cross byte 256.
+  const std::string key = std::string(255, 'a') + "\xe2\x82\xac" + "tail";
+  absl::StatusOr<v1::Event> event =
+      WebhookConverter(options).Convert(MakeRequest(absl::StrCat(R"({"k":")", key, R"("})")));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->ordering_key(), std::string(255, 'a'));
+  EXPECT_LE(event->ordering_key().size(), kMaxOrderingKeyBytes);
 }
 
 }  // namespace

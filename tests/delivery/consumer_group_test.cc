@@ -95,7 +95,7 @@ TEST_F(ConsumerGroupTest, ReadyMembersShareTheBacklogFairly) {
     drained += Pull(*group, i % 2 == 0 ? a : b, now_)->size();
   }
   v1::ConsumerGroup described;
-  group->Describe(&described);
+  group->Describe(now_, &described);
   EXPECT_EQ(described.cursor_sequence(), 9u) << "alternating pulls drain the backlog";
 }
 
@@ -182,7 +182,7 @@ TEST_F(ConsumerGroupTest, FilterSkipsNonMatchingEvents) {
   StreamId stream = group->Attach(Settings());
   EXPECT_EQ(Sequences(*Pull(*group, stream, now_)), (std::vector<uint64_t>{2, 4}));
   v1::ConsumerGroup described;
-  group->Describe(&described);
+  group->Describe(now_, &described);
   EXPECT_EQ(described.cursor_sequence(), 5u);
   EXPECT_EQ(described.pending(), 2u);
 }

@@ -225,7 +225,7 @@ TEST_F(GroupBackoffTest, PolicyIsDescribedAndCheckpointedButPendingBackoffIsNot)
   const RetryPolicy policy = Policy(absl::Milliseconds(1500), absl::Minutes(2));
   auto group = MakeGroup(policy, /*max_attempts=*/10);
   v1::ConsumerGroup described;
-  group->Describe(&described);
+  group->Describe(now_, &described);
   ASSERT_TRUE(described.has_retry_policy());
   EXPECT_EQ(described.retry_policy().minimum_backoff().seconds(), 1);
   EXPECT_EQ(described.retry_policy().minimum_backoff().nanos(), 500000000);
@@ -245,7 +245,7 @@ TEST_F(GroupBackoffTest, PolicyIsDescribedAndCheckpointedButPendingBackoffIsNot)
 
   auto plain = MakeGroup(std::nullopt, 5);
   v1::ConsumerGroup plain_described;
-  plain->Describe(&plain_described);
+  plain->Describe(now_, &plain_described);
   EXPECT_FALSE(plain_described.has_retry_policy());
 }
 

@@ -41,13 +41,6 @@ constexpr char kHmacKey[] = "hmac-key-for-bad-requests";
 // The Standard Webhooks key bytes; the source gets "whsec_<base64>".
 constexpr char kSwKey[] = "standard-webhooks-key-0123456789";
 
-std::string WriteFile(const std::string& dir, const std::string& name, const std::string& content) {
-  const std::string path = absl::StrCat(dir, "/", name);
-  std::ofstream out(path, std::ios::trunc | std::ios::binary);
-  out << content;
-  return path;
-}
-
 // Every kind of refusal is reachable through one of these sources. hmac and sw
 // get a large failed-verification budget: the rows fail verification there
 // about ten times each within seconds, and the good requests between must

@@ -28,6 +28,14 @@ std::string MakeTempDir() {
   return made == nullptr ? std::string() : std::string(made);
 }
 
+std::string WriteFile(const std::string& dir, const std::string& name, const std::string& content) {
+  const std::string path = absl::StrCat(dir, "/", name);
+  std::ofstream out(path, std::ios::trunc | std::ios::binary);
+  out << content;
+  EXPECT_TRUE(out.good()) << "cannot write " << path;
+  return path;
+}
+
 std::string BridgeProcess::BinaryPath() {
   const char* path = std::getenv("REFIR_TEST_BRIDGE_BINARY");
   return path == nullptr ? std::string() : std::string(path);

@@ -16,6 +16,8 @@ namespace refir::bridge::testing {
 
 // A fresh empty directory under the test temp dir.
 std::string MakeTempDir();
+// Writes `content` (bytes as they are) to `dir`/`name`; returns the path.
+std::string WriteFile(const std::string& dir, const std::string& name, const std::string& content);
 
 class BridgeProcess {
  public:

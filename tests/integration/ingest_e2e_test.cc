@@ -22,13 +22,6 @@
 namespace refir::bridge::testing {
 namespace {
 
-std::string WriteFile(const std::string& dir, const std::string& name, const std::string& content) {
-  const std::string path = absl::StrCat(dir, "/", name);
-  std::ofstream out(path, std::ios::trunc | std::ios::binary);
-  out << content;
-  return path;
-}
-
 // A group created at the earliest event with `types` as its filter.
 v1::SubscribeInit EarliestGroup(const std::string& name, const std::vector<std::string>& types) {
   v1::SubscribeInit init = GroupInit(name);

@@ -37,13 +37,6 @@ constexpr char kSources[] = R"({
   ]
 })";
 
-std::string WriteFile(const std::string& dir, const std::string& name, const std::string& content) {
-  const std::string path = absl::StrCat(dir, "/", name);
-  std::ofstream out(path, std::ios::trunc);
-  out << content;
-  return path;
-}
-
 class SourcesE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -73,7 +73,7 @@ INSTANTIATE_TEST_SUITE_P(
                   o.sources[0].dedup.by = DedupBy::kJsonField;
                   o.sources[0].dedup.json_field = "no-slash";
                 },
-                "--dedup_json_field: dedup JSON pointer \"no-slash\" is not valid"},
+                "--dedup_json_field: dedup JSON pointer \"no-slash\" must start with \"/\""},
         BadCase{"WebhookPath", [](BridgeOptions& o) { o.sources[0].path = "webhook"; },
                 "--webhook_path must start with '/'"},
         // The gRPC limits.

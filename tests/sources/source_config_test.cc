@@ -179,6 +179,25 @@ TEST_F(SourceConfigTest, InvalidBodyIsRejectByDefaultOrKeep) {
               HasSubstr("source \"raw\" (sources[0]): schema:"));
 }
 
+TEST_F(SourceConfigTest, OrderingKeyIsTheDefaultNoneOrAJsonPointer) {
+  absl::StatusOr<std::vector<SourceConfig>> parsed = Parse(R"({"sources":[
+      {"name":"a","path":"/a"},
+      {"name":"b","path":"/b","ordering_key":"none"},
+      {"name":"c","path":"/c","ordering_key":"/order/id"},
+      {"name":"d","path":"/d","orderingKey":"/a~1b/0"}]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->size(), 4u);
+  EXPECT_EQ((*parsed)[0].ordering_key, std::nullopt);
+  EXPECT_EQ((*parsed)[1].ordering_key, "");
+  EXPECT_EQ((*parsed)[2].ordering_key, "/order/id");
+  EXPECT_EQ((*parsed)[3].ordering_key, "/a~1b/0");
+  EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","ordering_key":"order.id"})"),
+              HasSubstr("source \"a\" (sources[0]): ordering_key: JSON pointer \"order.id\" must "
+                        "start with \"/\", or \"none\""));
+  EXPECT_THAT(ErrorFor(R"({"name":"a","path":"/a","ordering_key":"/bad~2escape"})"),
+              HasSubstr("ordering_key: JSON pointer \"/bad~2escape\" is not valid"));
+}
+
 TEST_F(SourceConfigTest, NameAndPathErrors) {
   EXPECT_THAT(ErrorFor(R"({"path":"/a"})"), HasSubstr("sources[0]: name: is required"));
   EXPECT_THAT(ErrorFor(R"({"name":"a b","path":"/a"})"),
