@@ -32,9 +32,6 @@
 #include "bridge/server/process_setup.h"
 #include "bridge/sources/source_config.h"
 
-ABSL_FLAG(std::string, config, "",
-          "Config file of `name = value` lines (see docs/configuration.md); also "
-          "REFIR_BRIDGE_CONFIG");
 ABSL_FLAG(std::string, data_dir, "./data", "Directory for the SQLite journal (created if missing)");
 ABSL_FLAG(std::string, http_address, "127.0.0.1", "Address the webhook HTTP listener binds");
 ABSL_FLAG(int, http_port, 8080, "Webhook HTTP port (0 picks a free port)");
@@ -318,15 +315,16 @@ absl::StatusOr<BridgeOptions> OptionsFromFlags() {
   return options;
 }
 
-int Run() {
+// `config_origins` names the config file line of a bad value the file set.
+int Run(const ConfigOrigins& config_origins) {
   if (absl::Status logging = SetUpLogging(); !logging.ok()) {
-    LogError(absl::StrCat("bad flag: ", logging.message()));
+    LogError(absl::StrCat("bad flag: ", config_origins.Attribute(logging).message()));
     return 2;
   }
   absl::StatusOr<BridgeOptions> parsed = OptionsFromFlags();
   absl::Status valid = parsed.ok() ? parsed->Validate() : parsed.status();
   if (!valid.ok()) {
-    LogError(absl::StrCat("bad flag: ", valid.message()));
+    LogError(absl::StrCat("bad flag: ", config_origins.Attribute(valid).message()));
     return 2;
   }
   BridgeOptions options = *std::move(parsed);
@@ -334,7 +332,7 @@ int Run() {
       FitConnectionsToFileLimit(static_cast<int>(options.http.max_connections),
                                 static_cast<int>(options.http.worker_threads));
   if (!connections.ok()) {
-    LogError(absl::StrCat("bad flag: ", connections.status().message()));
+    LogError(absl::StrCat("bad flag: ", config_origins.Attribute(connections.status()).message()));
     return 2;
   }
   options.http.max_connections = static_cast<size_t>(*connections);
@@ -397,8 +395,9 @@ int main(int argc, char** argv) {
   if (args.size() > 1 && args[1][0] != '-') {
     const absl::string_view command = args[1];
     if (command != "serve") {
-      std::fprintf(stderr, "refir-bridge: unknown command \"%s\" (commands: %s)\n",
-                   std::string(command).c_str(), refir::bridge::cli::CommandNames().c_str());
+      refir::bridge::LogError(absl::StrCat("unknown command \"", command, "\" (commands: ",
+                                           refir::bridge::cli::CommandNames(), ")"));
+      refir::bridge::FlushLogs();
       return 2;
     }
     args.erase(args.begin() + 1);
@@ -424,9 +423,18 @@ int main(int argc, char** argv) {
       "Every flag --name can also be set by the environment variable REFIR_BRIDGE_NAME or by\n"
       "a `name = value` line in the file named by --config. Precedence, lowest first:\n"
       "default, config file, environment, command line.");
-  if (absl::Status applied = refir::bridge::ApplyConfigFileAndEnvironment(argc, argv, environ);
-      !applied.ok()) {
-    refir::bridge::LogError(absl::StrCat("bad configuration: ", applied.message()));
+  // Until Run() reads --log_format, lines follow its `auto` rule (JSON
+  // unless stderr is a terminal): so are the errors of these two checks.
+  if (absl::Status checked = refir::bridge::CheckCommandLineFlags(argc, argv); !checked.ok()) {
+    refir::bridge::LogError(absl::StrCat("bad flag: ", checked.message()));
+    refir::bridge::FlushLogs();
+    return 2;
+  }
+  absl::StatusOr<refir::bridge::ConfigOrigins> config_origins =
+      refir::bridge::ApplyConfigFileAndEnvironment(argc, argv, environ);
+  if (!config_origins.ok()) {
+    refir::bridge::LogError(absl::StrCat("bad configuration: ", config_origins.status().message()));
+    refir::bridge::FlushLogs();
     return 2;
   }
   absl::ParseCommandLine(argc, argv);
@@ -436,7 +444,7 @@ int main(int argc, char** argv) {
   // cost; the Debug build the sanitizer suite runs keeps the check.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
-  const int exit_code = refir::bridge::Run();
+  const int exit_code = refir::bridge::Run(*config_origins);
   refir::bridge::FlushLogs();
   return exit_code;
 }
