@@ -150,6 +150,10 @@ ABSL_FLAG(int, admin_port, 8081,
           "-1 disables it)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "How long shutdown waits for gRPC calls before cancelling them");
+ABSL_FLAG(absl::Duration, shutdown_drain, absl::Seconds(1),
+          "On SIGTERM, how long the webhook listener keeps accepting and answers new webhooks "
+          "503 shutting_down (and /readyz 503) before it closes; webhooks already being "
+          "stored are answered 200 (0: close at once)");
 ABSL_FLAG(std::string, dedup_by, "webhook_id",
           "What makes a resent webhook a duplicate: webhook_id (the header; none when absent), "
           "json_field (--dedup_json_field), body_sha256, or none");
@@ -308,11 +312,24 @@ absl::StatusOr<BridgeOptions> OptionsFromFlags() {
   options.grpc_max_consumer_groups = CountFromFlag(absl::GetFlag(FLAGS_grpc_max_consumer_groups));
 
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  options.shutdown_drain = absl::GetFlag(FLAGS_shutdown_drain);
   options.admin_enabled = absl::GetFlag(FLAGS_admin_port) != -1;
   options.admin.address = absl::GetFlag(FLAGS_admin_address);
   options.admin.port = absl::GetFlag(FLAGS_admin_port);
   options.admin.head_limits = head_limits;
   return options;
+}
+
+// SIGINT and SIGTERM: blocked in every thread of the bridge (main() blocks
+// them before any thread starts, the log's flusher included); Run() waits
+// for them with sigwait. So a second SIGTERM during the shutdown is not
+// fatal: it stays pending.
+sigset_t StopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
 }
 
 // `config_origins` names the config file line of a bad value the file set.
@@ -336,12 +353,6 @@ int Run(const ConfigOrigins& config_origins) {
     return 2;
   }
   options.http.max_connections = static_cast<size_t>(*connections);
-  // Block the stop signals in every thread; this one waits for them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   if (absl::Status secrets =
@@ -370,6 +381,7 @@ int Run(const ConfigOrigins& config_origins) {
     }
   }
   int signal_number = 0;
+  const sigset_t stop_signals = StopSignals();
   sigwait(&stop_signals, &signal_number);
   LogInfo("received signal", {{"signal", signal_number}});
   (*server)->Shutdown();
@@ -391,6 +403,10 @@ int main(int argc, char** argv) {
   if (std::optional<int> exit_code = refir::bridge::cli::RunClientCommand(argc, argv)) {
     return *exit_code;
   }
+  // Serving: before anything can start a thread (the log's flusher starts
+  // with the first line), so every thread inherits the mask.
+  const sigset_t stop_signals = refir::bridge::StopSignals();
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::vector<char*> args(argv, argv + argc);
   if (args.size() > 1 && args[1][0] != '-') {
     const absl::string_view command = args[1];

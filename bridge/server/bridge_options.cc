@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "bridge/common/status_macros.h"
 
 namespace refir::bridge {
@@ -74,6 +75,10 @@ absl::Status BridgeOptions::Validate() const {
   if (grpc_max_consumer_groups < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--grpc_max_consumer_groups must be at least 1, got ", grpc_max_consumer_groups));
+  }
+  if (shutdown_drain < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("--shutdown_drain must not be negative, got ",
+                                                   absl::FormatDuration(shutdown_drain)));
   }
   return retention.Validate();
 }
