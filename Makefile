@@ -19,8 +19,9 @@ $(BUILD_DIR)/CMakeCache.txt: | deps
 build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
-# Only the binary `make run` starts: compiling the tests too took a fresh
-# clone from ~5 to ~11 minutes before the bridge was up.
+# Only the binary `make run` starts: compiling every test first took a fresh
+# clone 11.5 minutes to a ready bridge (docs/benchmarks.md, "Time to a ready
+# bridge from a fresh clone").
 build-for-run: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) --target refir-bridge -j$(JOBS)
 
