@@ -32,9 +32,6 @@
 #include "bridge/server/process_setup.h"
 #include "bridge/sources/source_config.h"
 
-ABSL_FLAG(std::string, config, "",
-          "Config file of `name = value` lines (see docs/configuration.md); also "
-          "REFIR_BRIDGE_CONFIG");
 ABSL_FLAG(std::string, data_dir, "./data", "Directory for the SQLite journal (created if missing)");
 ABSL_FLAG(std::string, http_address, "127.0.0.1", "Address the webhook HTTP listener binds");
 ABSL_FLAG(int, http_port, 8080, "Webhook HTTP port (0 picks a free port)");
@@ -153,6 +150,10 @@ ABSL_FLAG(int, admin_port, 8081,
           "-1 disables it)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "How long shutdown waits for gRPC calls before cancelling them");
+ABSL_FLAG(absl::Duration, shutdown_drain, absl::Seconds(1),
+          "On SIGTERM, how long the webhook listener keeps accepting and answers new webhooks "
+          "503 shutting_down (and /readyz 503) before it closes; webhooks already being "
+          "stored are answered 200 (0: close at once)");
 ABSL_FLAG(std::string, dedup_by, "webhook_id",
           "What makes a resent webhook a duplicate: webhook_id (the header; none when absent), "
           "json_field (--dedup_json_field), body_sha256, or none");
@@ -315,6 +316,7 @@ absl::StatusOr<BridgeOptions> OptionsFromFlags() {
   options.group_idle_expiry = absl::GetFlag(FLAGS_group_idle_expiry);
 
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  options.shutdown_drain = absl::GetFlag(FLAGS_shutdown_drain);
   options.admin_enabled = absl::GetFlag(FLAGS_admin_port) != -1;
   options.admin.address = absl::GetFlag(FLAGS_admin_address);
   options.admin.port = absl::GetFlag(FLAGS_admin_port);
@@ -322,15 +324,28 @@ absl::StatusOr<BridgeOptions> OptionsFromFlags() {
   return options;
 }
 
-int Run() {
+// SIGINT and SIGTERM: blocked in every thread of the bridge (main() blocks
+// them before any thread starts, the log's flusher included); Run() waits
+// for them with sigwait. So a second SIGTERM during the shutdown is not
+// fatal: it stays pending.
+sigset_t StopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
+}
+
+// `config_origins` names the config file line of a bad value the file set.
+int Run(const ConfigOrigins& config_origins) {
   if (absl::Status logging = SetUpLogging(); !logging.ok()) {
-    LogError(absl::StrCat("bad flag: ", logging.message()));
+    LogError(absl::StrCat("bad flag: ", config_origins.Attribute(logging).message()));
     return 2;
   }
   absl::StatusOr<BridgeOptions> parsed = OptionsFromFlags();
   absl::Status valid = parsed.ok() ? parsed->Validate() : parsed.status();
   if (!valid.ok()) {
-    LogError(absl::StrCat("bad flag: ", valid.message()));
+    LogError(absl::StrCat("bad flag: ", config_origins.Attribute(valid).message()));
     return 2;
   }
   BridgeOptions options = *std::move(parsed);
@@ -338,16 +353,10 @@ int Run() {
       FitConnectionsToFileLimit(static_cast<int>(options.http.max_connections),
                                 static_cast<int>(options.http.worker_threads));
   if (!connections.ok()) {
-    LogError(absl::StrCat("bad flag: ", connections.status().message()));
+    LogError(absl::StrCat("bad flag: ", config_origins.Attribute(connections.status()).message()));
     return 2;
   }
   options.http.max_connections = static_cast<size_t>(*connections);
-  // Block the stop signals in every thread; this one waits for them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   if (absl::Status secrets =
@@ -376,6 +385,7 @@ int Run() {
     }
   }
   int signal_number = 0;
+  const sigset_t stop_signals = StopSignals();
   sigwait(&stop_signals, &signal_number);
   LogInfo("received signal", {{"signal", signal_number}});
   (*server)->Shutdown();
@@ -397,12 +407,17 @@ int main(int argc, char** argv) {
   if (std::optional<int> exit_code = refir::bridge::cli::RunClientCommand(argc, argv)) {
     return *exit_code;
   }
+  // Serving: before anything can start a thread (the log's flusher starts
+  // with the first line), so every thread inherits the mask.
+  const sigset_t stop_signals = refir::bridge::StopSignals();
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::vector<char*> args(argv, argv + argc);
   if (args.size() > 1 && args[1][0] != '-') {
     const absl::string_view command = args[1];
     if (command != "serve") {
-      std::fprintf(stderr, "refir-bridge: unknown command \"%s\" (commands: %s)\n",
-                   std::string(command).c_str(), refir::bridge::cli::CommandNames().c_str());
+      refir::bridge::LogError(absl::StrCat("unknown command \"", command, "\" (commands: ",
+                                           refir::bridge::cli::CommandNames(), ")"));
+      refir::bridge::FlushLogs();
       return 2;
     }
     args.erase(args.begin() + 1);
@@ -428,9 +443,18 @@ int main(int argc, char** argv) {
       "Every flag --name can also be set by the environment variable REFIR_BRIDGE_NAME or by\n"
       "a `name = value` line in the file named by --config. Precedence, lowest first:\n"
       "default, config file, environment, command line.");
-  if (absl::Status applied = refir::bridge::ApplyConfigFileAndEnvironment(argc, argv, environ);
-      !applied.ok()) {
-    refir::bridge::LogError(absl::StrCat("bad configuration: ", applied.message()));
+  // Until Run() reads --log_format, lines follow its `auto` rule (JSON
+  // unless stderr is a terminal): so are the errors of these two checks.
+  if (absl::Status checked = refir::bridge::CheckCommandLineFlags(argc, argv); !checked.ok()) {
+    refir::bridge::LogError(absl::StrCat("bad flag: ", checked.message()));
+    refir::bridge::FlushLogs();
+    return 2;
+  }
+  absl::StatusOr<refir::bridge::ConfigOrigins> config_origins =
+      refir::bridge::ApplyConfigFileAndEnvironment(argc, argv, environ);
+  if (!config_origins.ok()) {
+    refir::bridge::LogError(absl::StrCat("bad configuration: ", config_origins.status().message()));
+    refir::bridge::FlushLogs();
     return 2;
   }
   absl::ParseCommandLine(argc, argv);
@@ -440,7 +464,7 @@ int main(int argc, char** argv) {
   // cost; the Debug build the sanitizer suite runs keeps the check.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
-  const int exit_code = refir::bridge::Run();
+  const int exit_code = refir::bridge::Run(*config_origins);
   refir::bridge::FlushLogs();
   return exit_code;
 }

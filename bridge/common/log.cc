@@ -56,9 +56,15 @@ const Backend* Install(LogFormat format, std::shared_ptr<spdlog::sinks::sink> si
   return installed;
 }
 
+// --log_format=auto: text for a person at a terminal, else JSON.
+LogFormat AutoLogFormat() { return isatty(STDERR_FILENO) ? LogFormat::kText : LogFormat::kJson; }
+
+// Lines before InitLogging (a bad flag, a bad config file) follow the
+// default --log_format=auto rule, so a JSON pipeline reading a non-terminal
+// stderr never gets a text line.
 const Backend& DefaultBackend() {
   static const Backend* const backend =
-      Install(LogFormat::kText, std::make_shared<StderrLineSink>(STDERR_FILENO));
+      Install(AutoLogFormat(), std::make_shared<StderrLineSink>(STDERR_FILENO));
   return *backend;
 }
 
@@ -108,7 +114,7 @@ absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view name) {
   const std::string lower = absl::AsciiStrToLower(name);
   if (lower == "json") return LogFormat::kJson;
   if (lower == "text") return LogFormat::kText;
-  if (lower == "auto") return isatty(STDERR_FILENO) ? LogFormat::kText : LogFormat::kJson;
+  if (lower == "auto") return AutoLogFormat();
   return absl::InvalidArgumentError(
       absl::StrCat("unknown log format \"", name, "\"; use auto, json or text"));
 }

@@ -1,6 +1,7 @@
 // Configuring the log of log.h: its line format, level, and where lines go.
 // main.cc calls InitLogging once, before any other thread starts; until then
-// (and in tests that never call it) lines go to stderr as text at kInfo.
+// (and in tests that never call it) lines go to stderr at kInfo, as text when
+// stderr is a terminal and as JSON otherwise (the rule of "auto").
 #ifndef REFIR_BRIDGE_COMMON_LOG_SETUP_H_
 #define REFIR_BRIDGE_COMMON_LOG_SETUP_H_
 

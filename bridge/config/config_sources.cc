@@ -1,7 +1,14 @@
 #include "bridge/config/config_sources.h"
 
+#include <algorithm>
+#include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/flags/commandlineflag.h"
+#include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
@@ -11,6 +18,11 @@
 #include "absl/strings/strip.h"
 #include "bridge/common/log.h"
 #include "bridge/common/read_small_file.h"
+
+// Defined here rather than in main.cc: reading the file is this file's job.
+ABSL_FLAG(std::string, config, "",
+          "Config file of `name = value` lines (see docs/configuration.md); also "
+          "REFIR_BRIDGE_CONFIG");
 
 namespace refir::bridge {
 namespace {
@@ -43,6 +55,44 @@ absl::Status SetFlag(const absl::flat_hash_map<std::string, absl::CommandLineFla
   return absl::OkStatus();
 }
 
+// The flag names in argv (before "--"), as typed: `--name=value`, `--name`,
+// `-name`, and `--noname` for booleans (as "noname").
+struct ArgFlag {
+  std::string name;
+  bool has_value = false;
+  std::string value;
+};
+std::vector<ArgFlag> FlagsInArgs(int argc, char** argv) {
+  std::vector<ArgFlag> found;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) continue;
+    ArgFlag flag;
+    const size_t equals = arg.find('=');
+    flag.name = std::string(arg.substr(0, equals));
+    if (equals != absl::string_view::npos) {
+      flag.has_value = true;
+      flag.value = std::string(arg.substr(equals + 1));
+    } else if (const absl::CommandLineFlag* defined = absl::FindCommandLineFlag(flag.name);
+               defined != nullptr && !defined->IsOfType<bool>() && i + 1 < argc) {
+      // `--name value`, as abseil's parser reads it.
+      flag.has_value = true;
+      flag.value = argv[++i];
+    }
+    found.push_back(std::move(flag));
+  }
+  return found;
+}
+
+// abseil's parser handles these itself; they are not registered flags.
+bool IsUsageFlag(absl::string_view name) {
+  constexpr absl::string_view kUsageFlags[] = {"help",        "helpfull",       "helpshort",
+                                               "helppackage", "helpon",         "helpmatch",
+                                               "version",     "only_check_args"};
+  return std::find(std::begin(kUsageFlags), std::end(kUsageFlags), name) != std::end(kUsageFlags);
+}
+
 // A config file is a page of settings; anything larger is a mistake.
 constexpr size_t kMaxConfigFileBytes = 1 << 20;
 
@@ -63,23 +113,15 @@ std::string EnvironmentVariableFor(absl::string_view flag_name) {
 
 std::string ConfigPathFromArgs(int argc, char** argv) {
   std::string path;
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (arg == "--") break;
-    if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) continue;
-    if (!absl::ConsumePrefix(&arg, kConfigFlag)) continue;
-    if (absl::ConsumePrefix(&arg, "=")) {
-      path = std::string(arg);
-    } else if (arg.empty() && i + 1 < argc) {
-      path = argv[++i];
-    }
+  for (const ArgFlag& arg : FlagsInArgs(argc, argv)) {
+    if (arg.name == kConfigFlag && arg.has_value) path = arg.value;
   }
   return path;
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseConfigText(
-    absl::string_view text, absl::string_view origin) {
-  std::vector<std::pair<std::string, std::string>> settings;
+absl::StatusOr<std::vector<ConfigSetting>> ParseConfigText(absl::string_view text,
+                                                           absl::string_view origin) {
+  std::vector<ConfigSetting> settings;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
@@ -101,12 +143,53 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseConfigText
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
-    settings.emplace_back(std::string(name), std::string(value));
+    settings.push_back(ConfigSetting{std::string(name), std::string(value),
+                                     absl::StrCat(origin, ":", line_number)});
   }
   return settings;
 }
 
-absl::Status ApplyConfigFileAndEnvironment(int argc, char** argv, char** environment) {
+absl::Status ConfigOrigins::Attribute(const absl::Status& status) const {
+  const absl::string_view message = status.message();
+  const size_t dashes = message.find("--");
+  if (dashes == absl::string_view::npos) return status;
+  size_t end = dashes + 2;
+  while (end < message.size() && (absl::ascii_isalnum(message[end]) || message[end] == '_')) {
+    ++end;
+  }
+  auto it = origins_.find(message.substr(dashes + 2, end - dashes - 2));
+  if (it == origins_.end()) return status;
+  return absl::Status(status.code(), absl::StrCat(it->second, ": ", message));
+}
+
+absl::Status CheckCommandLineFlags(int argc, char** argv) {
+  const absl::flat_hash_map<std::string, absl::CommandLineFlag*> bridge_flags = BridgeFlags();
+  const std::vector<ArgFlag> args = FlagsInArgs(argc, argv);
+  const bool undefined_ok = std::any_of(args.begin(), args.end(),
+                                        [](const ArgFlag& arg) { return arg.name == "undefok"; });
+  for (const ArgFlag& arg : args) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(arg.name);
+    if (flag == nullptr && absl::StartsWith(arg.name, "no") && !arg.has_value) {
+      flag = absl::FindCommandLineFlag(absl::string_view(arg.name).substr(2));
+      if (flag != nullptr && !flag->IsOfType<bool>()) flag = nullptr;
+    }
+    if (flag == nullptr) {
+      if (undefined_ok || IsUsageFlag(arg.name)) continue;
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", arg.name, " is not a flag of refir-bridge (see --help)"));
+    }
+    if (!arg.has_value || !bridge_flags.contains(arg.name)) continue;
+    if (absl::Status set = SetFlag(bridge_flags, arg.name, arg.value, absl::StrCat("--", arg.name));
+        !set.ok()) {
+      return set;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ConfigOrigins> ApplyConfigFileAndEnvironment(int argc, char** argv,
+                                                            char** environment) {
+  ConfigOrigins origins;
   const absl::flat_hash_map<std::string, absl::CommandLineFlag*> flags = BridgeFlags();
 
   std::string config_path = ConfigPathFromArgs(argc, argv);
@@ -126,15 +209,18 @@ absl::Status ApplyConfigFileAndEnvironment(int argc, char** argv, char** environ
   if (!config_path.empty()) {
     absl::StatusOr<std::string> text = ReadFile(config_path);
     if (!text.ok()) return text.status();
-    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> settings =
-        ParseConfigText(*text, config_path);
+    absl::StatusOr<std::vector<ConfigSetting>> settings = ParseConfigText(*text, config_path);
     if (!settings.ok()) return settings.status();
-    for (const auto& [name, value] : *settings) {
-      if (name == kConfigFlag) {
+    for (const ConfigSetting& setting : *settings) {
+      if (setting.name == kConfigFlag) {
         return absl::InvalidArgumentError(
-            absl::StrCat(config_path, ": a config file cannot name another config file"));
+            absl::StrCat(setting.origin, ": a config file cannot name another config file"));
       }
-      if (absl::Status set = SetFlag(flags, name, value, config_path); !set.ok()) return set;
+      if (absl::Status set = SetFlag(flags, setting.name, setting.value, setting.origin);
+          !set.ok()) {
+        return set;
+      }
+      origins.Set(setting.name, setting.origin);
     }
   }
   for (const auto& [name, value] : environment_settings) {
@@ -148,8 +234,15 @@ absl::Status ApplyConfigFileAndEnvironment(int argc, char** argv, char** environ
     if (absl::Status set = SetFlag(flags, name, value, EnvironmentVariableFor(name)); !set.ok()) {
       return set;
     }
+    origins.Erase(name);
   }
-  return absl::OkStatus();
+  // The command line comes last (absl::ParseCommandLine): what it sets is
+  // not the file's.
+  for (const ArgFlag& arg : FlagsInArgs(argc, argv)) {
+    origins.Erase(arg.name);
+    if (absl::StartsWith(arg.name, "no")) origins.Erase(arg.name.substr(2));
+  }
+  return origins;
 }
 
 }  // namespace refir::bridge

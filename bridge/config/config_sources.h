@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -24,10 +25,42 @@ std::string EnvironmentVariableFor(absl::string_view flag_name);
 // The value of --config / --config=<path> in argv, or "" when absent.
 std::string ConfigPathFromArgs(int argc, char** argv);
 
-// Parses a config file's text into (name, value) pairs. INVALID_ARGUMENT
-// naming `origin` and the line on a malformed line.
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseConfigText(
-    absl::string_view text, absl::string_view origin);
+// One `name = value` line of a config file.
+struct ConfigSetting {
+  std::string name;
+  std::string value;
+  // "<file>:<line>", the prefix of every error about this setting.
+  std::string origin;
+};
+
+// Parses a config file's text into its settings. INVALID_ARGUMENT naming
+// `origin` and the line on a malformed line.
+absl::StatusOr<std::vector<ConfigSetting>> ParseConfigText(absl::string_view text,
+                                                           absl::string_view origin);
+
+// The config file lines behind the flags' final values: for each flag the
+// file set and neither the environment nor the command line overrode, its
+// "<file>:<line>". A value's check after parsing (BridgeOptions::Validate)
+// names the flag; Attribute() then names the line as well.
+class ConfigOrigins {
+ public:
+  void Set(const std::string& flag, std::string origin) { origins_[flag] = std::move(origin); }
+  void Erase(const std::string& flag) { origins_.erase(flag); }
+  // `status` with "<file>:<line>: " before its message when the first flag
+  // the message names (`--name`) was set by the file; otherwise `status`.
+  absl::Status Attribute(const absl::Status& status) const;
+
+ private:
+  absl::flat_hash_map<std::string, std::string> origins_;
+};
+
+// INVALID_ARGUMENT, naming the argument, when argv (before "--") holds a flag
+// no library defines or a value one of the bridge's flags cannot parse; so
+// these are reported in the bridge's log format (abseil's parser prints
+// plain text and exits 1). Sets the flags whose values it checks;
+// absl::ParseCommandLine sets them again. With --undefok, unknown flags are
+// left to abseil's parser.
+absl::Status CheckCommandLineFlags(int argc, char** argv);
 
 // Applies the config file (if one is named in argv or REFIR_BRIDGE_CONFIG)
 // and then every REFIR_BRIDGE_* variable in `environment` (as `environ`
@@ -36,8 +69,10 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseConfigText
 // or the variable: an unknown setting in the file, a value the flag cannot
 // parse, an unreadable file. An unknown REFIR_BRIDGE_* variable is logged and
 // ignored (Kubernetes defines REFIR_BRIDGE_SERVICE_HOST and the like for a
-// Service of that name).
-absl::Status ApplyConfigFileAndEnvironment(int argc, char** argv, char** environment);
+// Service of that name). Returns where the file's surviving settings came
+// from.
+absl::StatusOr<ConfigOrigins> ApplyConfigFileAndEnvironment(int argc, char** argv,
+                                                            char** environment);
 
 }  // namespace refir::bridge
 

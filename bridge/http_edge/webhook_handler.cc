@@ -158,8 +158,12 @@ HttpReply WebhookHandler::Handle(const WebhookRequest& request) {
 std::optional<HttpReply> WebhookHandler::Admit(WebhookRequest* request_ptr) {
   WebhookRequest& request = *request_ptr;
   if (draining_.load()) {
-    return ReplyForError(ErrorWithReason(absl::StatusCode::kUnavailable, "shutting_down",
-                                         "the bridge is shutting down; retry"));
+    // Closed, so a client that keeps its connection reconnects (through a
+    // load balancer, to another bridge) rather than coming back here.
+    HttpReply reply = ReplyForError(ErrorWithReason(absl::StatusCode::kUnavailable, "shutting_down",
+                                                    "the bridge is shutting down; retry"));
+    reply.headers.emplace_back("Connection", "close");
+    return reply;
   }
   const Source* source = Find(request.path);
   if (source == nullptr) {

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "bridge/common/status_macros.h"
 
 namespace refir::bridge {
@@ -79,6 +80,10 @@ absl::Status BridgeOptions::Validate() const {
     return absl::InvalidArgumentError(absl::StrCat(
         "--group_idle_expiry must be between 0 (never) and ", absl::FormatDuration(kMaxIdleExpiry),
         ", got ", absl::FormatDuration(group_idle_expiry)));
+  }
+  if (shutdown_drain < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("--shutdown_drain must not be negative, got ",
+                                                   absl::FormatDuration(shutdown_drain)));
   }
   return retention.Validate();
 }

@@ -58,6 +58,11 @@ struct BridgeOptions {
   absl::Duration group_idle_expiry = absl::ZeroDuration();
   // How long Shutdown waits for gRPC calls to end before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(5);
+  // The first part of Shutdown: for this long the webhook listener still
+  // accepts, answers new webhooks 503 shutting_down (requests already past
+  // admission finish with their 200) and /readyz 503, so a load balancer
+  // stops sending before the listener closes. 0: it closes at once.
+  absl::Duration shutdown_drain = absl::Seconds(1);
 
   // INVALID_ARGUMENT, naming the flag, unless every setting is usable: the
   // members' own Validate(), the ports, each source's path, body limit

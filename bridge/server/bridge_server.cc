@@ -196,10 +196,15 @@ void BridgeServer::Shutdown() {
   if (grpc::HealthCheckServiceInterface* health = parts_->grpc_server->GetHealthCheckService()) {
     health->SetServingStatus(false);
   }
-  LogInfo("shutting down: draining the HTTP edge");
-  // New webhooks get 503 + Retry-After; those in progress finish their
-  // append and are answered before the listener stops.
+  // New webhooks get 503 shutting_down + Retry-After (and /readyz 503) for
+  // the drain period, while a load balancer notices; those already admitted
+  // finish their append and are answered 200. Then the listener stops,
+  // after the requests in progress are answered.
   parts_->handler->StartDraining();
+  LogInfo("shutting down: answering new webhooks 503 shutting_down",
+          {{"drain_ms", absl::ToInt64Milliseconds(parts_->options.shutdown_drain)}});
+  absl::SleepFor(parts_->options.shutdown_drain);
+  LogInfo("shutting down: closing the HTTP listener");
   parts_->http->Stop();
   LogInfo("shutting down: ending subscriber streams");
   parts_->service->BeginShutdown();

@@ -15,9 +15,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (settings.status().code() != absl::StatusCode::kInvalidArgument) std::abort();
     return 0;
   }
-  for (const auto& [name, value] : *settings) {
-    if (name.empty() || name.find('=') != std::string::npos) std::abort();
-    if (absl::StripAsciiWhitespace(name) != name) std::abort();
+  for (const refir::bridge::ConfigSetting& setting : *settings) {
+    if (setting.name.empty() || setting.name.find('=') != std::string::npos) std::abort();
+    if (absl::StripAsciiWhitespace(setting.name) != setting.name) std::abort();
+    if (setting.origin.rfind("fuzz.conf:", 0) != 0) std::abort();
   }
   return 0;
 }

@@ -3,11 +3,13 @@
 #include "bridge/http_edge/webhook_handler.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "bridge/common/error_reason.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/common/fake_journal.h"
@@ -72,6 +74,11 @@ TEST_F(WebhookHandlerTest, DrainingIs503AndStoresNothing) {
   HttpReply reply = handler_->Handle(Request("{}"));
   EXPECT_EQ(reply.status, 503);
   EXPECT_EQ(nlohmann::json::parse(reply.body)["error"], "shutting_down");
+  // Retry later, on a new connection (to another bridge behind a balancer).
+  EXPECT_THAT(
+      reply.headers,
+      ::testing::IsSupersetOf({std::make_pair(std::string("Retry-After"), std::string("1")),
+                               std::make_pair(std::string("Connection"), std::string("close"))}));
   EXPECT_TRUE(journal_.appended.empty());
 }
 

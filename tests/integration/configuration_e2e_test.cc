@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/integration/bridge_process.h"
 #include "tests/integration/command_runner.h"
 #include "tests/integration/test_clients.h"
@@ -29,6 +30,22 @@ void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
   ASSERT_TRUE(out.good()) << path;
+}
+
+// The "msg" of each JSON log line of `output`, one per line: stderr is not a
+// terminal here, so even the lines before --log_format is read are JSON.
+// A line that is not JSON is kept as it is.
+std::string LogMessages(const std::string& output) {
+  std::string messages;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object() && parsed.contains("msg") && parsed["msg"].is_string()) {
+      line = parsed["msg"].get<std::string>();
+    }
+    absl::StrAppend(&messages, line, "\n");
+  }
+  return messages;
 }
 
 std::string ReadFile(const std::string& path) {
@@ -100,35 +117,60 @@ TEST(ConfigurationE2eTest, BadSettingsStopStartupNamingThem) {
 
   CommandResult bad_env = RunCommand(absl::StrCat("env REFIR_BRIDGE_GRPC_PORT=abc ", base));
   EXPECT_EQ(bad_env.exit_code, 2) << bad_env.output;
-  EXPECT_THAT(bad_env.output, HasSubstr("REFIR_BRIDGE_GRPC_PORT"));
-  EXPECT_THAT(bad_env.output, HasSubstr("abc"));
+  EXPECT_THAT(LogMessages(bad_env.output), HasSubstr("REFIR_BRIDGE_GRPC_PORT"));
+  EXPECT_THAT(LogMessages(bad_env.output), HasSubstr("abc"));
 
   const std::string unknown = absl::StrCat(dir, "/unknown.conf");
   WriteFile(unknown, "http_port = 1\nhttp_prot = 2\n");
   CommandResult bad_name = RunCommand(absl::StrCat(base, " --config=", unknown));
   EXPECT_EQ(bad_name.exit_code, 2) << bad_name.output;
-  EXPECT_THAT(bad_name.output,
-              HasSubstr(absl::StrCat(unknown, ": \"http_prot\" is not a setting")));
+  EXPECT_THAT(LogMessages(bad_name.output),
+              HasSubstr(absl::StrCat(unknown, ":2: \"http_prot\" is not a setting")));
 
   const std::string malformed = absl::StrCat(dir, "/malformed.conf");
   WriteFile(malformed, "# fine\nhttp_port 1\n");
   CommandResult bad_line = RunCommand(absl::StrCat(base, " --config=", malformed));
   EXPECT_EQ(bad_line.exit_code, 2) << bad_line.output;
-  EXPECT_THAT(bad_line.output, HasSubstr(absl::StrCat(malformed, ":2")));
+  EXPECT_THAT(LogMessages(bad_line.output), HasSubstr(absl::StrCat(malformed, ":2")));
 
   const std::string bad_value = absl::StrCat(dir, "/bad-value.conf");
   WriteFile(bad_value, "shutdown_grace = soon\n");
   CommandResult bad_duration = RunCommand(absl::StrCat(base, " --config=", bad_value));
   EXPECT_EQ(bad_duration.exit_code, 2) << bad_duration.output;
-  EXPECT_THAT(bad_duration.output, HasSubstr("shutdown_grace"));
+  EXPECT_THAT(LogMessages(bad_duration.output),
+              HasSubstr(absl::StrCat(bad_value, ":1: bad value \"soon\" for shutdown_grace")));
+
+  // A value that parses but fails the checks after parsing still names its
+  // line, unless the environment or command line set the flag instead.
+  const std::string out_of_range_file = absl::StrCat(dir, "/out-of-range.conf");
+  WriteFile(out_of_range_file, "# ports\ngrpc_port = 0\nhttp_port = 70000\n");
+  CommandResult file_range = RunCommand(absl::StrCat(base, " --config=", out_of_range_file));
+  EXPECT_EQ(file_range.exit_code, 2) << file_range.output;
+  EXPECT_THAT(LogMessages(file_range.output),
+              HasSubstr(absl::StrCat(out_of_range_file, ":3: --http_port must be between")));
+  CommandResult overridden =
+      RunCommand(absl::StrCat(base, " --config=", out_of_range_file, " --http_port=70001"));
+  EXPECT_EQ(overridden.exit_code, 2) << overridden.output;
+  EXPECT_THAT(LogMessages(overridden.output),
+              HasSubstr("bad flag: --http_port must be between 0 and 65535, "
+                        "got 70001"));
 
   CommandResult missing = RunCommand(absl::StrCat(base, " --config=", dir, "/absent.conf"));
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
-  EXPECT_THAT(missing.output, HasSubstr(absl::StrCat(dir, "/absent.conf")));
+  EXPECT_THAT(LogMessages(missing.output), HasSubstr(absl::StrCat(dir, "/absent.conf")));
 
   CommandResult out_of_range = RunCommand(absl::StrCat(base, " --http_port=70000"));
   EXPECT_EQ(out_of_range.exit_code, 2) << out_of_range.output;
-  EXPECT_THAT(out_of_range.output, HasSubstr("--http_port"));
+  EXPECT_THAT(LogMessages(out_of_range.output), HasSubstr("--http_port"));
+
+  // The command line's own mistakes are the bridge's to report too, exit 2.
+  CommandResult unknown_flag = RunCommand(absl::StrCat(base, " --htp_port=1"));
+  EXPECT_EQ(unknown_flag.exit_code, 2) << unknown_flag.output;
+  EXPECT_THAT(LogMessages(unknown_flag.output),
+              HasSubstr("bad flag: --htp_port is not a flag of refir-bridge"));
+  CommandResult bad_number = RunCommand(absl::StrCat(base, " --http_port=eighty"));
+  EXPECT_EQ(bad_number.exit_code, 2) << bad_number.output;
+  EXPECT_THAT(LogMessages(bad_number.output), HasSubstr("--http_port: bad value \"eighty\""));
 }
 
 // `refir-bridge serve [flags]` runs the bridge like `refir-bridge [flags]`;
@@ -145,7 +187,7 @@ TEST(ConfigurationE2eTest, ServeCommandRunsTheBridgeAndUnknownCommandsAreRefused
   CommandResult unknown = RunCommand(
       absl::StrCat(binary, " frobnicate --data_dir=", dir, "/other --http_port=0 --grpc_port=0"));
   EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
-  EXPECT_THAT(unknown.output, HasSubstr("unknown command \"frobnicate\""));
+  EXPECT_THAT(LogMessages(unknown.output), HasSubstr("unknown command \"frobnicate\""));
   // Refused before anything was created.
   EXPECT_NE(access(absl::StrCat(dir, "/other").c_str(), F_OK), 0);
 }

@@ -3,6 +3,8 @@
 // Retry-After (or find the listener closed), subscriber streams end with
 // UNAVAILABLE, consumer groups are checkpointed, and a client that stopped
 // reading cannot hold the stop up past the shutdown grace.
+#include <signal.h>
+
 #include <atomic>
 #include <iostream>
 #include <map>
@@ -20,6 +22,8 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
+#include "nlohmann/json.hpp"
 #include "tests/integration/bridge_process.h"
 #include "tests/integration/group_test_clients.h"
 #include "tests/integration/test_clients.h"
@@ -29,8 +33,9 @@ namespace {
 
 using ::testing::UnorderedElementsAreArray;
 
-// The bridge's default --shutdown_grace.
+// The bridge's default --shutdown_grace and --shutdown_drain.
 constexpr absl::Duration kShutdownGrace = absl::Seconds(5);
+constexpr absl::Duration kShutdownDrain = absl::Seconds(1);
 
 // What the posters saw.
 struct LoadRecord {
@@ -226,8 +231,65 @@ TEST(GracefulShutdownE2ETest, ShutdownIsBoundedWithASilentClient) {
   const absl::Duration took = absl::Now() - start;
   ASSERT_TRUE(exit_code.ok()) << exit_code.status();
   EXPECT_EQ(*exit_code, 0);
-  EXPECT_LT(took, kShutdownGrace + absl::Seconds(3)) << "the stop took " << took;
+  EXPECT_LT(took, kShutdownDrain + kShutdownGrace + absl::Seconds(3)) << "the stop took " << took;
   std::cout << "stop with a silent client took " << took << "\n";
+}
+
+// The drain (--shutdown_drain): after SIGTERM /readyz turns 503, and for the
+// drain period a request on a connection kept alive from before, or on a new
+// one, is answered 503 shutting_down with Retry-After and Connection: close,
+// and is not stored. Only the webhook answered 200 is.
+TEST(GracefulShutdownE2ETest, KeepAliveRequestAfterSigtermIsAnsweredShuttingDown) {
+  const std::string data_dir = MakeTempDir();
+  // Long enough that the requests below are made inside it; the test waits
+  // on /readyz, not on time.
+  BridgeProcess bridge(data_dir, {"--shutdown_drain=5s"});
+  ASSERT_TRUE(bridge.Start().ok());
+
+  httplib::Client client("127.0.0.1", bridge.http_port());
+  client.set_keep_alive(true);
+  const httplib::Headers json_headers = {{"webhook-id", "before-sigterm"}};
+  httplib::Result before = client.Post("/webhook", json_headers, R"({"n":1})", "application/json");
+  ASSERT_TRUE(before) << httplib::to_string(before.error());
+  ASSERT_EQ(before->status, 200) << before->body;
+  EXPECT_NE(before->get_header_value("Connection"), "close") << "kept alive";
+
+  ASSERT_EQ(kill(bridge.pid(), SIGTERM), 0);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  int ready_status = 0;
+  while (absl::Now() < deadline) {
+    ready_status = SendHttp(bridge.admin_port(), "GET", "/readyz", "").status;
+    if (ready_status == 503) break;
+    absl::SleepFor(absl::Milliseconds(10));  // Polling another process's state.
+  }
+  ASSERT_EQ(ready_status, 503) << "/readyz did not turn 503 after SIGTERM";
+
+  httplib::Result after =
+      client.Post("/webhook", {{"webhook-id", "after-sigterm"}}, R"({"n":2})", "application/json");
+  ASSERT_TRUE(after) << httplib::to_string(after.error());
+  EXPECT_EQ(after->status, 503) << after->body;
+  EXPECT_EQ(after->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(after->get_header_value("Connection"), "close");
+  nlohmann::json body = nlohmann::json::parse(after->body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << after->body;
+  EXPECT_EQ(body["error"], "shutting_down") << after->body;
+
+  HttpResult fresh = PostWebhook(bridge.http_port(), R"({"n":3})", {{"webhook-id", "fresh"}});
+  EXPECT_EQ(fresh.status, 503) << fresh.body;
+  ASSERT_TRUE(fresh.json.is_object()) << fresh.body;
+  EXPECT_EQ(fresh.json["error"], "shutting_down") << fresh.body;
+  EXPECT_EQ(fresh.retry_after, "1");
+
+  absl::StatusOr<int> exit_code = bridge.Stop();
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  EXPECT_EQ(*exit_code, 0);
+
+  BridgeProcess restarted(data_dir);
+  ASSERT_TRUE(restarted.Start().ok());
+  auto stub = MakeStub(restarted.grpc_target());
+  std::vector<std::string> stored;
+  for (const v1::Event& event : ListAllEvents(*stub)) stored.push_back(event.id());
+  EXPECT_THAT(stored, ::testing::ElementsAre("before-sigterm"));
 }
 
 }  // namespace

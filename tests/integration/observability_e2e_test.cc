@@ -1,6 +1,7 @@
 // Metrics and logs of the real bridge binary: GET /metrics on the admin port
 // after good and bad webhooks and an unacking consumer group, and the JSON
 // access line of each webhook on the bridge's stderr.
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -253,6 +254,55 @@ TEST_F(ObservabilityE2ETest, LevelFilterDropsInfoLines) {
 TEST_F(ObservabilityE2ETest, BadLogFlagsStopStartupNamingTheFlag) {
   StartBridgeExpectingFailure({"--log_format=xml"}, "--log_format");
   StartBridgeExpectingFailure({"--log_level=loud"}, "--log_level");
+}
+
+// Lines logged before --log_format is read (a bad flag, a bad config file,
+// an unknown command, a REFIR_BRIDGE_ variable that names no setting) follow
+// the auto rule like the rest: stderr here is a file, so each is JSON.
+TEST_F(ObservabilityE2ETest, EarlyLinesAreJsonWhenStderrIsNotATerminal) {
+  const std::string dir = MakeTempDir();
+  const std::string config = absl::StrCat(dir, "/bridge.conf");
+  {
+    std::ofstream out(config);
+    out << "http_prot = 1\n";
+  }
+  struct Case {
+    std::string command;
+    std::vector<std::string> flags;
+    std::string error;  // the start of the error line's msg
+    // Whether REFIR_BRIDGE_SERVICE_HOST is warned about first (once the
+    // config file and environment are read).
+    bool warns = false;
+  };
+  const std::vector<Case> cases = {
+      {"", {"--no_such_flag=1"}, "bad flag: --no_such_flag is not a flag"},
+      {"", {"--http_port=abc"}, "bad flag: --http_port: bad value \"abc\""},
+      {"", {"--log_format=xml"}, "bad flag: --log_format: unknown log format", true},
+      {"", {absl::StrCat("--config=", config)}, absl::StrCat("bad configuration: ", config, ":1:")},
+      {"frobnicate", {}, "unknown command \"frobnicate\""},
+  };
+  ASSERT_EQ(setenv("REFIR_BRIDGE_SERVICE_HOST", "10.0.0.1", 1), 0);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.error);
+    BridgeProcess bridge(absl::StrCat(dir, "/data"), c.flags);
+    if (!c.command.empty()) bridge.set_command(c.command);
+    bridge.set_stderr_file(absl::StrCat(dir, "/stderr.log"));
+    EXPECT_FALSE(bridge.Start().ok());
+    const std::string log = bridge.CapturedStderr();
+    std::vector<std::string> messages;
+    for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
+      nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      ASSERT_TRUE(parsed.is_object() && parsed.contains("msg") && parsed["msg"].is_string())
+          << "not a JSON log line: " << line;
+      messages.push_back(parsed["msg"].get<std::string>());
+    }
+    ASSERT_EQ(messages.size(), c.warns ? 2u : 1u) << log;
+    if (c.warns) {
+      EXPECT_THAT(messages[0], HasSubstr("ignoring REFIR_BRIDGE_SERVICE_HOST"));
+    }
+    EXPECT_THAT(messages.back(), ::testing::StartsWith(c.error));
+  }
+  unsetenv("REFIR_BRIDGE_SERVICE_HOST");
 }
 
 }  // namespace
