@@ -1,11 +1,11 @@
-// Opens the bridge's inspector page (/ui) in headless chromium and checks it
-// the way an operator would use it: the page loads without errors (a CSP
-// violation would be one), shows the consumer group's lag, shows an event
+// Opens the bridge's inspector page (/ui, with ?token= when the bridge has
+// one) in headless chromium and checks it the way an operator would use it:
+// the page loads without errors (a CSP violation or a 401 would be one), shows the consumer group's lag, shows an event
 // POSTed after it loaded (as text: markup in the body stays text), and
 // updates the group's lag without a reload. Every wait is for a condition,
 // with a deadline. Prints one line per check; exits 1 on the first failure.
 //
-//   run.sh inspector_page_test.js --url=http://127.0.0.1:PORT/ui \
+//   run.sh inspector_page_test.js --url=http://127.0.0.1:PORT/ui[?token=T] \
 //       --webhook=http://127.0.0.1:PORT/webhook --group=NAME --lag=N \
 //       [--screenshot=out.png]
 'use strict';
@@ -70,7 +70,12 @@ async function main() {
     const response = await page.goto(args.url, { waitUntil: 'load', timeout: WAIT_MS });
     check(response.status() === 200, 'GET ' + new URL(args.url).pathname + ' answered 200');
     check((await page.title()) === 'refir-bridge inspector', 'the page has its title');
-    await page.waitForSelector('#status.live', { timeout: WAIT_MS });
+    try {
+      await page.waitForSelector('#status.live', { timeout: WAIT_MS });
+    } catch (error) {
+      const status = await page.$eval('#status', (node) => node.textContent);
+      throw new Error('the page never got its API\'s answers: "' + status + '"');
+    }
     check(true, 'the page polls its API ("live")');
 
     const row = 'tr[data-group="' + args.group + '"]';

@@ -1,10 +1,12 @@
 // The inspector page in a real browser: starts the bridge with
-// --inspector=true, creates a consumer group with a known lag over gRPC, then
-// runs tests/browser/inspector_page_test.js (headless chromium driven by
-// puppeteer-core), which opens /ui, POSTs an event and waits for it and for
-// the group's lag on the page. $REFIR_INSPECTOR_SCREENSHOT, when set, is
+// --inspector=true and a token file, creates a consumer group with a known
+// lag over gRPC, then runs tests/browser/inspector_page_test.js (headless
+// chromium driven by puppeteer-core), which opens /ui?token=..., POSTs an
+// event and waits for it and for the group's lag on the page (so the page
+// must send the token on its API calls). $REFIR_INSPECTOR_SCREENSHOT, when set, is
 // where the script saves a screenshot (docs/img/inspector.png).
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,8 +31,14 @@
 namespace refir::bridge::testing {
 namespace {
 
+constexpr char kToken[] = "browser-inspector-token-7d2e";
+
 TEST(InspectorBrowserE2ETest, ThePageShowsNewEventsAndAGroupsLagLive) {
-  BridgeProcess bridge(MakeTempDir(), {"--inspector=true"});
+  const std::string dir = MakeTempDir();
+  const std::string token_file = absl::StrCat(dir, "/inspector.token");
+  std::ofstream(token_file) << kToken << "\n";
+  BridgeProcess bridge(dir,
+                       {"--inspector=true", absl::StrCat("--inspector_token_file=", token_file)});
   ASSERT_TRUE(bridge.Start().ok());
   // Four events, a group from the earliest with one delivered and not
   // acked: lag 3. The page's own event makes it 4.
@@ -53,7 +61,7 @@ TEST(InspectorBrowserE2ETest, ThePageShowsNewEventsAndAGroupsLagLive) {
       "bash",
       absl::StrCat(REFIR_SOURCE_DIR, "/tests/browser/run.sh"),
       "inspector_page_test.js",
-      absl::StrCat("--url=http://127.0.0.1:", bridge.admin_port(), "/ui"),
+      absl::StrCat("--url=http://127.0.0.1:", bridge.admin_port(), "/ui?token=", kToken),
       absl::StrCat("--webhook=http://127.0.0.1:", bridge.http_port(), "/webhook"),
       "--group=billing-sync",
       "--lag=3"};
