@@ -141,13 +141,20 @@ ABSL_FLAG(bool, grpc_allow_insecure_remote, false,
           "anyone who can reach the port can then read and settle every event");
 ABSL_FLAG(bool, refuse_insecure_secret_files, false,
           "Refuse to start when a secret file (sources-file secrets, --grpc_tokens_file, "
-          "--grpc_tls_key_file, --http_tls_key_file) is readable by group or others; without "
+          "--grpc_tls_key_file, --http_tls_key_file, --inspector_token_file) is readable by group "
+          "or others; without "
           "it such a file is only logged as a warning");
 ABSL_FLAG(std::string, admin_address, "127.0.0.1",
           "Address of the /healthz, /readyz and /metrics listener");
 ABSL_FLAG(int, admin_port, 8081,
           "Port of the /healthz, /readyz and /metrics listener (0 picks a free port, "
           "-1 disables it)");
+ABSL_FLAG(bool, inspector, false,
+          "Serve a live, read-only inspector page (recent events, consumer groups) at /ui on the "
+          "admin listener");
+ABSL_FLAG(std::string, inspector_token_file, "",
+          "File holding the token the inspector page needs (Authorization: Bearer, or ?token= on "
+          "/ui); required when --admin_address is not loopback");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "How long shutdown waits for gRPC calls before cancelling them");
 ABSL_FLAG(absl::Duration, shutdown_drain, absl::Seconds(1),
@@ -321,6 +328,8 @@ absl::StatusOr<BridgeOptions> OptionsFromFlags() {
   options.admin.address = absl::GetFlag(FLAGS_admin_address);
   options.admin.port = absl::GetFlag(FLAGS_admin_port);
   options.admin.head_limits = head_limits;
+  options.inspector.enabled = absl::GetFlag(FLAGS_inspector);
+  options.inspector.token_file = absl::GetFlag(FLAGS_inspector_token_file);
   return options;
 }
 

@@ -18,6 +18,9 @@ PACKAGES=(
   wrk nginx-light webhook gnuplot-nox
   # tests/deploy: systemd-analyze checks the systemd unit.
   systemd
+  # tests/browser: the inspector page in headless chromium (driven by
+  # puppeteer-core, which tests/browser/run.sh installs with npm ci).
+  chromium
 )
 
 # tests/deploy (deploy_container_image): podman builds and runs the image, runc is its runtime

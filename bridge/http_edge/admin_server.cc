@@ -78,11 +78,19 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminServe
                  res.set_content(metrics(), kPrometheusTextContentType);
                });
   }
+  if (options.ui) {
+    server.Get(R"(/ui(/.*)?)",
+               [ui = options.ui](const httplib::Request& req, httplib::Response& res) {
+                 AdminRequest request;
+                 request.path = req.path;
+                 request.params.insert(req.params.begin(), req.params.end());
+                 request.authorization = req.get_header_value("Authorization");
+                 WriteReply(ui(request), res);
+               });
+  }
   server.Get(".*", [readiness = std::move(readiness)](const httplib::Request& req,
                                                       httplib::Response& res) {
-    HttpReply reply = AdminReply(req.path, readiness);
-    res.status = reply.status;
-    res.set_content(reply.body, "application/json");
+    WriteReply(AdminReply(req.path, readiness), res);
   });
   REFIR_ASSIGN_OR_RETURN(admin->port_,
                          BindListener(server, options.address, options.port, "admin"));

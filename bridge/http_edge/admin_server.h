@@ -1,13 +1,15 @@
 // AdminServer: the operator's HTTP listener, apart from the webhook port:
 // GET /healthz (the process is up) and GET /readyz (the journal is writable
-// and the bridge is not draining), each answering JSON, and GET /metrics
-// (Prometheus text format) when given a metrics renderer. Served by a
+// and the bridge is not draining), each answering JSON, GET /metrics
+// (Prometheus text format) when given a metrics renderer, and GET /ui and
+// /ui/* (the inspector, bridge/inspector/) when given a handler for them. Served by a
 // GuardedServer (plain HTTP) with its own small limits, so slow or flooding
 // clients cannot keep probes from being answered.
 #ifndef REFIR_BRIDGE_HTTP_EDGE_ADMIN_SERVER_H_
 #define REFIR_BRIDGE_HTTP_EDGE_ADMIN_SERVER_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -27,6 +29,17 @@ using ReadinessCheck = std::function<absl::Status()>;
 // The body of GET /metrics, in the Prometheus text format.
 using MetricsRenderer = std::function<std::string()>;
 
+// A GET under /ui, as the inspector's handler sees it.
+struct AdminRequest {
+  std::string path;
+  // The query's parameters, decoded.
+  std::multimap<std::string, std::string> params;
+  // The Authorization header; "" when absent.
+  std::string authorization;
+};
+// Answers a GET of /ui or a path under /ui/.
+using AdminPages = std::function<HttpReply(const AdminRequest&)>;
+
 // The pure answers, for tests: `path` is the request path of a GET.
 HttpReply AdminReply(const std::string& path, const ReadinessCheck& readiness);
 
@@ -37,6 +50,9 @@ struct AdminServerOptions {
   // Serves GET /metrics when set; otherwise /metrics is 404 like any
   // unknown path.
   MetricsRenderer metrics;
+  // Serves GET /ui and /ui/* when set; otherwise they are 404 like any
+  // unknown path.
+  AdminPages ui;
   // Request line and header limits (the webhook listener's flags).
   HeadLimits head_limits;
   // Warm worker threads; the pool grows to max_connections (one thread per

@@ -251,4 +251,10 @@ bool GuardedServer::process_and_close_socket(int sock) {
   return ret;
 }
 
+void WriteReply(const HttpReply& reply, httplib::Response& res) {
+  res.status = reply.status;
+  for (const auto& [name, value] : reply.headers) res.set_header(name, value);
+  res.set_content(reply.body, reply.content_type);
+}
+
 }  // namespace refir::bridge

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "bridge/http_edge/http_reply.h"
 #include "bridge/http_edge/request_head.h"
 #include "bridge/http_edge/transport.h"
 #include "httplib.h"
@@ -91,6 +92,10 @@ class GuardedServer final : public httplib::Server {
   // are closed without a handshake, as a recent refusal handshake stalled.
   absl::Time polite_tls_refusals_resume_ = absl::InfinitePast();
 };
+
+// The one way both listeners turn an HttpReply into httplib's response:
+// status, extra headers, body and its content type.
+void WriteReply(const HttpReply& reply, httplib::Response& res);
 
 }  // namespace refir::bridge
 

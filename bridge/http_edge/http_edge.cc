@@ -25,12 +25,6 @@ void SetTimeout(absl::Duration duration, time_t* seconds, time_t* micros) {
   *micros = static_cast<time_t>(total_us % 1000000);
 }
 
-void WriteReply(const HttpReply& reply, httplib::Response& res) {
-  res.status = reply.status;
-  for (const auto& [name, value] : reply.headers) res.set_header(name, value);
-  res.set_content(reply.body, "application/json");
-}
-
 // JSON bodies for the answers httplib makes itself (body too large,
 // malformed request line, ...).
 HttpReply ReplyForLibraryStatus(int status, const httplib::Request& req) {

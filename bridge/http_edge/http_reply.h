@@ -15,8 +15,9 @@ namespace refir::bridge {
 
 struct HttpReply {
   int status = 200;
-  // Always a JSON document.
+  // A JSON document, except for the inspector's page and its assets.
   std::string body;
+  std::string content_type = "application/json";
   // Extra response headers, e.g. Retry-After.
   std::vector<std::pair<std::string, std::string>> headers;
 

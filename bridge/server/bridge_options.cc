@@ -53,6 +53,7 @@ absl::Status BridgeOptions::Validate() const {
     REFIR_RETURN_IF_ERROR(CheckPort("admin_port", admin.port));
     REFIR_RETURN_IF_ERROR(admin.head_limits.Validate());
   }
+  REFIR_RETURN_IF_ERROR(inspector.Validate(admin_enabled, admin.address));
   for (const SourceConfig& source : sources) {
     REFIR_RETURN_IF_ERROR(ValidateSource(source, http.max_inflight_body_bytes));
   }

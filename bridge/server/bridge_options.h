@@ -15,6 +15,7 @@
 #include "bridge/grpc_api/grpc_security.h"
 #include "bridge/http_edge/admin_server.h"
 #include "bridge/http_edge/http_edge.h"
+#include "bridge/inspector/inspector.h"
 #include "bridge/journal/recent_events.h"
 #include "bridge/sources/source_config.h"
 
@@ -37,6 +38,8 @@ struct BridgeOptions {
   // The /healthz and /readyz listener; disabled when admin_enabled is false.
   bool admin_enabled = true;
   AdminServerOptions admin;
+  // The live inspector page at /ui on the admin listener; off by default.
+  InspectorOptions inspector;
   std::string grpc_address = "127.0.0.1";
   // 0 picks a free port; see BridgeServer::grpc_port().
   int grpc_port = 50051;

@@ -40,6 +40,7 @@ struct BridgeServer::Parts {
   std::unique_ptr<Retention> retention;
   std::unique_ptr<WebhookHandler> handler;
   std::unique_ptr<HttpEdge> http;
+  std::unique_ptr<Inspector> inspector;
   std::unique_ptr<AdminServer> admin;
   std::unique_ptr<TokenAuthorizer> authorizer;
   std::unique_ptr<EventStreamService> service;
@@ -73,6 +74,10 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   REFIR_ASSIGN_OR_RETURN(GrpcSecurity security,
                          LoadGrpcSecurity(options.grpc_security, options.grpc_address));
   parts->authorizer = std::move(security.authorizer);
+  std::string inspector_token;
+  if (options.inspector.enabled && !options.inspector.token_file.empty()) {
+    REFIR_ASSIGN_OR_RETURN(inspector_token, LoadInspectorToken(options.inspector.token_file));
+  }
   REFIR_RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
 
   parts->metrics = std::make_unique<Metrics>();
@@ -161,6 +166,14 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   if (options.admin_enabled) {
     AdminServerOptions admin_options = options.admin;
     admin_options.metrics = [metrics = parts->metrics.get()] { return metrics->Scrape(); };
+    if (options.inspector.enabled) {
+      REFIR_ASSIGN_OR_RETURN(
+          parts->inspector,
+          Inspector::Create(parts->journal.get(), parts->groups.get(), inspector_token));
+      admin_options.ui = [inspector = parts->inspector.get()](const AdminRequest& request) {
+        return inspector->Serve(request);
+      };
+    }
     REFIR_ASSIGN_OR_RETURN(parts->admin, AdminServer::Start(admin_options, readiness));
   }
   std::vector<std::string> endpoints;
@@ -172,9 +185,11 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
       options.http.address, ":", parts->http->port(), " at ", absl::StrJoin(endpoints, ", "),
       ", gRPC on ", options.grpc_address, ":", parts->grpc_port, " (", security.description, ")",
       ", journal ", journal_options.path, " (head sequence ", parts->journal->HeadSequence(), ")",
-      parts->admin == nullptr ? std::string()
-                              : absl::StrCat(", probes on http://", options.admin.address, ":",
-                                             parts->admin->port(), "/healthz and /readyz")));
+      parts->admin == nullptr
+          ? std::string()
+          : absl::StrCat(", probes on http://", options.admin.address, ":", parts->admin->port(),
+                         "/healthz and /readyz",
+                         parts->inspector == nullptr ? "" : ", inspector at /ui")));
   return std::unique_ptr<BridgeServer>(new BridgeServer(std::move(parts)));
 }
 

@@ -51,7 +51,8 @@ absl::Status CheckSecretFlagFiles(const BridgeOptions& options, bool refuse) {
   const std::pair<const char*, const std::string&> files[] = {
       {"--grpc_tokens_file", options.grpc_security.tokens_file},
       {"--grpc_tls_key_file", options.grpc_security.tls_key_file},
-      {"--http_tls_key_file", options.http.tls_key_file}};
+      {"--http_tls_key_file", options.http.tls_key_file},
+      {"--inspector_token_file", options.inspector.token_file}};
   for (const auto& [flag, path] : files) {
     if (!path.empty()) REFIR_RETURN_IF_ERROR(CheckSecretFileMode(path, flag, refuse));
   }

@@ -33,6 +33,7 @@ HttpResult SendHttp(int port, const std::string& method, const std::string& path
   out.content_type = result->get_header_value("Content-Type");
   out.retry_after = result->get_header_value("Retry-After");
   out.allow = result->get_header_value("Allow");
+  for (const auto& [name, value] : result->headers) out.headers[name] = value;
   out.json = nlohmann::json::parse(out.body, nullptr, /*allow_exceptions=*/false);
   if (out.json.is_discarded()) out.json = nullptr;
   return out;

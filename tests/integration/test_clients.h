@@ -3,6 +3,7 @@
 #ifndef REFIR_BRIDGE_TESTS_INTEGRATION_TEST_CLIENTS_H_
 #define REFIR_BRIDGE_TESTS_INTEGRATION_TEST_CLIENTS_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -21,6 +22,8 @@ struct HttpResult {
   std::string content_type;
   std::string retry_after;
   std::string allow;
+  // Every response header, by its name as sent (the last of repeated ones).
+  std::map<std::string, std::string> headers;
   // The body parsed as JSON; discarded (null) when it is not JSON.
   nlohmann::json json;
 };

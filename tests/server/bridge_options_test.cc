@@ -56,6 +56,20 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"AdminHeadLimits",
                 [](BridgeOptions& o) { o.admin.head_limits.max_request_line_bytes = 100; },
                 "--http_max_request_line_bytes must be at least 256, got 100"},
+        // InspectorOptions::Validate, with the admin listener's address.
+        BadCase{"InspectorOffLoopbackWithoutToken",
+                [](BridgeOptions& o) {
+                  o.inspector.enabled = true;
+                  o.admin.address = "0.0.0.0";
+                },
+                "--inspector=true on --admin_address=0.0.0.0, which is not a loopback address, "
+                "needs --inspector_token_file"},
+        BadCase{"InspectorWithoutAdminListener",
+                [](BridgeOptions& o) {
+                  o.inspector.enabled = true;
+                  o.admin_enabled = false;
+                },
+                "--inspector=true needs the admin listener"},
         // Each source.
         BadCase{"MaxBodyBytes", [](BridgeOptions& o) { o.sources[0].limits.max_body_bytes = 0; },
                 "--max_body_bytes must be at least 1"},
