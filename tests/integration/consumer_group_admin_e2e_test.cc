@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/bridge_process.h"
+#include "tests/integration/bridge_test.h"
 #include "tests/integration/group_test_clients.h"
 #include "tests/integration/test_clients.h"
 
@@ -22,14 +23,8 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
-class ConsumerGroupAdminE2ETest : public ::testing::Test {
+class ConsumerGroupAdminE2ETest : public BridgeTest {
  protected:
-  void SetUp() override {
-    bridge_ = std::make_unique<BridgeProcess>(MakeTempDir());
-    ASSERT_TRUE(bridge_->Start().ok());
-    stub_ = MakeStub(bridge_->grpc_target());
-  }
-
   int port() const { return bridge_->http_port(); }
 
   std::vector<std::string> GroupNames() {
@@ -56,9 +51,6 @@ class ConsumerGroupAdminE2ETest : public ::testing::Test {
     google::protobuf::Empty empty;
     return stub_->DeleteConsumerGroup(&context, request, &empty);
   }
-
-  std::unique_ptr<BridgeProcess> bridge_;
-  std::unique_ptr<v1::EventStream::Stub> stub_;
 };
 
 // --- 12. Bad inits and unknown groups ----------------------------------------

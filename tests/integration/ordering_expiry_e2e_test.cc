@@ -17,6 +17,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/integration/bridge_process.h"
+#include "tests/integration/bridge_test.h"
 #include "tests/integration/group_test_clients.h"
 #include "tests/integration/test_clients.h"
 
@@ -70,17 +71,7 @@ double WaitForMetric(int admin_port, const std::string& series,
   return value;
 }
 
-class OrderingE2ETest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    bridge_ = std::make_unique<BridgeProcess>(MakeTempDir());
-    ASSERT_TRUE(bridge_->Start().ok());
-    stub_ = MakeStub(bridge_->grpc_target());
-  }
-
-  std::unique_ptr<BridgeProcess> bridge_;
-  std::unique_ptr<v1::EventStream::Stub> stub_;
-};
+using OrderingE2ETest = BridgeTest;
 
 TEST_F(OrderingE2ETest, OneLeadsEventsComeOneAtATimeAndOtherLeadsAreNotHeldUp) {
   const int port = bridge_->http_port();

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/integration/bridge_process.h"
+#include "tests/integration/bridge_test.h"
 #include "tests/integration/test_clients.h"
 
 namespace refir::bridge::testing {
@@ -70,17 +71,7 @@ constexpr char kReferralBody[] =
     R"("email":"ref@example.com","referralCode":"ADA42"},"message":"Ada joined via u-42",)"
     R"("campaign":{"id":7,"name":"Spring"},"extra":[1,2,3]})";
 
-class WebhookE2ETest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    bridge_ = std::make_unique<BridgeProcess>(MakeTempDir());
-    ASSERT_TRUE(bridge_->Start().ok());
-    stub_ = MakeStub(bridge_->grpc_target());
-  }
-
-  std::unique_ptr<BridgeProcess> bridge_;
-  std::unique_ptr<v1::EventStream::Stub> stub_;
-};
+using WebhookE2ETest = BridgeTest;
 
 TEST_F(WebhookE2ETest, PostAnswers200WithIdAndSequence) {
   HttpResult first = PostWebhook(bridge_->http_port(), kReferralBody);
