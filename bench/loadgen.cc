@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -165,8 +166,8 @@ class Connection {
       return true;
     }
   }
-  // Parses one response (status line, headers, Content-Length body) from the
-  // socket. Chunked bodies are not supported (the bridge does not send them).
+  // Parses one response (status line, headers, a Content-Length or chunked
+  // body) from the socket. nginx's echo module answers chunked.
   bool ReadResponse(int* status) {
     size_t header_end;
     while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
@@ -180,6 +181,7 @@ class Connection {
     if (!absl::SimpleAtoi(absl::string_view(buffer_.data() + space + 1, 3), &code)) return false;
     int64_t content_length = 0;
     bool close = false;
+    bool chunked = false;
     size_t line = buffer_.find("\r\n") + 2;
     while (line < header_end) {
       const size_t eol = buffer_.find("\r\n", line);
@@ -200,18 +202,56 @@ class Connection {
           for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
           close = lower == "close";
         } else if (name == "transfer-encoding") {
-          return false;
+          if (value != "chunked") return false;
+          chunked = true;
         }
       }
       line = eol + 2;
     }
-    const size_t total = header_end + 4 + static_cast<size_t>(content_length);
+    size_t total = header_end + 4 + static_cast<size_t>(content_length);
+    if (chunked && !SkipChunkedBody(header_end + 4, &total)) return false;
     while (buffer_.size() < total) {
       if (!Fill()) return false;
     }
     buffer_.erase(0, total);
     *status = code;
     if (close) Close();
+    return true;
+  }
+
+  // The offset of the line ending at or after `from` (reading more as
+  // needed), or npos.
+  size_t LineEnd(size_t from) {
+    size_t eol;
+    while ((eol = buffer_.find("\r\n", from)) == std::string::npos) {
+      if (buffer_.size() > (1 << 20) || !Fill()) return std::string::npos;
+    }
+    return eol;
+  }
+  // A chunked body from `pos`: sets *end past its last chunk and trailers.
+  bool SkipChunkedBody(size_t pos, size_t* end) {
+    while (true) {
+      const size_t eol = LineEnd(pos);
+      if (eol == std::string::npos || eol == pos) return false;
+      const std::string size_text = buffer_.substr(pos, eol - pos);
+      char* parsed_end = nullptr;
+      const unsigned long long size = std::strtoull(size_text.c_str(), &parsed_end, 16);
+      if (parsed_end == size_text.c_str() || size > (1u << 20)) return false;
+      pos = eol + 2;
+      if (size == 0) break;
+      pos += static_cast<size_t>(size) + 2;  // data and its CRLF
+      while (buffer_.size() < pos) {
+        if (!Fill()) return false;
+      }
+    }
+    while (true) {  // trailers, up to the empty line
+      const size_t eol = LineEnd(pos);
+      if (eol == std::string::npos) return false;
+      const bool empty = eol == pos;
+      pos = eol + 2;
+      if (empty) break;
+    }
+    *end = pos;
     return true;
   }
 
