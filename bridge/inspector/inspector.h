@@ -1,7 +1,7 @@
 // Inspector: the read-only live page of the admin listener (--inspector):
 // GET /ui (the page), /ui/inspector.js, /ui/inspector.css and
-// /ui/favicon.svg (its assets, embedded in the binary), /ui/api/events?after=SEQ and /ui/api/groups (the
-// JSON the page polls). With a token, /ui and the API need it
+// /ui/favicon.svg (its assets, embedded in the binary), /ui/api/events?after=SEQ and /ui/api/groups
+// (the JSON the page polls). With a token, /ui and the API need it
 // ("Authorization: Bearer <token>", or ?token= on /ui so a browser can open
 // the page); the assets hold no data and are served without it. Every
 // answer carries Cache-Control: no-store, nosniff, no referrer and a
