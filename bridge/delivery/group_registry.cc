@@ -15,6 +15,11 @@
 namespace refir::bridge {
 namespace {
 
+// "1h", or "never" for a zero idle expiry.
+std::string IdleExpiryText(absl::Duration idle_expiry) {
+  return idle_expiry > absl::ZeroDuration() ? absl::FormatDuration(idle_expiry) : "never";
+}
+
 uint32_t NewEpoch() {
   thread_local absl::BitGen bitgen;
   return absl::Uniform<uint32_t>(bitgen);
@@ -141,7 +146,7 @@ absl::StatusOr<JoinedGroup> GroupRegistry::Join(const JoinRequest& request, Memb
     LogInfo(absl::StrCat("consumer group \"", request.group, "\" created at sequence ", start,
                          ", retry_policy ", RetryPolicyToString(request.retry_policy),
                          request.enable_ordering ? ", ordered by key" : "", ", idle expiry ",
-                         idle_expiry > absl::ZeroDuration() ? absl::FormatDuration(idle_expiry) : "never"));
+                         IdleExpiryText(idle_expiry)));
   } else if (!(it->second->filter() == filter)) {
     return absl::FailedPreconditionError(
         absl::StrCat("consumer group \"", request.group, "\" exists with filter [",
@@ -283,7 +288,7 @@ size_t GroupRegistry::ExpireIdleGroups(absl::Time now) {
         expired_total_.fetch_add(1, std::memory_order_relaxed);
         LogWarning(absl::StrCat("consumer group \"", name,
                                 "\" deleted: no stream attached for its idle expiry of ",
-                                idle_expiry > absl::ZeroDuration() ? absl::FormatDuration(idle_expiry) : "never"));
+                                IdleExpiryText(idle_expiry)));
       }
     }
     it = next;
