@@ -17,8 +17,10 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -32,7 +34,25 @@
 #include "bridge/server/process_setup.h"
 #include "bridge/sources/source_config.h"
 
-ABSL_FLAG(std::string, data_dir, "./data", "Directory for the SQLite journal (created if missing)");
+ABSL_FLAG(std::string, data_dir, "./data",
+          "Directory for the SQLite journal and the consumer groups (created if missing)");
+ABSL_FLAG(std::string, journal, "sqlite",
+          "Where events are stored: sqlite (embedded, under --data_dir) or jetstream (a NATS "
+          "JetStream stream that replicas share; see docs/scaling.md)");
+ABSL_FLAG(std::string, nats_servers, "nats://127.0.0.1:4222",
+          "--journal=jetstream: NATS server URLs, comma-separated (nats://host:port or "
+          "tls://host:port); the client fails over between them");
+ABSL_FLAG(std::string, nats_user, "", "NATS user name (with --nats_password_file)");
+ABSL_FLAG(std::string, nats_password_file, "", "File holding the NATS password (one line)");
+ABSL_FLAG(std::string, nats_token_file, "", "File holding a NATS authentication token (one line)");
+ABSL_FLAG(std::string, nats_tls_ca_file, "",
+          "PEM CA certificate of the NATS servers; set: the connection requires TLS");
+ABSL_FLAG(std::string, jetstream_stream, "REFIR", "JetStream stream holding the journal");
+ABSL_FLAG(std::string, jetstream_subject_prefix, "refir.events",
+          "Events are published to <prefix>.<event type>; the stream takes <prefix>.>");
+ABSL_FLAG(int, jetstream_replicas, 1, "Replicas of the stream (3 in a three-node cluster)");
+ABSL_FLAG(absl::Duration, jetstream_publish_timeout, absl::Seconds(5),
+          "How long a webhook waits for JetStream's PubAck before it is answered 503");
 ABSL_FLAG(std::string, http_address, "127.0.0.1", "Address the webhook HTTP listener binds");
 ABSL_FLAG(int, http_port, 8080, "Webhook HTTP port (0 picks a free port)");
 ABSL_FLAG(std::string, webhook_path, "/webhook",
@@ -275,6 +295,20 @@ absl::Status LoadSourcesFileFromFlags(BridgeOptions* options) {
 absl::StatusOr<BridgeOptions> OptionsFromFlags() {
   BridgeOptions options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  REFIR_ASSIGN_OR_RETURN(options.journal, ParseJournalKind(absl::GetFlag(FLAGS_journal)));
+  options.jetstream.connection.servers =
+      absl::StrSplit(absl::GetFlag(FLAGS_nats_servers), ',', absl::SkipWhitespace());
+  for (std::string& server : options.jetstream.connection.servers) {
+    server = std::string(absl::StripAsciiWhitespace(server));
+  }
+  options.jetstream.connection.user = absl::GetFlag(FLAGS_nats_user);
+  options.jetstream.connection.tls_ca_file = absl::GetFlag(FLAGS_nats_tls_ca_file);
+  options.jetstream.password_file = absl::GetFlag(FLAGS_nats_password_file);
+  options.jetstream.token_file = absl::GetFlag(FLAGS_nats_token_file);
+  options.jetstream.stream = absl::GetFlag(FLAGS_jetstream_stream);
+  options.jetstream.subject_prefix = absl::GetFlag(FLAGS_jetstream_subject_prefix);
+  options.jetstream.replicas = absl::GetFlag(FLAGS_jetstream_replicas);
+  options.jetstream.publish_timeout = absl::GetFlag(FLAGS_jetstream_publish_timeout);
   if (absl::GetFlag(FLAGS_max_journal_bytes) < 0) {
     return absl::InvalidArgumentError("--max_journal_bytes must not be negative (0: no limit)");
   }

@@ -8,6 +8,8 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libcpp-httplib-dev libsqlite3-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev sqlite3 libssl-dev openssl
+  # The JetStream journal: cnats to build, nats-server for its tests.
+  libnats-dev nats-server
   prometheus-cpp-dev libspdlog-dev libfmt-dev
   python3-grpcio python3-protobuf
   golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev

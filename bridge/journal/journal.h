@@ -34,6 +34,9 @@
 
 namespace refir::bridge {
 
+// ErrorWithReason reason of every UNAVAILABLE a journal's Append returns.
+inline constexpr char kJournalUnavailableReason[] = "journal_unavailable";
+
 // What makes two appends the same webhook. An empty key disables dedup for
 // that append.
 struct DedupKey {

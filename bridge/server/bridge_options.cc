@@ -1,5 +1,6 @@
 #include "bridge/server/bridge_options.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
@@ -46,7 +47,49 @@ absl::Status ValidateSource(const SourceConfig& source, size_t max_inflight_body
 
 }  // namespace
 
+absl::StatusOr<JournalKind> ParseJournalKind(absl::string_view text) {
+  if (text == "sqlite") return JournalKind::kSqlite;
+  if (text == "jetstream") return JournalKind::kJetStream;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--journal must be sqlite or jetstream, got \"", text, "\""));
+}
+
+jetstream::StreamSettings JetStreamStreamSettings(const BridgeOptions& options) {
+  jetstream::StreamSettings settings;
+  settings.name = options.jetstream.stream;
+  settings.subject_prefix = options.jetstream.subject_prefix;
+  settings.replicas = options.jetstream.replicas;
+  settings.max_age = options.retention.retention;
+  settings.max_bytes = options.retention.max_bytes;
+  absl::Duration window = SourceDedup().window;
+  if (!options.sources.empty()) {
+    window = absl::ZeroDuration();
+    for (const SourceConfig& source : options.sources) {
+      window = std::max(window, source.dedup.window);
+    }
+  }
+  // JetStream needs a positive window; sources without dedup still get one.
+  settings.duplicate_window = std::max(window, absl::Seconds(1));
+  return settings;
+}
+
 absl::Status BridgeOptions::Validate() const {
+  if (journal == JournalKind::kJetStream) {
+    REFIR_RETURN_IF_ERROR(jetstream.connection.Validate());
+    if (!jetstream.password_file.empty() && !jetstream.token_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--nats_password_file and --nats_token_file cannot both be set");
+    }
+    if (!jetstream.password_file.empty() && jetstream.connection.user.empty()) {
+      return absl::InvalidArgumentError("--nats_password_file needs --nats_user");
+    }
+    REFIR_RETURN_IF_ERROR(JetStreamStreamSettings(*this).Validate());
+    if (jetstream.publish_timeout <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--jetstream_publish_timeout must be positive, got ",
+                       absl::FormatDuration(jetstream.publish_timeout)));
+    }
+  }
   REFIR_RETURN_IF_ERROR(http.Validate());
   REFIR_RETURN_IF_ERROR(CheckPort("grpc_port", grpc_port));
   if (admin_enabled) {

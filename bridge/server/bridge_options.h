@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bridge/delivery/consumer_groups.h"
 #include "bridge/delivery/retention.h"
@@ -16,13 +18,49 @@
 #include "bridge/http_edge/admin_server.h"
 #include "bridge/http_edge/http_edge.h"
 #include "bridge/inspector/inspector.h"
+#include "bridge/journal/jetstream/jetstream_stream.h"
+#include "bridge/journal/jetstream/nats_connection.h"
 #include "bridge/journal/recent_events.h"
 #include "bridge/sources/source_config.h"
 
 namespace refir::bridge {
 
+// Where events are stored: the embedded SQLite file, or a NATS JetStream
+// stream shared by replicas (docs/scaling.md).
+enum class JournalKind { kSqlite, kJetStream };
+
+// "sqlite" or "jetstream"; INVALID_ARGUMENT naming --journal otherwise.
+absl::StatusOr<JournalKind> ParseJournalKind(absl::string_view text);
+
+// The JetStream journal's settings that come from flags (the stream's
+// limits and duplicate window come from --retention, --max_journal_bytes
+// and the sources' dedup windows).
+struct JetStreamSettings {
+  // Servers, user and CA file; the password and token are read from
+  // password_file and token_file at startup.
+  jetstream::NatsConnectionOptions connection;
+  std::string password_file;
+  std::string token_file;
+  std::string stream = "REFIR";
+  std::string subject_prefix = "refir.events";
+  int replicas = 1;
+  absl::Duration publish_timeout = absl::Seconds(5);
+};
+
+struct BridgeOptions;
+
+// The stream the JetStream journal uses under `options`: the names and
+// replicas from the flags, --retention as MaxAge, --max_journal_bytes as
+// MaxBytes, and the largest dedup window of the sources as the duplicate
+// window (JetStream has one window per stream).
+jetstream::StreamSettings JetStreamStreamSettings(const BridgeOptions& options);
+
 struct BridgeOptions {
-  // Directory holding the SQLite journal (journal.db); created if missing.
+  JournalKind journal = JournalKind::kSqlite;
+  // Used when journal is kJetStream.
+  JetStreamSettings jetstream;
+  // Directory holding the SQLite journal (journal.db) and the consumer
+  // groups (groups.db); created if missing.
   std::string data_dir = "./data";
   // Bytes of the newest events the journal keeps in memory for the streams
   // that follow the head (0: every read goes to the file).

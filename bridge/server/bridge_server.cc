@@ -7,14 +7,17 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "bridge/common/log.h"
+#include "bridge/common/read_small_file.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/delivery/group_registry.h"
 #include "bridge/delivery/wakeup_hub.h"
 #include "bridge/grpc_api/event_stream_service.h"
+#include "bridge/journal/jetstream/jetstream_journal.h"
 #include "bridge/journal/sqlite/sqlite_group_store.h"
 #include "bridge/journal/sqlite/sqlite_journal.h"
 #include "bridge/metrics/metrics.h"
@@ -65,6 +68,62 @@ absl::Status EnsureDirectory(const std::string& path) {
       absl::StrCat("cannot create data_dir \"", path, "\": ", std::strerror(errno)));
 }
 
+// The SQLite journal's file; empty on JetStream.
+std::string SqliteJournalPath(const BridgeOptions& options) {
+  if (options.journal != JournalKind::kSqlite) return "";
+  return absl::StrCat(options.data_dir, "/journal.db");
+}
+
+// Where events are stored, for the ready line.
+std::string JournalDescription(const BridgeOptions& options) {
+  if (options.journal == JournalKind::kSqlite) return SqliteJournalPath(options);
+  return absl::StrCat("JetStream stream ", options.jetstream.stream, " on ",
+                      absl::StrJoin(options.jetstream.connection.servers, ","));
+}
+
+// The first line of a secret file (a password or token), without its line
+// break; errors name the flag.
+absl::StatusOr<std::string> ReadSecretLine(const std::string& path, absl::string_view flag) {
+  absl::StatusOr<std::string> content = ReadSmallFile(path, 4096);
+  if (!content.ok()) {
+    return absl::Status(content.status().code(),
+                        absl::StrCat(flag, " ", path, ": ", content.status().message()));
+  }
+  std::string line(absl::StripTrailingAsciiWhitespace(*content));
+  if (line.empty() || line.find('\n') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " ", path, " must hold one non-empty line"));
+  }
+  return line;
+}
+
+absl::StatusOr<std::unique_ptr<Journal>> OpenJournal(const BridgeOptions& options,
+                                                     JournalMetrics* metrics) {
+  if (options.journal == JournalKind::kJetStream) {
+    JetStreamJournalOptions journal_options;
+    journal_options.connection = options.jetstream.connection;
+    if (!options.jetstream.password_file.empty()) {
+      REFIR_ASSIGN_OR_RETURN(
+          journal_options.connection.password,
+          ReadSecretLine(options.jetstream.password_file, "--nats_password_file"));
+    }
+    if (!options.jetstream.token_file.empty()) {
+      REFIR_ASSIGN_OR_RETURN(journal_options.connection.token,
+                             ReadSecretLine(options.jetstream.token_file, "--nats_token_file"));
+    }
+    journal_options.stream = JetStreamStreamSettings(options);
+    journal_options.timeout = options.jetstream.publish_timeout;
+    journal_options.metrics = metrics;
+    journal_options.recent_events_bytes = options.journal_cache_bytes;
+    return OpenJetStreamJournal(journal_options);
+  }
+  SqliteJournalOptions journal_options;
+  journal_options.path = SqliteJournalPath(options);
+  journal_options.metrics = metrics;
+  journal_options.recent_events_bytes = options.journal_cache_bytes;
+  return OpenSqliteJournal(journal_options);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOptions& options) {
@@ -81,11 +140,7 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   REFIR_RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
 
   parts->metrics = std::make_unique<Metrics>();
-  SqliteJournalOptions journal_options;
-  journal_options.path = absl::StrCat(options.data_dir, "/journal.db");
-  journal_options.metrics = parts->metrics->journal();
-  journal_options.recent_events_bytes = options.journal_cache_bytes;
-  REFIR_ASSIGN_OR_RETURN(parts->journal, OpenSqliteJournal(journal_options));
+  REFIR_ASSIGN_OR_RETURN(parts->journal, OpenJournal(options, parts->metrics->journal()));
   parts->hub = std::make_unique<WakeupHub>(parts->journal->HeadSequence());
   WakeupHub* hub = parts->hub.get();
   parts->journal->AddAppendListener([hub](uint64_t head) { hub->OnHeadAdvanced(head); });
@@ -98,7 +153,8 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
       parts->groups,
       GroupRegistry::Open(parts->journal.get(), parts->group_store.get(), hub, group_defaults));
 
-  if (options.retention.enabled()) {
+  // On JetStream the stream's own limits delete old events.
+  if (options.retention.enabled() && options.journal == JournalKind::kSqlite) {
     parts->retention =
         std::make_unique<Retention>(options.retention, parts->journal.get(), parts->groups.get());
     parts->retention->Start();
@@ -159,8 +215,8 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   HttpEdgeOptions http_options = options.http;
   http_options.metrics = parts->metrics.get();
   REFIR_ASSIGN_OR_RETURN(parts->http, HttpEdge::Start(http_options, parts->handler.get()));
-  ScrapeSources scrape_sources = BridgeScrapeSources(parts->journal.get(), parts->groups.get(),
-                                                     parts->service.get(), journal_options.path);
+  ScrapeSources scrape_sources = BridgeScrapeSources(
+      parts->journal.get(), parts->groups.get(), parts->service.get(), SqliteJournalPath(options));
   scrape_sources.http_connections = [http = parts->http.get()] { return http->connection_stats(); };
   parts->metrics->SetScrapeSources(std::move(scrape_sources));
   if (options.admin_enabled) {
@@ -184,7 +240,8 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
       "refir-bridge ready: webhooks on ", parts->http->tls() ? "https://" : "http://",
       options.http.address, ":", parts->http->port(), " at ", absl::StrJoin(endpoints, ", "),
       ", gRPC on ", options.grpc_address, ":", parts->grpc_port, " (", security.description, ")",
-      ", journal ", journal_options.path, " (head sequence ", parts->journal->HeadSequence(), ")",
+      ", journal ", JournalDescription(options), " (head sequence ", parts->journal->HeadSequence(),
+      ")",
       parts->admin == nullptr
           ? std::string()
           : absl::StrCat(", probes on http://", options.admin.address, ":", parts->admin->port(),

@@ -36,7 +36,11 @@ ScrapeSources BridgeScrapeSources(Journal* journal, GroupRegistry* groups,
                                   const EventStreamService* service, std::string journal_path) {
   ScrapeSources sources;
   sources.journal_head_sequence = [journal] { return journal->HeadSequence(); };
-  sources.journal_size_bytes = [path = std::move(journal_path)] { return SqliteFilesSize(path); };
+  if (journal_path.empty()) {
+    sources.journal_size_bytes = [journal] { return journal->StoredBytes(); };
+  } else {
+    sources.journal_size_bytes = [path = std::move(journal_path)] { return SqliteFilesSize(path); };
+  }
   sources.subscribers_connected = [service] {
     return static_cast<uint64_t>(service->open_streams());
   };

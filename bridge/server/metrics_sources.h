@@ -17,7 +17,7 @@ namespace refir::bridge {
 
 // Every pointer must stay valid for as long as the sources may be called.
 // `journal_path` is the SQLite journal's database file; its -wal file is
-// counted too.
+// counted too. Empty (JetStream): the journal's StoredBytes.
 ScrapeSources BridgeScrapeSources(Journal* journal, GroupRegistry* groups,
                                   const EventStreamService* service, std::string journal_path);
 

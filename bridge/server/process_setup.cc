@@ -52,7 +52,9 @@ absl::Status CheckSecretFlagFiles(const BridgeOptions& options, bool refuse) {
       {"--grpc_tokens_file", options.grpc_security.tokens_file},
       {"--grpc_tls_key_file", options.grpc_security.tls_key_file},
       {"--http_tls_key_file", options.http.tls_key_file},
-      {"--inspector_token_file", options.inspector.token_file}};
+      {"--inspector_token_file", options.inspector.token_file},
+      {"--nats_password_file", options.jetstream.password_file},
+      {"--nats_token_file", options.jetstream.token_file}};
   for (const auto& [flag, path] : files) {
     if (!path.empty()) REFIR_RETURN_IF_ERROR(CheckSecretFileMode(path, flag, refuse));
   }

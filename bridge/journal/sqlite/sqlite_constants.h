@@ -30,9 +30,6 @@ inline int64_t ToSqliteInt(uint64_t value) {
 // the write lock is held briefly; the rest of the free list is reused.
 inline constexpr char kIncrementalVacuumSql[] = "PRAGMA incremental_vacuum(2048)";
 
-// ErrorWithReason reason of every UNAVAILABLE the journal returns.
-inline constexpr char kJournalUnavailableReason[] = "journal_unavailable";
-
 }  // namespace refir::bridge::sqlite
 
 #endif  // REFIR_BRIDGE_JOURNAL_SQLITE_SQLITE_CONSTANTS_H_
