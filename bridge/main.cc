@@ -53,6 +53,12 @@ ABSL_FLAG(std::string, jetstream_subject_prefix, "refir.events",
 ABSL_FLAG(int, jetstream_replicas, 1, "Replicas of the stream (3 in a three-node cluster)");
 ABSL_FLAG(absl::Duration, jetstream_publish_timeout, absl::Seconds(5),
           "How long a webhook waits for JetStream's PubAck before it is answered 503");
+ABSL_FLAG(std::string, advertise_grpc_address, "",
+          "--journal=jetstream: host:port consumers use to reach this replica's gRPC listener, "
+          "told by standbys (default --grpc_address and the bound port)");
+ABSL_FLAG(absl::Duration, group_lease, absl::Seconds(10),
+          "--journal=jetstream: a standby replica takes the consumer groups over this long after "
+          "the replica serving them stopped renewing its lease");
 ABSL_FLAG(std::string, http_address, "127.0.0.1", "Address the webhook HTTP listener binds");
 ABSL_FLAG(int, http_port, 8080, "Webhook HTTP port (0 picks a free port)");
 ABSL_FLAG(std::string, webhook_path, "/webhook",
@@ -309,6 +315,8 @@ absl::StatusOr<BridgeOptions> OptionsFromFlags() {
   options.jetstream.subject_prefix = absl::GetFlag(FLAGS_jetstream_subject_prefix);
   options.jetstream.replicas = absl::GetFlag(FLAGS_jetstream_replicas);
   options.jetstream.publish_timeout = absl::GetFlag(FLAGS_jetstream_publish_timeout);
+  options.jetstream.advertised_grpc_address = absl::GetFlag(FLAGS_advertise_grpc_address);
+  options.jetstream.group_lease = absl::GetFlag(FLAGS_group_lease);
   if (absl::GetFlag(FLAGS_max_journal_bytes) < 0) {
     return absl::InvalidArgumentError("--max_journal_bytes must not be negative (0: no limit)");
   }

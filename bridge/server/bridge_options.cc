@@ -84,6 +84,11 @@ absl::Status BridgeOptions::Validate() const {
       return absl::InvalidArgumentError("--nats_password_file needs --nats_user");
     }
     REFIR_RETURN_IF_ERROR(JetStreamStreamSettings(*this).Validate());
+    if (jetstream.group_lease < absl::Seconds(1) || jetstream.group_lease > absl::Minutes(10)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--group_lease must be between 1s and 10m, got ",
+                       absl::FormatDuration(jetstream.group_lease)));
+    }
     if (jetstream.publish_timeout <= absl::ZeroDuration()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--jetstream_publish_timeout must be positive, got ",

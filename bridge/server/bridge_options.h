@@ -45,6 +45,12 @@ struct JetStreamSettings {
   std::string subject_prefix = "refir.events";
   int replicas = 1;
   absl::Duration publish_timeout = absl::Seconds(5);
+  // What a standby tells consumers about the replica serving the groups
+  // (host:port of its gRPC listener); empty: --grpc_address:port.
+  std::string advertised_grpc_address;
+  // The coordinator lease: a standby takes the groups over this long after
+  // their replica stopped renewing it.
+  absl::Duration group_lease = absl::Seconds(10);
 };
 
 struct BridgeOptions;

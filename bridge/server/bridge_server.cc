@@ -1,28 +1,35 @@
 #include "bridge/server/bridge_server.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
 
+#include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "bridge/common/log.h"
+#include "bridge/common/log_setup.h"
 #include "bridge/common/read_small_file.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/delivery/group_registry.h"
 #include "bridge/delivery/wakeup_hub.h"
 #include "bridge/grpc_api/event_stream_service.h"
+#include "bridge/journal/jetstream/group_coordinator.h"
+#include "bridge/journal/jetstream/jetstream_group_store.h"
 #include "bridge/journal/jetstream/jetstream_journal.h"
+#include "bridge/journal/jetstream/nats_connection.h"
 #include "bridge/journal/sqlite/sqlite_group_store.h"
 #include "bridge/journal/sqlite/sqlite_journal.h"
 #include "bridge/metrics/metrics.h"
 #include "bridge/server/health_watcher.h"
 #include "bridge/server/metrics_sources.h"
+#include "bridge/server/served_groups.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -37,9 +44,13 @@ struct BridgeServer::Parts {
   // First, so it is destroyed last: the journal and the edge record into it.
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<Journal> journal;
+  // JetStream: the groups' own NATS connection (the store and the lease).
+  std::unique_ptr<jetstream::NatsConnection> group_connection;
   std::unique_ptr<GroupStore> group_store;
   std::unique_ptr<WakeupHub> hub;
-  std::unique_ptr<GroupRegistry> groups;
+  std::unique_ptr<ServedGroups> groups;
+  // JetStream: decides whether this replica serves the groups.
+  std::unique_ptr<jetstream::GroupCoordinator> coordinator;
   std::unique_ptr<Retention> retention;
   std::unique_ptr<WebhookHandler> handler;
   std::unique_ptr<HttpEdge> http;
@@ -97,6 +108,70 @@ absl::StatusOr<std::string> ReadSecretLine(const std::string& path, absl::string
   return line;
 }
 
+// Fills the NATS password and token from their files.
+absl::Status ReadNatsSecrets(const BridgeOptions& options,
+                             jetstream::NatsConnectionOptions* connection) {
+  if (!options.jetstream.password_file.empty()) {
+    REFIR_ASSIGN_OR_RETURN(connection->password,
+                           ReadSecretLine(options.jetstream.password_file, "--nats_password_file"));
+  }
+  if (!options.jetstream.token_file.empty()) {
+    REFIR_ASSIGN_OR_RETURN(connection->token,
+                           ReadSecretLine(options.jetstream.token_file, "--nats_token_file"));
+  }
+  return absl::OkStatus();
+}
+
+GroupDefaults GroupDefaultsFor(const BridgeOptions& options) {
+  GroupDefaults defaults;
+  defaults.max_groups = options.grpc_max_consumer_groups;
+  defaults.idle_expiry = options.group_idle_expiry;
+  return defaults;
+}
+
+// This process, for the coordinator lease: host, pid and a random part.
+std::string ReplicaId() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return absl::StrCat(host[0] == '\0' ? "bridge" : host, "-", getpid(), "-",
+                      absl::Hex(absl::Uniform<uint32_t>(absl::BitGen())));
+}
+
+// JetStream: starts competing for the coordinator lease; the replica that
+// holds it opens the group registry and serves the groups.
+absl::Status StartCoordinator(const BridgeOptions& options, BridgeServer::Parts* parts) {
+  jetstream::CoordinatorOptions coordinator_options;
+  coordinator_options.bucket = jetstream::GroupBucketName(options.jetstream.stream);
+  coordinator_options.replica_id = ReplicaId();
+  coordinator_options.advertised_address =
+      options.jetstream.advertised_grpc_address.empty()
+          ? absl::StrCat(options.grpc_address, ":", parts->grpc_port)
+          : options.jetstream.advertised_grpc_address;
+  coordinator_options.lease = options.jetstream.group_lease;
+  auto on_acquired = [parts, defaults = GroupDefaultsFor(options)] {
+    absl::StatusOr<std::unique_ptr<GroupRegistry>> registry = GroupRegistry::Open(
+        parts->journal.get(), parts->group_store.get(), parts->hub.get(), defaults);
+    if (!registry.ok()) {
+      LogError(absl::StrCat("cannot load the consumer groups: ", registry.status().ToString()));
+      FlushLogs();
+      _exit(1);
+    }
+    parts->groups->Serve(*std::move(registry));
+  };
+  auto on_lost = [] {
+    FlushLogs();
+    _exit(kExitLostGroupLease);
+  };
+  REFIR_ASSIGN_OR_RETURN(
+      parts->coordinator,
+      jetstream::GroupCoordinator::Start(parts->group_connection->get(),
+                                         std::move(coordinator_options), on_acquired, on_lost));
+  if (!parts->coordinator->holds_lease()) {
+    LogInfo("standby for consumer groups", {{"served_by", parts->coordinator->holder()}});
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Journal>> OpenJournal(const BridgeOptions& options,
                                                      JournalMetrics* metrics) {
   if (options.journal == JournalKind::kJetStream) {
@@ -144,20 +219,33 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   parts->hub = std::make_unique<WakeupHub>(parts->journal->HeadSequence());
   WakeupHub* hub = parts->hub.get();
   parts->journal->AddAppendListener([hub](uint64_t head) { hub->OnHeadAdvanced(head); });
-  REFIR_ASSIGN_OR_RETURN(parts->group_store,
-                         OpenSqliteGroupStore(absl::StrCat(options.data_dir, "/groups.db")));
-  GroupDefaults group_defaults;
-  group_defaults.max_groups = options.grpc_max_consumer_groups;
-  group_defaults.idle_expiry = options.group_idle_expiry;
-  REFIR_ASSIGN_OR_RETURN(
-      parts->groups,
-      GroupRegistry::Open(parts->journal.get(), parts->group_store.get(), hub, group_defaults));
-
-  // On JetStream the stream's own limits delete old events.
-  if (options.retention.enabled() && options.journal == JournalKind::kSqlite) {
-    parts->retention =
-        std::make_unique<Retention>(options.retention, parts->journal.get(), parts->groups.get());
-    parts->retention->Start();
+  Parts* raw_parts = parts.get();
+  parts->groups = std::make_unique<ServedGroups>([raw_parts]() -> std::string {
+    return raw_parts->coordinator == nullptr ? "" : raw_parts->coordinator->holder();
+  });
+  if (options.journal == JournalKind::kSqlite) {
+    REFIR_ASSIGN_OR_RETURN(parts->group_store,
+                           OpenSqliteGroupStore(absl::StrCat(options.data_dir, "/groups.db")));
+    REFIR_ASSIGN_OR_RETURN(std::unique_ptr<GroupRegistry> registry,
+                           GroupRegistry::Open(parts->journal.get(), parts->group_store.get(), hub,
+                                               GroupDefaultsFor(options)));
+    parts->groups->Serve(std::move(registry));
+    // On JetStream the stream's own limits delete old events.
+    if (options.retention.enabled()) {
+      parts->retention = std::make_unique<Retention>(options.retention, parts->journal.get(),
+                                                     parts->groups->registry());
+      parts->retention->Start();
+    }
+  } else {
+    jetstream::NatsConnectionOptions connection = options.jetstream.connection;
+    REFIR_RETURN_IF_ERROR(ReadNatsSecrets(options, &connection));
+    connection.name = "refir-bridge groups";
+    REFIR_ASSIGN_OR_RETURN(parts->group_connection, jetstream::NatsConnection::Connect(connection));
+    jetstream::GroupStoreSettings store_settings;
+    store_settings.stream = JetStreamStreamSettings(options);
+    store_settings.timeout = options.jetstream.publish_timeout;
+    REFIR_ASSIGN_OR_RETURN(parts->group_store, jetstream::OpenJetStreamGroupStore(
+                                                   parts->group_connection->get(), store_settings));
   }
 
   std::vector<SourceConfig> sources = options.sources;
@@ -232,6 +320,9 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
     }
     REFIR_ASSIGN_OR_RETURN(parts->admin, AdminServer::Start(admin_options, readiness));
   }
+  if (options.journal == JournalKind::kJetStream) {
+    REFIR_RETURN_IF_ERROR(StartCoordinator(options, parts.get()));
+  }
   std::vector<std::string> endpoints;
   for (const SourceConfig& source : sources) {
     endpoints.push_back(absl::StrCat(source.path, " (", source.name, ")"));
@@ -294,6 +385,8 @@ void BridgeServer::Shutdown() {
   if (parts_->retention != nullptr) parts_->retention->Stop();
   // Every stream is gone: checkpoint the groups one last time.
   parts_->groups->Shutdown();
+  // Then let a standby take the groups over at once.
+  if (parts_->coordinator != nullptr) parts_->coordinator->Stop();
   parts_->hub->Shutdown();
   parts_->journal->Close();
   // Last: probes keep answering (not ready) while the rest stops.

@@ -12,6 +12,10 @@
 
 namespace refir::bridge {
 
+// Exit code of a replica that lost the consumer-group lease (JetStream): it
+// stops at once so that two replicas never serve the groups together.
+inline constexpr int kExitLostGroupLease = 3;
+
 class BridgeServer {
  public:
   // Opens the journal and starts both listeners.

@@ -32,7 +32,7 @@ absl::StatusOr<uint64_t> SqliteFilesSize(const std::string& path) {
   return database + wal;
 }
 
-ScrapeSources BridgeScrapeSources(Journal* journal, GroupRegistry* groups,
+ScrapeSources BridgeScrapeSources(Journal* journal, ServedGroups* groups,
                                   const EventStreamService* service, std::string journal_path) {
   ScrapeSources sources;
   sources.journal_head_sequence = [journal] { return journal->HeadSequence(); };
@@ -73,7 +73,10 @@ ScrapeSources BridgeScrapeSources(Journal* journal, GroupRegistry* groups,
     }
     return stats;
   };
-  sources.consumer_groups_expired_total = [groups] { return groups->expired_total(); };
+  sources.consumer_groups_expired_total = [groups]() -> uint64_t {
+    GroupRegistry* registry = groups->registry();
+    return registry == nullptr ? 0 : registry->expired_total();
+  };
   return sources;
 }
 

@@ -8,17 +8,17 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "bridge/delivery/group_registry.h"
 #include "bridge/grpc_api/event_stream_service.h"
 #include "bridge/journal/journal.h"
 #include "bridge/metrics/metrics.h"
+#include "bridge/server/served_groups.h"
 
 namespace refir::bridge {
 
 // Every pointer must stay valid for as long as the sources may be called.
 // `journal_path` is the SQLite journal's database file; its -wal file is
 // counted too. Empty (JetStream): the journal's StoredBytes.
-ScrapeSources BridgeScrapeSources(Journal* journal, GroupRegistry* groups,
+ScrapeSources BridgeScrapeSources(Journal* journal, ServedGroups* groups,
                                   const EventStreamService* service, std::string journal_path);
 
 // Bytes of `path` plus `path`-wal (absent WAL counts 0).

@@ -1,0 +1,169 @@
+#include "bridge/journal/jetstream/group_coordinator.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "bridge/common/log.h"
+#include "bridge/common/status_macros.h"
+#include "bridge/journal/jetstream/nats_handles.h"
+#include "bridge/journal/jetstream/nats_status.h"
+
+namespace refir::bridge::jetstream {
+namespace {
+
+constexpr char kLeaseKey[] = "coordinator";
+constexpr char kReleased[] = "released";
+
+struct KvDestroy {
+  void operator()(kvStore* p) const { kvStore_Destroy(p); }
+  void operator()(kvEntry* p) const { kvEntry_Destroy(p); }
+};
+
+std::string DescribeHolder(absl::string_view value) {
+  std::pair<std::string, std::string> parts = absl::StrSplit(value, absl::MaxSplits('\n', 1));
+  return absl::StrCat("replica ", parts.first, " at ", parts.second);
+}
+
+}  // namespace
+
+struct GroupCoordinator::Handles {
+  JsContextPtr js;
+  std::unique_ptr<kvStore, KvDestroy> kv;
+};
+
+GroupCoordinator::GroupCoordinator(CoordinatorOptions options, std::function<void()> on_acquired,
+                                   std::function<void()> on_lost)
+    : options_(std::move(options)),
+      value_(absl::StrCat(options_.replica_id, "\n", options_.advertised_address)),
+      on_acquired_(std::move(on_acquired)),
+      on_lost_(std::move(on_lost)),
+      handles_(std::make_unique<Handles>()) {}
+
+GroupCoordinator::~GroupCoordinator() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<GroupCoordinator>> GroupCoordinator::Start(
+    natsConnection* connection, CoordinatorOptions options, std::function<void()> on_acquired,
+    std::function<void()> on_lost) {
+  auto coordinator = std::make_unique<GroupCoordinator>(std::move(options), std::move(on_acquired),
+                                                        std::move(on_lost));
+  REFIR_RETURN_IF_ERROR(coordinator->Init(connection));
+  coordinator->Tick(absl::Now());
+  coordinator->thread_ = std::thread([c = coordinator.get()] { c->Run(); });
+  return coordinator;
+}
+
+absl::Status GroupCoordinator::Init(natsConnection* connection) {
+  jsCtx* js = nullptr;
+  REFIR_RETURN_IF_ERROR(
+      NatsStatus(natsConnection_JetStream(&js, connection, nullptr), "JetStream"));
+  handles_->js.reset(js);
+  kvStore* kv = nullptr;
+  REFIR_RETURN_IF_ERROR(NatsStatus(js_KeyValue(&kv, js, options_.bucket.c_str()),
+                                   absl::StrCat("bucket ", options_.bucket)));
+  handles_->kv.reset(kv);
+  return absl::OkStatus();
+}
+
+std::string GroupCoordinator::holder() const {
+  absl::MutexLock lock(&mu_);
+  return holder_;
+}
+
+void GroupCoordinator::Run() {
+  const absl::Duration step = options_.lease / 5;
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), step);
+    if (stopping_) break;
+    mu_.Unlock();
+    Tick(absl::Now());
+    mu_.Lock();
+  }
+}
+
+void GroupCoordinator::Tick(absl::Time now) {
+  if (holds_lease()) {
+    Renew(now);
+  } else {
+    TryAcquire(now);
+  }
+}
+
+void GroupCoordinator::TryAcquire(absl::Time now) {
+  kvStore* kv = handles_->kv.get();
+  kvEntry* raw = nullptr;
+  const natsStatus got = kvStore_Get(&raw, kv, kLeaseKey);
+  std::unique_ptr<kvEntry, KvDestroy> entry(raw);
+  uint64_t revision = 0;
+  natsStatus taken = NATS_ERR;
+  if (got == NATS_NOT_FOUND) {
+    taken =
+        kvStore_Create(&revision, kv, kLeaseKey, value_.data(), static_cast<int>(value_.size()));
+  } else if (got == NATS_OK) {
+    const uint64_t seen = kvEntry_Revision(entry.get());
+    const absl::string_view value(kvEntry_ValueString(entry.get()));
+    if (seen != seen_revision_) {
+      seen_revision_ = seen;
+      seen_changed_at_ = now;
+      absl::MutexLock lock(&mu_);
+      holder_ = value == kReleased ? "" : DescribeHolder(value);
+    }
+    if (value == kReleased || now - seen_changed_at_ >= options_.lease) {
+      taken = kvStore_Update(&revision, kv, kLeaseKey, value_.data(),
+                             static_cast<int>(value_.size()), seen);
+    }
+  }
+  if (taken != NATS_OK) return;  // a standby still (or NATS unreachable)
+  held_revision_ = revision;
+  last_renewed_ = now;
+  {
+    absl::MutexLock lock(&mu_);
+    holder_ = DescribeHolder(value_);
+  }
+  holds_lease_.store(true, std::memory_order_release);
+  LogInfo("this replica now serves the consumer groups",
+          {{"replica", options_.replica_id}, {"bucket", options_.bucket}});
+  if (on_acquired_) on_acquired_();
+}
+
+void GroupCoordinator::Renew(absl::Time now) {
+  uint64_t revision = 0;
+  const natsStatus status = kvStore_Update(&revision, handles_->kv.get(), kLeaseKey, value_.data(),
+                                           static_cast<int>(value_.size()), held_revision_);
+  if (status == NATS_OK) {
+    held_revision_ = revision;
+    last_renewed_ = now;
+    return;
+  }
+  const absl::Status error = NatsStatus(status, "renewing the consumer-group lease");
+  // Unreachable NATS: keep trying until a standby could take over.
+  if (absl::IsUnavailable(error) && now - last_renewed_ < options_.lease * 2 / 3) return;
+  holds_lease_.store(false, std::memory_order_release);
+  LogError(
+      "this replica lost the consumer-group lease; exiting so that only one replica serves "
+      "the groups",
+      {{"replica", options_.replica_id}, {"error", error.message()}});
+  if (on_lost_) on_lost_();
+}
+
+void GroupCoordinator::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  if (holds_lease() && handles_->kv != nullptr) {
+    uint64_t revision = 0;
+    // Best effort: a standby takes the lease at its next look.
+    (void)kvStore_Update(&revision, handles_->kv.get(), kLeaseKey, kReleased,
+                         static_cast<int>(sizeof(kReleased) - 1), held_revision_);
+    holds_lease_.store(false, std::memory_order_release);
+  }
+}
+
+}  // namespace refir::bridge::jetstream

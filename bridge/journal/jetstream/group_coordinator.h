@@ -1,0 +1,100 @@
+// GroupCoordinator: decides which bridge replica serves the consumer groups
+// of a JetStream journal. Exactly one does at a time: it holds a lease, the
+// key `coordinator` in the groups' KeyValue bucket, renewed by
+// compare-and-set on its revision. The other replicas are standbys: they
+// ingest webhooks and serve ephemeral streams, and take the lease over when
+// its holder stopped renewing it for a whole lease period (measured on the
+// standby's own clock, from when it last saw the key change) or released it.
+//
+// A holder that cannot renew (NATS unreachable, or another replica took the
+// key) for two thirds of the lease gives it up first: `on_lost` is called
+// and the bridge exits, so two replicas never serve groups at once. Group
+// state writes are compare-and-set too (JetStreamGroupStore), a second
+// fence.
+#ifndef REFIR_BRIDGE_JOURNAL_JETSTREAM_GROUP_COORDINATOR_H_
+#define REFIR_BRIDGE_JOURNAL_JETSTREAM_GROUP_COORDINATOR_H_
+
+#include <nats/nats.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace refir::bridge::jetstream {
+
+struct CoordinatorOptions {
+  std::string bucket;      // the groups' KeyValue bucket (must exist)
+  std::string replica_id;  // unique per process
+  // Where consumers reach this replica's gRPC listener (told to consumers
+  // that reach a standby).
+  std::string advertised_address;
+  absl::Duration lease = absl::Seconds(10);
+};
+
+class GroupCoordinator {
+ public:
+  // Tries once to take the lease (so a sole replica serves groups from its
+  // start), then keeps trying or renewing on its own thread. `on_acquired`
+  // runs once when this replica takes the lease (on the caller's thread if
+  // taken at once); `on_lost` runs if it loses it. `connection` must
+  // outlive the coordinator.
+  static absl::StatusOr<std::unique_ptr<GroupCoordinator>> Start(natsConnection* connection,
+                                                                 CoordinatorOptions options,
+                                                                 std::function<void()> on_acquired,
+                                                                 std::function<void()> on_lost);
+
+  GroupCoordinator(CoordinatorOptions options, std::function<void()> on_acquired,
+                   std::function<void()> on_lost);
+  ~GroupCoordinator();
+
+  GroupCoordinator(const GroupCoordinator&) = delete;
+  GroupCoordinator& operator=(const GroupCoordinator&) = delete;
+
+  bool holds_lease() const { return holds_lease_.load(std::memory_order_acquire); }
+  // "replica <id> at <address>" of the holder as last seen; "" when none.
+  std::string holder() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Stops the thread and releases the lease if held (a standby can take it
+  // at once). Idempotent.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  absl::Status Init(natsConnection* connection);
+  // One step: try to take the lease (standby) or renew it (holder).
+  void Tick(absl::Time now);
+  void TryAcquire(absl::Time now);
+  void Renew(absl::Time now);
+  void Run();
+
+  const CoordinatorOptions options_;
+  const std::string value_;
+  std::function<void()> on_acquired_;
+  std::function<void()> on_lost_;
+  struct Handles;
+  std::unique_ptr<Handles> handles_;
+
+  std::atomic<bool> holds_lease_{false};
+  // Only the coordinator's thread (or Start, before it runs) touches these.
+  uint64_t held_revision_ = 0;
+  absl::Time last_renewed_;
+  uint64_t seen_revision_ = 0;
+  absl::Time seen_changed_at_;
+
+  mutable absl::Mutex mu_;
+  std::string holder_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace refir::bridge::jetstream
+
+#endif  // REFIR_BRIDGE_JOURNAL_JETSTREAM_GROUP_COORDINATOR_H_

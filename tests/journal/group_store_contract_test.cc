@@ -1,0 +1,264 @@
+// The GroupStore contract (bridge/journal/group_store.h) on both backends:
+// SQLite on a real file, and JetStream (a KeyValue bucket and a dead-letter
+// stream) on a real nats-server the test starts. Then what only the
+// JetStream store does: fencing a replica that lost the groups, and the
+// repair of a SaveGroup cut short; and the coordinator lease.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "bridge/journal/jetstream/group_coordinator.h"
+#include "bridge/journal/jetstream/jetstream_group_store.h"
+#include "bridge/journal/jetstream/nats_connection.h"
+#include "bridge/journal/sqlite/sqlite_group_store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/nats/nats_server_process.h"
+
+namespace refir::bridge {
+namespace {
+
+using ::refir::bridge::testing::NatsServerOptions;
+using ::refir::bridge::testing::NatsServerProcess;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+internal::GroupState MakeState(const std::string& name, uint64_t cursor = 100) {
+  internal::GroupState state;
+  state.set_name(name);
+  state.add_filter_types("refir.referral.created");
+  state.set_max_delivery_attempts(5);
+  state.set_created_at_unix_micros(1'700'000'000'123'456);
+  state.set_cursor(cursor);
+  state.add_unsettled_sequences(cursor - 7);
+  state.add_unsettled_attempts(3);
+  state.add_unsettled_sequences(cursor - 2);
+  state.add_unsettled_attempts(0);
+  state.set_redelivered_total(42);
+  state.mutable_retry_policy()->set_minimum_backoff_nanos(1'500'000);
+  state.set_enable_ordering(true);
+  state.set_idle_expiry_nanos(3'600'000'000'000);
+  return state;
+}
+
+internal::DeadLetterRecord MakeDeadLetter(uint64_t sequence, const std::string& reason = "nacked") {
+  internal::DeadLetterRecord record;
+  record.set_sequence(sequence);
+  record.set_delivery_attempts(static_cast<int32_t>(sequence % 7) + 1);
+  record.set_reason(reason);
+  record.set_dead_lettered_at_unix_micros(1'700'000'000'000'000 + static_cast<int64_t>(sequence));
+  return record;
+}
+
+std::vector<uint64_t> Sequences(const std::vector<internal::DeadLetterRecord>& records) {
+  std::vector<uint64_t> sequences;
+  for (const internal::DeadLetterRecord& record : records) sequences.push_back(record.sequence());
+  return sequences;
+}
+
+std::string MakeTempDir() {
+  std::string pattern = ::testing::TempDir() + "refir-groups-XXXXXX";
+  std::vector<char> buffer(pattern.begin(), pattern.end());
+  buffer.push_back('\0');
+  const char* made = mkdtemp(buffer.data());
+  return made == nullptr ? std::string() : std::string(made);
+}
+
+enum class Backend { kSqlite, kJetStream };
+
+class GroupStoreContractTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    ASSERT_FALSE(dir_.empty());
+    if (GetParam() == Backend::kJetStream) {
+      NatsServerOptions options;
+      options.store_dir = dir_ + "/nats";
+      nats_ = std::make_unique<NatsServerProcess>(options);
+      ASSERT_TRUE(nats_->Start().ok());
+    }
+    store_ = Open();
+    ASSERT_NE(store_, nullptr);
+  }
+
+  std::unique_ptr<GroupStore> Open() {
+    absl::StatusOr<std::unique_ptr<GroupStore>> store;
+    if (GetParam() == Backend::kSqlite) {
+      store = OpenSqliteGroupStore(dir_ + "/groups.db");
+    } else {
+      jetstream::NatsConnectionOptions options;
+      options.servers = {nats_->url()};
+      absl::StatusOr<std::unique_ptr<jetstream::NatsConnection>> connection =
+          jetstream::NatsConnection::Connect(options);
+      EXPECT_TRUE(connection.ok()) << connection.status();
+      if (!connection.ok()) return nullptr;
+      connections_.push_back(*std::move(connection));
+      jetstream::GroupStoreSettings settings;
+      store = jetstream::OpenJetStreamGroupStore(connections_.back()->get(), settings);
+    }
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  std::string dir_;
+  std::unique_ptr<NatsServerProcess> nats_;
+  std::vector<std::unique_ptr<jetstream::NatsConnection>> connections_;
+  std::unique_ptr<GroupStore> store_;
+};
+
+TEST_P(GroupStoreContractTest, EmptyStoreLoadsNothing) {
+  absl::StatusOr<std::vector<internal::GroupState>> groups = store_->LoadGroups();
+  ASSERT_TRUE(groups.ok()) << groups.status();
+  EXPECT_THAT(*groups, IsEmpty());
+  EXPECT_EQ(store_->CountDeadLetters("nobody").value_or(99), 0u);
+  EXPECT_THAT(store_->ListDeadLetters("nobody", 0, 10).value(), IsEmpty());
+}
+
+TEST_P(GroupStoreContractTest, SaveThenLoadRoundTripsAndReplaces) {
+  ASSERT_TRUE(store_->SaveGroup(MakeState("crm.sync", 100), {}, {}).ok());
+  ASSERT_TRUE(store_->SaveGroup(MakeState("crm.sync", 200), {}, {}).ok());
+  std::unique_ptr<GroupStore> reopened = Open();
+  ASSERT_NE(reopened, nullptr);
+  absl::StatusOr<std::vector<internal::GroupState>> groups = reopened->LoadGroups();
+  ASSERT_TRUE(groups.ok()) << groups.status();
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ((*groups)[0].SerializeAsString(), MakeState("crm.sync", 200).SerializeAsString());
+}
+
+TEST_P(GroupStoreContractTest, DeadLettersAddedRemovedAndListedAscendingWithPaging) {
+  const std::vector<internal::DeadLetterRecord> first = {MakeDeadLetter(30), MakeDeadLetter(10),
+                                                         MakeDeadLetter(20), MakeDeadLetter(50),
+                                                         MakeDeadLetter(40)};
+  ASSERT_TRUE(store_->SaveGroup(MakeState("billing", 60), first, {}).ok());
+  EXPECT_EQ(store_->CountDeadLetters("billing").value(), 5u);
+  absl::StatusOr<std::vector<internal::DeadLetterRecord>> all =
+      store_->ListDeadLetters("billing", 0, 100);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_THAT(Sequences(*all), ElementsAre(10, 20, 30, 40, 50));
+  EXPECT_EQ((*all)[0].SerializeAsString(), MakeDeadLetter(10).SerializeAsString());
+  EXPECT_THAT(Sequences(store_->ListDeadLetters("billing", 0, 2).value()), ElementsAre(10, 20));
+  EXPECT_THAT(Sequences(store_->ListDeadLetters("billing", 20, 2).value()), ElementsAre(30, 40));
+  EXPECT_THAT(store_->ListDeadLetters("billing", 50, 10).value(), IsEmpty());
+
+  const std::vector<internal::DeadLetterRecord> added = {MakeDeadLetter(60),
+                                                         MakeDeadLetter(30, "replaced")};
+  const std::vector<uint64_t> removed = {10, 40, 999};
+  ASSERT_TRUE(store_->SaveGroup(MakeState("billing", 70), added, removed).ok());
+  EXPECT_EQ(store_->CountDeadLetters("billing").value(), 4u);
+  absl::StatusOr<std::vector<internal::DeadLetterRecord>> after =
+      store_->ListDeadLetters("billing", 0, 100);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_THAT(Sequences(*after), ElementsAre(20, 30, 50, 60));
+  EXPECT_EQ((*after)[1].reason(), "replaced");
+}
+
+TEST_P(GroupStoreContractTest, GroupsAreIndependentLoadInNameOrderAndDeleteAlone) {
+  // "a.b" and "a" must not share dead letters (a '.' is a subject separator
+  // on JetStream).
+  ASSERT_TRUE(store_->SaveGroup(MakeState("a.b", 50), {MakeDeadLetter(5)}, {}).ok());
+  ASSERT_TRUE(
+      store_->SaveGroup(MakeState("a", 60), {MakeDeadLetter(6), MakeDeadLetter(7)}, {}).ok());
+  ASSERT_TRUE(store_->SaveGroup(MakeState("Z-last_1", 70), {}, {}).ok());
+  absl::StatusOr<std::vector<internal::GroupState>> groups = store_->LoadGroups();
+  ASSERT_TRUE(groups.ok()) << groups.status();
+  std::vector<std::string> names;
+  for (const internal::GroupState& group : *groups) names.push_back(group.name());
+  EXPECT_THAT(names, ElementsAre("Z-last_1", "a", "a.b"));
+  EXPECT_EQ(store_->CountDeadLetters("a").value(), 2u);
+  EXPECT_EQ(store_->CountDeadLetters("a.b").value(), 1u);
+
+  ASSERT_TRUE(store_->DeleteGroup("a").ok());
+  ASSERT_TRUE(store_->DeleteGroup("never-existed").ok());
+  EXPECT_EQ(store_->CountDeadLetters("a").value(), 0u);
+  EXPECT_EQ(store_->CountDeadLetters("a.b").value(), 1u);
+  names.clear();
+  const std::vector<internal::GroupState> remaining = store_->LoadGroups().value();
+  for (const internal::GroupState& group : remaining) names.push_back(group.name());
+  EXPECT_THAT(names, ElementsAre("Z-last_1", "a.b"));
+  // A deleted group can be created again.
+  ASSERT_TRUE(store_->SaveGroup(MakeState("a", 10), {}, {}).ok());
+  EXPECT_EQ(store_->LoadGroups().value().size(), 3u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, GroupStoreContractTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kJetStream),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return info.param == Backend::kSqlite ? "Sqlite" : "JetStream";
+                         });
+
+class JetStreamGroupsTest : public GroupStoreContractTest {};
+
+TEST_P(JetStreamGroupsTest, AReplicaThatLostTheGroupsCannotOverwriteThem) {
+  ASSERT_TRUE(store_->SaveGroup(MakeState("crm", 100), {}, {}).ok());
+  // Another replica takes the groups over: it loads them.
+  std::unique_ptr<GroupStore> successor = Open();
+  ASSERT_NE(successor, nullptr);
+  ASSERT_EQ(successor->LoadGroups().value().size(), 1u);
+  // The old one's checkpoint is refused; the successor's lands.
+  const absl::Status stale = store_->SaveGroup(MakeState("crm", 150), {}, {});
+  EXPECT_EQ(stale.code(), absl::StatusCode::kAborted) << stale;
+  EXPECT_THAT(stale.message(), HasSubstr("another replica"));
+  ASSERT_TRUE(successor->SaveGroup(MakeState("crm", 160), {}, {}).ok());
+  EXPECT_EQ(Open()->LoadGroups().value()[0].cursor(), 160u);
+}
+
+TEST_P(JetStreamGroupsTest, ADeadLetterWinsOverAStaleUnsettledEntry) {
+  // As if a SaveGroup was cut short after writing the dead letter of 93
+  // (MakeState(100) lists 93 and 98 unsettled).
+  ASSERT_TRUE(store_->SaveGroup(MakeState("crm", 100), {MakeDeadLetter(93)}, {}).ok());
+  absl::StatusOr<std::vector<internal::GroupState>> loaded = Open()->LoadGroups();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_THAT((*loaded)[0].unsettled_sequences(), ElementsAre(98));
+  EXPECT_THAT((*loaded)[0].unsettled_attempts(), ElementsAre(0));
+}
+
+TEST_P(JetStreamGroupsTest, OneCoordinatorAtATimeAndAStandbyTakesOver) {
+  jetstream::NatsConnectionOptions options;
+  options.servers = {nats_->url()};
+  auto connection = jetstream::NatsConnection::Connect(options);
+  ASSERT_TRUE(connection.ok());
+  jetstream::CoordinatorOptions first_options;
+  first_options.bucket = jetstream::GroupBucketName("REFIR");
+  first_options.replica_id = "first";
+  first_options.advertised_address = "10.0.0.1:50051";
+  first_options.lease = absl::Seconds(1);
+  jetstream::CoordinatorOptions second_options = first_options;
+  second_options.replica_id = "second";
+  second_options.advertised_address = "10.0.0.2:50051";
+
+  std::atomic<int> first_acquired{0};
+  absl::Notification second_acquired;
+  auto first = jetstream::GroupCoordinator::Start((*connection)->get(), first_options,
+                                                  [&] { ++first_acquired; }, [] {});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE((*first)->holds_lease());
+  EXPECT_EQ(first_acquired.load(), 1);
+  auto second = jetstream::GroupCoordinator::Start((*connection)->get(), second_options,
+                                                   [&] { second_acquired.Notify(); }, [] {});
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE((*second)->holds_lease());
+  EXPECT_EQ((*second)->holder(), "replica first at 10.0.0.1:50051");
+  // The first keeps renewing: three lease periods later the second is still
+  // a standby.
+  EXPECT_FALSE(second_acquired.WaitForNotificationWithTimeout(absl::Seconds(3)));
+  EXPECT_TRUE((*first)->holds_lease());
+  // Released on stop: the second takes over.
+  (*first)->Stop();
+  ASSERT_TRUE(second_acquired.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE((*second)->holds_lease());
+  EXPECT_EQ((*second)->holder(), "replica second at 10.0.0.2:50051");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, JetStreamGroupsTest, ::testing::Values(Backend::kJetStream),
+                         [](const ::testing::TestParamInfo<Backend>&) { return "JetStream"; });
+
+}  // namespace
+}  // namespace refir::bridge
