@@ -26,8 +26,15 @@ HttpReply StatusReply(int status, const std::string& state, const std::string& d
 
 }  // namespace
 
-HttpReply AdminReply(const std::string& path, const ReadinessCheck& readiness) {
+HttpReply AdminReply(const std::string& path, const ReadinessCheck& readiness,
+                     const ReadinessCheck& groups_readiness) {
   if (path == "/healthz") return StatusReply(200, "ok", "");
+  if (path == "/readyz/groups" && groups_readiness) {
+    absl::Status ready = readiness();
+    if (ready.ok()) ready = groups_readiness();
+    if (ready.ok()) return StatusReply(200, "ready", "");
+    return StatusReply(503, "not_ready", std::string(ready.message()));
+  }
   if (path == "/readyz") {
     absl::Status ready = readiness();
     if (ready.ok()) return StatusReply(200, "ready", "");
@@ -88,9 +95,9 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminServe
                  WriteReply(ui(request), res);
                });
   }
-  server.Get(".*", [readiness = std::move(readiness)](const httplib::Request& req,
-                                                      httplib::Response& res) {
-    WriteReply(AdminReply(req.path, readiness), res);
+  server.Get(".*", [readiness = std::move(readiness), groups_readiness = options.groups_readiness](
+                       const httplib::Request& req, httplib::Response& res) {
+    WriteReply(AdminReply(req.path, readiness, groups_readiness), res);
   });
   REFIR_ASSIGN_OR_RETURN(admin->port_,
                          BindListener(server, options.address, options.port, "admin"));

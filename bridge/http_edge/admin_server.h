@@ -41,7 +41,9 @@ struct AdminRequest {
 using AdminPages = std::function<HttpReply(const AdminRequest&)>;
 
 // The pure answers, for tests: `path` is the request path of a GET.
-HttpReply AdminReply(const std::string& path, const ReadinessCheck& readiness);
+// `groups_readiness` answers GET /readyz/groups (404 when unset).
+HttpReply AdminReply(const std::string& path, const ReadinessCheck& readiness,
+                     const ReadinessCheck& groups_readiness = nullptr);
 
 struct AdminServerOptions {
   std::string address = "127.0.0.1";
@@ -53,6 +55,9 @@ struct AdminServerOptions {
   // Serves GET /ui and /ui/* when set; otherwise they are 404 like any
   // unknown path.
   AdminPages ui;
+  // Serves GET /readyz/groups when set: ready while this replica serves the
+  // consumer groups (what a load balancer in front of consumers checks).
+  ReadinessCheck groups_readiness;
   // Request line and header limits (the webhook listener's flags).
   HeadLimits head_limits;
   // Warm worker threads; the pool grows to max_connections (one thread per

@@ -318,6 +318,9 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
         return inspector->Serve(request);
       };
     }
+    admin_options.groups_readiness = [groups = parts->groups.get()] {
+      return groups->ServingStatus();
+    };
     REFIR_ASSIGN_OR_RETURN(parts->admin, AdminServer::Start(admin_options, readiness));
   }
   if (options.journal == JournalKind::kJetStream) {

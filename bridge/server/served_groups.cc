@@ -30,6 +30,8 @@ absl::StatusOr<GroupRegistry*> ServedGroups::Serving() const {
                    "; ephemeral streams and webhooks work on every replica"));
 }
 
+absl::Status ServedGroups::ServingStatus() const { return Serving().status(); }
+
 absl::StatusOr<JoinedGroup> ServedGroups::Join(const JoinRequest& request, MemberSettings settings,
                                                absl::Time now) {
   REFIR_ASSIGN_OR_RETURN(GroupRegistry * serving, Serving());

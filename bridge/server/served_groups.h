@@ -50,6 +50,10 @@ class ServedGroups final : public ConsumerGroups {
                                  const std::optional<std::vector<uint64_t>>& sequences) override;
   absl::Status Delete(const std::string& name) override;
 
+  // OK while this replica serves the groups; otherwise the UNAVAILABLE every
+  // group call gets (what /readyz/groups reports).
+  absl::Status ServingStatus() const;
+
   // Every group described (none on a standby), for metrics.
   absl::StatusOr<std::vector<v1::ConsumerGroup>> List();
   // Checkpoints and stops the registry, if any. Idempotent.

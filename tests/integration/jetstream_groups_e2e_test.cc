@@ -79,7 +79,13 @@ TEST_F(JetStreamGroupsE2eTest, AStandbyTakesTheGroupsOverWithTheirState) {
   EXPECT_EQ(PostEvent(second_->http_port()), 2u);
   EXPECT_EQ(PostEvent(second_->http_port()), 3u);
 
-  // The second replica is a standby: it names the one serving the groups.
+  // The second replica is a standby: it names the one serving the groups,
+  // and only the first is ready for consumers (/readyz/groups).
+  EXPECT_EQ(SendHttp(first_->admin_port(), "GET", "/readyz/groups", "").status, 200);
+  const HttpResult standby_ready = SendHttp(second_->admin_port(), "GET", "/readyz/groups", "");
+  EXPECT_EQ(standby_ready.status, 503);
+  EXPECT_THAT(standby_ready.body, HasSubstr("standby"));
+  EXPECT_EQ(SendHttp(second_->admin_port(), "GET", "/readyz", "").status, 200);  // it still ingests
   {
     GroupStream standby(*second_stub);
     absl::StatusOr<v1::SubscribeConfirm> refused = standby.Open(GroupInit("crm"));
@@ -122,6 +128,7 @@ TEST_F(JetStreamGroupsE2eTest, AStandbyTakesTheGroupsOverWithTheirState) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   ASSERT_NE(taken_over, nullptr) << "the standby never took the groups over";
+  EXPECT_EQ(SendHttp(second_->admin_port(), "GET", "/readyz/groups", "").status, 200);
   std::vector<ReceivedDelivery> again = taken_over->ReadDeliveries(1, absl::Seconds(10));
   ASSERT_THAT(SequencesOf(again), ElementsAre(3));
   EXPECT_EQ(again[0].attempt(), 2);
