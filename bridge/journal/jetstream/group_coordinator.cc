@@ -1,5 +1,6 @@
 #include "bridge/journal/jetstream/group_coordinator.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -100,6 +101,12 @@ void GroupCoordinator::TryAcquire(absl::Time now) {
   std::unique_ptr<kvEntry, KvDestroy> entry(raw);
   uint64_t revision = 0;
   natsStatus taken = NATS_ERR;
+  if (got != NATS_OK && got != NATS_NOT_FOUND) {
+    // No credit for time not seen: after an outage (a NATS leader election)
+    // the holder gets a whole lease to renew before this replica takes over.
+    seen_revision_ = 0;
+    return;
+  }
   if (got == NATS_NOT_FOUND) {
     taken =
         kvStore_Create(&revision, kv, kLeaseKey, value_.data(), static_cast<int>(value_.size()));
@@ -137,17 +144,32 @@ void GroupCoordinator::Renew(absl::Time now) {
   if (status == NATS_OK) {
     held_revision_ = revision;
     last_renewed_ = now;
+    renew_warned_ = false;
     return;
   }
   const absl::Status error = NatsStatus(status, "renewing the consumer-group lease");
-  // Unreachable NATS: keep trying until a standby could take over.
-  if (absl::IsUnavailable(error) && now - last_renewed_ < options_.lease * 2 / 3) return;
+  // NATS unreachable or electing a leader: no standby can take the lease
+  // meanwhile either (that is a write too, and a standby gives no credit for
+  // time it could not read), so keep serving and retrying, up to a bound
+  // past which a standby on the other side of a partition may have.
+  if (absl::IsUnavailable(error) && now - last_renewed_ < UnreachableBound()) {
+    if (!renew_warned_) {
+      renew_warned_ = true;
+      LogWarning("cannot renew the consumer-group lease yet; retrying",
+                 {{"replica", options_.replica_id}, {"error", error.message()}});
+    }
+    return;
+  }
   holds_lease_.store(false, std::memory_order_release);
   LogError(
       "this replica lost the consumer-group lease; exiting so that only one replica serves "
       "the groups",
       {{"replica", options_.replica_id}, {"error", error.message()}});
   if (on_lost_) on_lost_();
+}
+
+absl::Duration GroupCoordinator::UnreachableBound() const {
+  return std::max(options_.lease * 3, absl::Seconds(30));
 }
 
 void GroupCoordinator::Stop() {

@@ -6,11 +6,14 @@
 // its holder stopped renewing it for a whole lease period (measured on the
 // standby's own clock, from when it last saw the key change) or released it.
 //
-// A holder that cannot renew (NATS unreachable, or another replica took the
-// key) for two thirds of the lease gives it up first: `on_lost` is called
-// and the bridge exits, so two replicas never serve groups at once. Group
-// state writes are compare-and-set too (JetStreamGroupStore), a second
-// fence.
+// A standby gives no credit for time it could not read the key, so a NATS
+// outage or leader election (5-15 s on 2.9) does not move the groups: the
+// holder keeps serving and renews once NATS answers. A holder that finds
+// the key taken, or cannot renew for max(3 leases, 30 s), gives the groups
+// up: `on_lost` is called and the bridge exits. Group state writes are
+// compare-and-set (JetStreamGroupStore), so a replica that served past its
+// lease (a partition) cannot overwrite its successor's state; it can only
+// have delivered events again, which the contract allows.
 #ifndef REFIR_BRIDGE_JOURNAL_JETSTREAM_GROUP_COORDINATOR_H_
 #define REFIR_BRIDGE_JOURNAL_JETSTREAM_GROUP_COORDINATOR_H_
 
@@ -73,6 +76,8 @@ class GroupCoordinator {
   void Tick(absl::Time now);
   void TryAcquire(absl::Time now);
   void Renew(absl::Time now);
+  // How long a holder keeps serving while NATS does not answer.
+  absl::Duration UnreachableBound() const;
   void Run();
 
   const CoordinatorOptions options_;
@@ -85,6 +90,7 @@ class GroupCoordinator {
   std::atomic<bool> holds_lease_{false};
   // Only the coordinator's thread (or Start, before it runs) touches these.
   uint64_t held_revision_ = 0;
+  bool renew_warned_ = false;
   absl::Time last_renewed_;
   uint64_t seen_revision_ = 0;
   absl::Time seen_changed_at_;
