@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -67,13 +68,15 @@ class ClusterGroupsE2eTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<NatsCluster>> cluster = NatsCluster::Start(dir_ + "/nats");
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = *std::move(cluster);
-    const std::vector<std::string> flags = {
-        "--journal=jetstream", absl::StrCat("--nats_servers=", cluster_->urls()),
-        "--jetstream_replicas=3", "--group_lease=2s", "--jetstream_publish_timeout=2s",
-        "--shutdown_drain=0s", "--access_log=false"};
+    const std::vector<std::string> flags = {"--journal=jetstream",
+                                            absl::StrCat("--nats_servers=", cluster_->urls()),
+                                            "--jetstream_replicas=3",
+                                            "--group_lease=2s",
+                                            "--jetstream_publish_timeout=2s",
+                                            "--shutdown_drain=0s",
+                                            "--access_log=false"};
     for (int i = 0; i < 2; ++i) {
-      bridges_.push_back(
-          std::make_unique<BridgeProcess>(absl::StrCat(dir_, "/bridge", i), flags));
+      bridges_.push_back(std::make_unique<BridgeProcess>(absl::StrCat(dir_, "/bridge", i), flags));
       ASSERT_TRUE(bridges_.back()->Start().ok());
     }
     PublishPorts();
@@ -115,18 +118,29 @@ TEST_F(ClusterGroupsE2eTest, EveryAcceptedWebhookReachesEveryGroupThroughNodeAnd
   std::atomic<int> era{0};
   std::atomic<bool> stop{false};
   absl::Mutex mu;
-  std::map<std::string, uint64_t> accepted_ids;                 // webhook id -> sequence
-  std::map<std::string, std::vector<Delivered>> delivered[2];       // per group, by id
+  std::map<std::string, uint64_t> accepted_ids;                // webhook id -> sequence
+  std::map<std::string, std::vector<Delivered>> delivered[2];  // per group, by id
 
   std::vector<std::thread> senders;
+  std::vector<std::thread> consumers;
+  // On any early return (a failed ASSERT), stop and join every thread.
+  auto join_all = absl::MakeCleanup([&] {
+    stop.store(true);
+    for (std::thread& thread : senders) {
+      if (thread.joinable()) thread.join();
+    }
+    for (std::thread& thread : consumers) {
+      if (thread.joinable()) thread.join();
+    }
+  });
   for (int s = 0; s < kSenders; ++s) {
     senders.emplace_back([&, s] {
-      for (int i = 0; i < kEventsPerSender && absl::Now() < deadline; ++i) {
+      for (int i = 0; i < kEventsPerSender && absl::Now() < deadline && !stop.load(); ++i) {
         const std::string id = absl::StrCat("s", s, "-", i);
         const std::string body =
             absl::StrCat("{\"event\":\"referral_created\",\"lead\":{\"id\":\"", i, "\"}}");
         // Resent with the same webhook-id until answered 200, as Refir would.
-        for (int attempt = 0; absl::Now() < deadline; ++attempt) {
+        for (int attempt = 0; absl::Now() < deadline && !stop.load(); ++attempt) {
           const HttpResult result =
               PostWebhook(HttpPort((s + attempt) % 2), body, {{"webhook-id", id}});
           if (result.status == 200) {
@@ -147,7 +161,6 @@ TEST_F(ClusterGroupsE2eTest, EveryAcceptedWebhookReachesEveryGroupThroughNodeAnd
     });
   }
 
-  std::vector<std::thread> consumers;
   for (int g = 0; g < 2; ++g) {
     consumers.emplace_back([&, g] {
       v1::SubscribeInit init = GroupInit(kGroups[g], "cluster-test");
@@ -211,6 +224,7 @@ TEST_F(ClusterGroupsE2eTest, EveryAcceptedWebhookReachesEveryGroupThroughNodeAnd
   EXPECT_EQ(SendHttp(bridges_[serving]->admin_port(), "GET", "/readyz", "").status, 200);
 
   for (std::thread& sender : senders) sender.join();
+  senders.clear();
   // Every accepted webhook reaches both groups.
   auto all_delivered = [&] {
     absl::MutexLock lock(&mu);
@@ -224,6 +238,7 @@ TEST_F(ClusterGroupsE2eTest, EveryAcceptedWebhookReachesEveryGroupThroughNodeAnd
   while (!all_delivered() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
   stop.store(true);
   for (std::thread& consumer : consumers) consumer.join();
+  consumers.clear();
 
   absl::MutexLock lock(&mu);
   EXPECT_EQ(accepted.load(), kTotal) << "senders gave up on some webhooks";

@@ -257,6 +257,35 @@ TEST_P(JetStreamGroupsTest, OneCoordinatorAtATimeAndAStandbyTakesOver) {
   EXPECT_EQ((*second)->holder(), "replica second at 10.0.0.2:50051");
 }
 
+TEST_P(JetStreamGroupsTest, AHolderWhoseLeaseWasTakenGivesTheGroupsUp) {
+  jetstream::NatsConnectionOptions options;
+  options.servers = {nats_->url()};
+  auto connection = jetstream::NatsConnection::Connect(options);
+  ASSERT_TRUE(connection.ok());
+  jetstream::CoordinatorOptions holder_options;
+  holder_options.bucket = jetstream::GroupBucketName("REFIR");
+  holder_options.replica_id = "holder";
+  holder_options.advertised_address = "10.0.0.1:50051";
+  holder_options.lease = absl::Seconds(1);
+  absl::Notification lost;
+  auto holder = jetstream::GroupCoordinator::Start((*connection)->get(), holder_options, [] {},
+                                                   [&] { lost.Notify(); });
+  ASSERT_TRUE(holder.ok()) << holder.status();
+  ASSERT_TRUE((*holder)->holds_lease());
+  // Another writer changes the key behind the holder's back (what a
+  // standby's takeover looks like to it).
+  jsCtx* js = nullptr;
+  kvStore* kv = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&js, (*connection)->get(), nullptr), NATS_OK);
+  ASSERT_EQ(js_KeyValue(&kv, js, "REFIR_GROUPS"), NATS_OK);
+  uint64_t revision = 0;
+  EXPECT_EQ(kvStore_PutString(&revision, kv, "coordinator", "intruder\n10.0.0.9:50051"), NATS_OK);
+  kvStore_Destroy(kv);
+  jsCtx_Destroy(js);
+  ASSERT_TRUE(lost.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_FALSE((*holder)->holds_lease());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, JetStreamGroupsTest, ::testing::Values(Backend::kJetStream),
                          [](const ::testing::TestParamInfo<Backend>&) { return "JetStream"; });
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -148,11 +149,15 @@ void GroupCoordinator::Renew(absl::Time now) {
     return;
   }
   const absl::Status error = NatsStatus(status, "renewing the consumer-group lease");
+  // Only a revision mismatch says another replica took the lease; any other
+  // failure (timeout, no leader, "JetStream system temporarily
+  // unavailable") is an outage.
+  const bool taken = absl::StrContains(error.message(), "wrong last sequence");
   // NATS unreachable or electing a leader: no standby can take the lease
   // meanwhile either (that is a write too, and a standby gives no credit for
   // time it could not read), so keep serving and retrying, up to a bound
   // past which a standby on the other side of a partition may have.
-  if (absl::IsUnavailable(error) && now - last_renewed_ < UnreachableBound()) {
+  if (!taken && now - last_renewed_ < UnreachableBound()) {
     if (!renew_warned_) {
       renew_warned_ = true;
       LogWarning("cannot renew the consumer-group lease yet; retrying",
