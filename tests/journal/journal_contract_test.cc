@@ -251,6 +251,47 @@ TEST_P(JournalContractTest, ReopenKeepsEventsAndDedupKeys) {
   EXPECT_EQ(journal_->FirstSequence().value_or(0), 1u);
 }
 
+TEST_P(JournalContractTest, ReadsAfterReopenComeFromStorageInOrder) {
+  for (int i = 1; i <= 300; ++i) {
+    ASSERT_TRUE(journal_->Append(MakeEvent(absl::StrCat("e", i)), DedupKey{}).ok());
+  }
+  Reopen();  // nothing in memory now: every read goes to the file or the stream
+  std::vector<uint64_t> seen;
+  auto collect = [&](const StoredEventView& view) {
+    v1::Event event;
+    EXPECT_TRUE(event.ParseFromArray(view.bytes.data(), static_cast<int>(view.bytes.size())));
+    EXPECT_EQ(event.id(), absl::StrCat("e", view.sequence));
+    EXPECT_EQ(view.type, "refir.referral.created");
+    seen.push_back(view.sequence);
+    return true;
+  };
+  ASSERT_TRUE(journal_->VisitStored(1, 1000, collect).ok());
+  ASSERT_EQ(seen.size(), 300u);
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i + 1);
+  seen.clear();
+  ASSERT_TRUE(journal_->VisitStored(100, 50, collect).ok());
+  ASSERT_EQ(seen.size(), 50u);
+  EXPECT_EQ(seen.front(), 100u);
+  EXPECT_EQ(seen.back(), 149u);
+  seen.clear();
+  ASSERT_TRUE(journal_->VisitStored(295, 50, collect).ok());
+  EXPECT_EQ(seen, (std::vector<uint64_t>{295, 296, 297, 298, 299, 300}));
+  seen.clear();
+  ASSERT_TRUE(journal_
+                  ->VisitStored(10, 100,
+                                [&](const StoredEventView& view) {
+                                  if (view.sequence == 40) return false;
+                                  seen.push_back(view.sequence);
+                                  return true;
+                                })
+                  .ok());
+  EXPECT_EQ(seen.size(), 30u);
+  // Read stops at the byte cap, with at least one event.
+  absl::StatusOr<std::vector<v1::Event>> capped = journal_->Read(1, 1000, 1);
+  ASSERT_TRUE(capped.ok());
+  EXPECT_EQ(capped->size(), 1u);
+}
+
 TEST_P(JournalContractTest, FirstSequenceAtOrAfterFindsByReceivedTime) {
   for (int i = 0; i < 7; ++i) {
     ASSERT_TRUE(
