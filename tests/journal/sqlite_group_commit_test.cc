@@ -226,10 +226,20 @@ TEST_F(SqliteGroupCommitTest, FailedBatchReleasesItsFollowersAndLeadershipPasses
   constexpr int kThreads = 6;
   std::vector<absl::StatusOr<AppendResult>> results(kThreads, absl::UnknownError("not run"));
   std::vector<absl::StatusOr<AppendResult>> later(kThreads, absl::UnknownError("not run"));
+  absl::Mutex mu;
+  int first_done = 0;
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       results[i] = AppendById(*journal, i == 0 ? "poison" : absl::StrCat("w", i));
+      // The later appends start once every first one returned, so none
+      // of them can share a batch with the poison.
+      {
+        absl::MutexLock lock(&mu);
+        ++first_done;
+        mu.Await(absl::Condition(
+            +[](int* done) { return *done == kThreads; }, &first_done));
+      }
       later[i] = AppendById(*journal, absl::StrCat("later", i));
     });
   }
