@@ -61,19 +61,14 @@ void StderrLineSink::flush() {
 
 void StderrLineSink::FlusherLoop() {
   std::string lines;
-  // After a write the flusher gives the next lines one more max_delay_
-  // without going idle, so while lines keep coming (an access line per
-  // webhook) callers never wake it: it wakes once per max_delay_.
-  bool linger = false;
   absl::MutexLock lock(&mu_);
   for (;;) {
-    while (!linger && buffer_.empty() && !write_now_ && !stopping_) {
+    while (buffer_.empty() && !write_now_ && !stopping_) {
       flusher_idle_ = true;
       work_cv_.Wait(&mu_);
     }
-    linger = false;
     flusher_idle_ = false;
-    // A line is waiting (or may come): give others up to max_delay_ to join.
+    // A line is waiting: give others up to max_delay_ to join it.
     const absl::Time deadline = absl::Now() + max_delay_;
     while (!write_now_ && !stopping_) {
       if (work_cv_.WaitWithDeadline(&mu_, deadline)) break;  // timed out
@@ -91,7 +86,6 @@ void StderrLineSink::FlusherLoop() {
     mu_.Lock();
     written_ = taken;
     written_cv_.SignalAll();
-    linger = true;
   }
 }
 

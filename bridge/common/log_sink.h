@@ -5,9 +5,7 @@
 // access line halved webhook throughput. So callers only append to a buffer
 // and a flusher thread writes it out in one call at least every
 // `max_delay`, at once for warnings and errors, and early when 64 KiB have
-// gathered. Only an idle flusher (no line for a whole `max_delay`) is woken
-// by a caller; under a steady stream of lines it wakes on its own, once per
-// `max_delay`. The buffer is bounded: callers wait when 1 MiB is waiting.
+// gathered. The buffer is bounded: callers wait when 1 MiB is waiting.
 #ifndef REFIR_BRIDGE_COMMON_LOG_SINK_H_
 #define REFIR_BRIDGE_COMMON_LOG_SINK_H_
 
