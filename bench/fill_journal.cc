@@ -44,7 +44,7 @@ namespace refir::bridge {
 namespace {
 
 // Appending threads: each Append blocks until its commit is durable, so the
-// group commits' transactions hold about this many events.
+// committer's transactions hold about this many events.
 constexpr int kWriterThreads = 256;
 constexpr size_t kMaxBodyBytes = 1024 * 1024;
 

@@ -1,7 +1,7 @@
 // WakeupHub: lets a stream that has nothing to send park until newer events
 // are durable or a deadline passes (a redelivery falls due, a heartbeat is
-// owed), and wakes it on the hub's own thread (never on the thread that
-// leads a journal commit: an HTTP worker whose caller, and followers, wait).
+// owed), and wakes it on the hub's own thread (never on the journal's
+// committer thread, which must stay quick).
 #ifndef REFIR_BRIDGE_DELIVERY_WAKEUP_HUB_H_
 #define REFIR_BRIDGE_DELIVERY_WAKEUP_HUB_H_
 

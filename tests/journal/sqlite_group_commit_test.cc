@@ -1,7 +1,7 @@
-// The SQLite journal's leader/follower group commit (sqlite_group_commit.h),
-// through the Journal interface on a real database file: what could go wrong
-// when the appending threads commit for each other (two leaders at once, a
-// follower released before its commit or never, leadership lost on Close).
+// The SQLite journal's group commit (sqlite_group_commit.h) under many
+// appending threads, through the Journal interface on a real database file:
+// distinct durable sequences published in order, Close while appends queue,
+// and a failed batch that must release every caller in it.
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -54,30 +54,10 @@ class SqliteGroupCommitTest : public SqliteFileTest {
   }
 };
 
-// With nobody else appending, the caller commits its own record: the
-// listener runs on the caller's thread (no hand-off to another thread).
-TEST_F(SqliteGroupCommitTest, LoneAppendCommitsOnTheCallersThread) {
-  std::unique_ptr<Journal> journal = Open();
-  ASSERT_NE(journal, nullptr);
-  absl::Mutex mu;
-  std::vector<std::thread::id> listener_threads;
-  journal->AddAppendListener([&](uint64_t) {
-    absl::MutexLock lock(&mu);
-    listener_threads.push_back(std::this_thread::get_id());
-  });
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(AppendById(*journal, absl::StrCat("e", i)).ok());
-  }
-  absl::MutexLock lock(&mu);
-  ASSERT_EQ(listener_threads.size(), 3u);
-  for (const std::thread::id& id : listener_threads) EXPECT_EQ(id, std::this_thread::get_id());
-}
-
-// Many threads, batches of at most 3 (so leadership passes on often): every
-// append gets its own sequence, each thread's sequences increase, the event
-// is readable the moment Append returns, and its listener call came first.
-// The listener is never run by two leaders at once and sees increasing
-// heads.
+// Many threads, batches of at most 3 (so many small commits): every append
+// gets its own sequence, each thread's sequences increase, the event is
+// readable the moment Append returns, and its listener call came first. The
+// listener is never run by two commits at once and sees increasing heads.
 TEST_F(SqliteGroupCommitTest, ConcurrentAppendsAreDistinctDurableAndPublishedInOrder) {
   constexpr int kThreads = 12;
   constexpr int kPerThread = 150;
@@ -131,11 +111,11 @@ TEST_F(SqliteGroupCommitTest, ConcurrentAppendsAreDistinctDurableAndPublishedInO
   EXPECT_EQ(owner.rbegin()->first, kTotal);
   EXPECT_EQ(journal->HeadSequence(), kTotal);
   EXPECT_EQ(last_head.load(), kTotal);
-  EXPECT_EQ(overlaps.load(), 0) << "two leaders ran the listeners at once";
+  EXPECT_EQ(overlaps.load(), 0) << "two commits ran the listeners at once";
   EXPECT_EQ(decreases.load(), 0) << "a listener saw the head go back or stand still";
 }
 
-// A leader is held inside the listener while other appends queue behind it
+// A commit is held inside the listener while other appends queue behind it
 // (max_pending 4, so some wait for room), then the journal is closed. Each
 // append returns exactly once, either committed (and stored) or refused as
 // journal_unavailable (and not stored); Close returns only after every
@@ -154,7 +134,7 @@ TEST_F(SqliteGroupCommitTest, CloseWhileWritersWaitFinishesOrRefusesEachOnce) {
     }
   });
   absl::StatusOr<AppendResult> first = absl::UnknownError("not run");
-  std::thread leader([&] { first = AppendById(*journal, "first"); });
+  std::thread held([&] { first = AppendById(*journal, "first"); });
   in_listener.WaitForNotification();
 
   std::vector<absl::StatusOr<AppendResult>> results(kWaiters, absl::UnknownError("not run"));
@@ -177,7 +157,7 @@ TEST_F(SqliteGroupCommitTest, CloseWhileWritersWaitFinishesOrRefusesEachOnce) {
   closer.join();
   // Every record queued before Close is committed by now; some waiters
   // may still be returning.
-  leader.join();
+  held.join();
   for (std::thread& waiter : waiters) waiter.join();
   EXPECT_EQ(returned.load(), kWaiters);
   ASSERT_TRUE(first.ok()) << first.status();
@@ -203,10 +183,9 @@ TEST_F(SqliteGroupCommitTest, CloseWhileWritersWaitFinishesOrRefusesEachOnce) {
   EXPECT_EQ(journal->HeadSequence(), static_cast<uint64_t>(committed));
 }
 
-// One follower's record makes its batch fail: every caller of that batch
-// gets journal_unavailable, leadership still passes on, and later appends
-// (from every thread) commit.
-TEST_F(SqliteGroupCommitTest, FailedBatchReleasesItsFollowersAndLeadershipPassesOn) {
+// One record makes its batch fail: every caller of that batch gets
+// journal_unavailable, and later appends (from every thread) commit.
+TEST_F(SqliteGroupCommitTest, FailedBatchReleasesEveryCallerAndLaterAppendsCommit) {
   std::unique_ptr<Journal> journal = Open();
   ASSERT_NE(journal, nullptr);
   testing::RawExec(path_,
@@ -221,7 +200,7 @@ TEST_F(SqliteGroupCommitTest, FailedBatchReleasesItsFollowersAndLeadershipPasses
       release.WaitForNotification();
     }
   });
-  std::thread leader([&] { ASSERT_TRUE(AppendById(*journal, "first").ok()); });
+  std::thread held([&] { ASSERT_TRUE(AppendById(*journal, "first").ok()); });
   in_listener.WaitForNotification();
   constexpr int kThreads = 6;
   std::vector<absl::StatusOr<AppendResult>> results(kThreads, absl::UnknownError("not run"));
@@ -244,7 +223,7 @@ TEST_F(SqliteGroupCommitTest, FailedBatchReleasesItsFollowersAndLeadershipPasses
     });
   }
   release.Notify();
-  leader.join();
+  held.join();
   for (std::thread& thread : threads) thread.join();
   ASSERT_FALSE(results[0].ok());
   EXPECT_EQ(ReasonOf(results[0].status()), "journal_unavailable");

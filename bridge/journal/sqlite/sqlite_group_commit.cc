@@ -18,38 +18,25 @@ GroupCommitter::GroupCommitter(JournalWriter* writer, const GroupCommitOptions& 
       dedup_purge_interval_(options.dedup_purge_interval),
       dedup_purge_batch_(std::max<size_t>(options.dedup_purge_batch, 1)),
       metrics_(options.metrics),
-      head_(head) {}
+      head_(head) {
+  absl::MutexLock lock(&mu_);
+  queue_.reserve(max_pending_);
+}
 
 void GroupCommitter::Start() {
   absl::MutexLock lock(&close_mu_);
-  purge_thread_ = std::thread([this] { PurgeLoop(); });
+  thread_ = std::thread([this] { Loop(); });
 }
 
-void GroupCommitter::Append(PendingAppend* record) {
-  bool lead = false;
-  {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(this, &GroupCommitter::HasRoomOrClosing));
-    if (closing_) {
-      record->status = ErrorWithReason(absl::StatusCode::kUnavailable, kJournalUnavailableReason,
-                                       "journal is closed");
-      return;
-    }
-    queue_.push_back(record);
-    if (!leader_active_) {
-      // No commit under way (so the queue held nothing else): lead at once.
-      leader_active_ = true;
-      lead = true;
-    }
+absl::Status GroupCommitter::Submit(PendingAppend* record) {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(this, &GroupCommitter::HasRoomOrClosing));
+  if (closing_) {
+    return ErrorWithReason(absl::StatusCode::kUnavailable, kJournalUnavailableReason,
+                           "journal is closed");
   }
-  if (!lead) {
-    // A follower sleeps on its own notification until the leader that
-    // committed its record, or the one handing it leadership, notifies it.
-    // record->lead is written before that notification, read after it.
-    record->wake.WaitForNotification();
-    lead = record->lead;
-  }
-  if (lead) Lead(record);
+  queue_.push_back(record);
+  return absl::OkStatus();
 }
 
 void GroupCommitter::AddAppendListener(Journal::AppendListener listener) {
@@ -62,48 +49,47 @@ void GroupCommitter::Close() {
   {
     absl::MutexLock lock(&mu_);
     closing_ = true;
-    // The records queued before are committed by their leaders.
-    mu_.Await(absl::Condition(this, &GroupCommitter::Idle));
-  }
-  {
-    absl::MutexLock lock(&purge_mu_);
-    purge_stop_ = true;
   }
   absl::MutexLock lock(&close_mu_);
-  if (purge_thread_.joinable()) purge_thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void GroupCommitter::TakeBatch(std::vector<PendingAppend*>* batch) {
-  const size_t n = std::min(queue_.size(), max_batch_);
-  const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(n);
+  if (queue_.size() <= max_batch_) {
+    batch->swap(queue_);  // no copy, capacities trade places
+    return;
+  }
+  const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(max_batch_);
   batch->assign(queue_.begin(), end);
   queue_.erase(queue_.begin(), end);
 }
 
-void GroupCommitter::Lead(PendingAppend* self) {
+void GroupCommitter::Loop() {
   std::vector<PendingAppend*> batch;
-  {
-    absl::MutexLock lock(&mu_);
-    TakeBatch(&batch);  // `self` is at the front: it is first in the batch
-  }
-  CommitBatch(batch);
-  // Only now the next leader may start: its listener calls must come after
-  // ours, with a larger head.
-  PendingAppend* next = nullptr;
-  {
-    absl::MutexLock lock(&mu_);
-    if (queue_.empty()) {
-      leader_active_ = false;
-    } else {
-      next = queue_.front();
-      next->lead = true;
+  batch.reserve(max_pending_);
+  bool purge_more = false;  // the last purge was a full batch
+  absl::Time next_purge = absl::InfinitePast();
+  for (;;) {
+    batch.clear();
+    {
+      absl::MutexLock lock(&mu_);
+      const absl::Condition has_work(this, &GroupCommitter::HasWorkOrClosing);
+      // While expired keys remain, wake up for them even when idle.
+      if (purge_more) {
+        mu_.AwaitWithDeadline(has_work, next_purge);
+      } else {
+        mu_.Await(has_work);
+      }
+      if (closing_ && queue_.empty()) return;  // everything queued is done
+      TakeBatch(&batch);
     }
-  }
-  if (next != nullptr) next->wake.Notify();
-  // After Notify a record may be gone: touch nothing afterwards. `self`
-  // is this thread's own and needs no wake.
-  for (PendingAppend* record : batch) {
-    if (record != self) record->wake.Notify();
+    if (!batch.empty()) CommitBatch(batch);
+    const absl::Time now = absl::Now();
+    if (now >= next_purge) {
+      purge_more = writer_->PurgeExpiredDedupKeys(dedup_purge_batch_);
+      // After a full batch go on soon, letting waiting appends go first.
+      next_purge = now + (purge_more ? absl::Milliseconds(1) : dedup_purge_interval_);
+    }
   }
 }
 
@@ -112,7 +98,6 @@ void GroupCommitter::CommitBatch(const std::vector<PendingAppend*>& batch) {
   const absl::Time commit_started = absl::Now();
   const absl::Status status = writer_->CommitBatch(batch, &max_inserted);
   if (metrics_ != nullptr) metrics_->RecordCommit(batch.size(), absl::Now() - commit_started);
-  commits_.fetch_add(1, std::memory_order_relaxed);
   last_commit_ok_.store(status.ok(), std::memory_order_release);
   if (!status.ok()) {
     const absl::Status failure =
@@ -126,28 +111,8 @@ void GroupCommitter::CommitBatch(const std::vector<PendingAppend*>& batch) {
     absl::ReaderMutexLock lock(&listeners_mu_);
     for (const Journal::AppendListener& listener : listeners_) listener(max_inserted);
   }
-}
-
-void GroupCommitter::PurgeLoop() {
-  uint64_t commits_seen = 0;
-  bool purge_more = false;  // the last purge was a full batch
-  for (;;) {
-    {
-      absl::MutexLock lock(&purge_mu_);
-      // After a full batch go on soon, letting waiting appends go first.
-      // Never a busy loop, even with a zero interval.
-      const absl::Duration wait = purge_more
-                                      ? absl::Milliseconds(1)
-                                      : std::max(dedup_purge_interval_, absl::Milliseconds(1));
-      purge_mu_.AwaitWithTimeout(absl::Condition(this, &GroupCommitter::PurgeStopping), wait);
-      if (purge_stop_) return;
-    }
-    const uint64_t commits = commits_.load(std::memory_order_relaxed);
-    if (!purge_more && commits == commits_seen) continue;  // nothing new can have expired
-    commits_seen = commits;
-    // Takes the writer's lock: never in the middle of a commit.
-    purge_more = writer_->PurgeExpiredDedupKeys(dedup_purge_batch_);
-  }
+  // After Notify a record may be gone: touch nothing afterwards.
+  for (PendingAppend* record : batch) record->done.Notify();
 }
 
 }  // namespace refir::bridge::sqlite

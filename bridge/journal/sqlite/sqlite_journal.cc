@@ -49,7 +49,7 @@ class SqliteJournal final : public Journal {
   SqliteJournal& operator=(const SqliteJournal&) = delete;
 
   // Opens the writer (creating or checking the schema), the readers, and
-  // the group committer (starting its dedup purge thread).
+  // starts the committer.
   absl::Status Init(const SqliteJournalOptions& options) {
     REFIR_ASSIGN_OR_RETURN(writer_, JournalWriter::Open(path_, &recent_));
     REFIR_ASSIGN_OR_RETURN(const uint64_t head, writer_->QueryHead());
@@ -76,11 +76,12 @@ class SqliteJournal final : public Journal {
         event.has_received_at() ? ReceivedAtMicros(event) : absl::ToUnixMicros(absl::Now());
     record.dedup_key = dedup.key;
     record.dedup_window_us = std::max<int64_t>(absl::ToInt64Microseconds(dedup.window), 0);
-    // Serialize here, before queueing: the commit's leader only binds.
+    // Serialize here, on the caller's thread: the committer only binds.
     if (!event.SerializeToString(&record.blob)) {
       return absl::InternalError(absl::StrCat("cannot serialize event '", event.id(), "'"));
     }
-    committer_->Append(&record);
+    REFIR_RETURN_IF_ERROR(committer_->Submit(&record));
+    record.done.WaitForNotification();
     if (metrics_ != nullptr) metrics_->RecordAppend(absl::Now() - started);
     if (!record.status.ok()) return std::move(record.status);
     if (!record.result.duplicate) record.result.id = std::move(*event.mutable_id());
@@ -149,7 +150,7 @@ class SqliteJournal final : public Journal {
   JournalMetrics* const metrics_;
 
   // Declared in the order they depend on each other: the committer (last,
-  // so destroyed first, joining its purge thread) uses the writer, which feeds
+  // so destroyed first, joining its thread) uses the writer, which feeds
   // the cache.
   RecentEvents recent_;
   ReaderPool readers_;

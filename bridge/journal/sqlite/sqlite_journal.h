@@ -1,8 +1,8 @@
 // The embedded default Journal: one SQLite database file in WAL mode with
-// synchronous=FULL. Appends are group-committed leader/follower style: one
-// appending thread at a time takes every append waiting at that moment and
-// writes them in one transaction on its own thread, so one fsync covers many
-// webhooks; each caller is released once its commit is durable. Reads use a small pool of separate connections (WAL readers do
+// synchronous=FULL. A single committer thread takes every append waiting at
+// that moment and writes them in one transaction (group commit), so one
+// fsync covers many webhooks; each caller is released once its commit is
+// durable. Reads use a small pool of separate connections (WAL readers do
 // not block the writer).
 #ifndef REFIR_BRIDGE_JOURNAL_SQLITE_SQLITE_JOURNAL_H_
 #define REFIR_BRIDGE_JOURNAL_SQLITE_SQLITE_JOURNAL_H_
@@ -23,7 +23,7 @@ struct SqliteJournalOptions {
   std::string path;
   // Most appends written in one transaction.
   size_t max_batch = 512;
-  // Most appends waiting for a commit; further Append calls block until
+  // Most appends waiting for the committer; further Append calls block until
   // there is room (back-pressure onto the HTTP workers).
   size_t max_pending = 4096;
   // Read connections kept open.
@@ -41,7 +41,7 @@ struct SqliteJournalOptions {
 };
 
 // Opens (creating if needed) the journal at options.path and starts its
-// dedup purge thread. Fails if the file cannot be opened or its schema is from
+// committer thread. Fails if the file cannot be opened or its schema is from
 // an unknown version.
 absl::StatusOr<std::unique_ptr<Journal>> OpenSqliteJournal(const SqliteJournalOptions& options);
 

@@ -10,10 +10,9 @@
 // the events from the cache before the rows go.
 //
 // Threading: thread-safe. One mutex (mu_) guards the connection and every
-// statement; each public method takes it. In practice CommitBatch runs on the
-// thread leading a group commit, PurgeExpiredDedupKeys on the group
-// committer's purge thread, DeleteOldest and StoredBytes on the retention
-// thread. Lock order: mu_ before the
+// statement; each public method takes it. In practice CommitBatch and
+// PurgeExpiredDedupKeys run on the group committer's thread, DeleteOldest
+// and StoredBytes on the retention thread. Lock order: mu_ before the
 // RecentEvents mutex (taken inside it); no other lock is held with it.
 #ifndef REFIR_BRIDGE_JOURNAL_SQLITE_SQLITE_JOURNAL_WRITER_H_
 #define REFIR_BRIDGE_JOURNAL_SQLITE_SQLITE_JOURNAL_WRITER_H_

@@ -1,14 +1,12 @@
 // PendingAppend: one Journal::Append on its way from the caller's thread
-// through the group commit (sqlite_group_commit.h) to the writer
+// through the group committer (sqlite_group_commit.h) to the writer
 // (sqlite_journal_writer.h) and back.
 //
 // Lifetime and threading: lives on the caller's stack. The caller fills in
-// the inputs before handing it to GroupCommitter::Append and reads
-// `status`/`result` after that returns. In between the record belongs to the
-// thread leading the commit that takes it (the caller's own, or another
-// caller's), and to the writer that leader calls; a leader that committed
-// another thread's record, or hands it leadership, notifies `wake` last and
-// never touches the record again.
+// the inputs before queueing it and reads `status`/`result` only after
+// `done` is notified. In between only the committer thread touches it (and
+// the writer, which the committer calls); after notifying `done` the
+// committer never touches it again.
 #ifndef REFIR_BRIDGE_JOURNAL_SQLITE_SQLITE_PENDING_APPEND_H_
 #define REFIR_BRIDGE_JOURNAL_SQLITE_SQLITE_PENDING_APPEND_H_
 
@@ -32,11 +30,7 @@ struct PendingAppend {
   int64_t dedup_window_us = 0;
   absl::Status status;
   AppendResult result;
-  // Set (before `wake`) when this record's thread is to lead the next
-  // commit rather than having been committed.
-  bool lead = false;
-  // Notified once: the record was committed, or its thread leads next.
-  absl::Notification wake;
+  absl::Notification done;
 };
 
 }  // namespace refir::bridge::sqlite
