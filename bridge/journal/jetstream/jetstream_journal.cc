@@ -166,16 +166,29 @@ class JetStreamJournal final : public Journal {
     if (max_events == 0) return absl::OkStatus();
     from_sequence = std::max<uint64_t>(from_sequence, 1);
     const uint64_t followed = followed_.load(std::memory_order_acquire);
+    uint64_t sequence = from_sequence;
+    size_t visited = 0;
     // The cache holds every event up to `followed` from where it covers;
-    // past that, reads go to the stream.
+    // past that (events PubAck'd but not yet followed back), reads go to
+    // the stream.
     if (from_sequence <= followed) {
       const size_t in_cache =
           static_cast<size_t>(std::min<uint64_t>(max_events, followed - from_sequence + 1));
-      if (recent_.Visit(from_sequence, in_cache, visit)) return absl::OkStatus();
+      bool stopped = false;
+      auto counted = [&](const StoredEventView& view) {
+        if (!visit(view)) {
+          stopped = true;
+          return false;
+        }
+        ++visited;
+        return true;
+      };
+      if (recent_.Visit(from_sequence, in_cache, counted)) {
+        if (stopped || visited >= max_events) return absl::OkStatus();
+        sequence = from_sequence + visited;
+      }
     }
     const uint64_t head = head_.load(std::memory_order_acquire);
-    uint64_t sequence = from_sequence;
-    size_t visited = 0;
     while (sequence <= head && visited < max_events) {
       absl::StatusOr<jetstream::NatsMsgPtr> msg = GetStored(sequence);
       if (absl::IsNotFound(msg.status())) {
