@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -164,6 +165,10 @@ void NatsServerProcess::Stop() {
 
 absl::StatusOr<std::unique_ptr<NatsCluster>> NatsCluster::Start(const std::string& base_dir) {
   auto cluster = std::make_unique<NatsCluster>();
+  // Each server makes its own store directory, not the one above it.
+  if (mkdir(base_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::InternalError(absl::StrCat("cannot make ", base_dir, ": ", std::strerror(errno)));
+  }
   std::vector<int> cluster_ports;
   std::vector<std::string> routes;
   for (int i = 0; i < 3; ++i) {

@@ -61,8 +61,9 @@ class NatsServerProcess {
 // Three servers in one JetStream cluster on loopback.
 class NatsCluster {
  public:
-  // Starts them (stores under `base_dir`) and waits until JetStream has a
-  // meta leader (a stream can be created).
+  // Starts them (stores under `base_dir`, made if missing) and waits until
+  // each accepts clients. JetStream elects its meta leader a moment later:
+  // until then creating a stream fails (the bridge's startup retries).
   static absl::StatusOr<std::unique_ptr<NatsCluster>> Start(const std::string& base_dir);
 
   NatsServerProcess& server(int i) { return *servers_[i]; }
