@@ -318,5 +318,30 @@ TEST_P(JournalContractTest, AppendAfterCloseIsUnavailable) {
 INSTANTIATE_TEST_SUITE_P(Backends, JournalContractTest,
                          ::testing::Values(Backend::kSqlite, Backend::kJetStream), BackendName);
 
+class JetStreamJournalTest : public JournalContractTest {};
+
+// A failed publish is 503 and not ready; the journal turns writable again by
+// itself once NATS is back, without waiting for a publish to succeed (a load
+// balancer would send none to a bridge that is not ready).
+TEST_P(JetStreamJournalTest, NotWritableWhileNatsIsDownAndWritableAgainWithoutAPublish) {
+  ASSERT_TRUE(journal_->Append(MakeEvent("before"), DedupKey{"k-before"}).ok());
+  nats_->Kill();
+  absl::StatusOr<AppendResult> refused = journal_->Append(MakeEvent("down"), DedupKey{"k-down"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::IsUnavailable(refused.status())) << refused.status();
+  EXPECT_EQ(ReasonOf(refused.status()), kJournalUnavailableReason);
+  EXPECT_FALSE(journal_->Writable());
+  ASSERT_TRUE(nats_->Start().ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!journal_->Writable() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_TRUE(journal_->Writable());
+  absl::StatusOr<AppendResult> after = journal_->Append(MakeEvent("after"), DedupKey{"k-after"});
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->sequence, 2u);  // nothing from the refused append was stored
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, JetStreamJournalTest, ::testing::Values(Backend::kJetStream),
+                         BackendName);
+
 }  // namespace
 }  // namespace refir::bridge

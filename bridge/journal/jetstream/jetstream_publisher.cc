@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "bridge/common/error_reason.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/journal/jetstream/nats_status.h"
@@ -16,6 +17,11 @@ namespace {
 // How much longer than the publish timeout a caller waits for cnats to
 // report its publish (cnats times it out itself; this is a backstop).
 constexpr absl::Duration kReportGrace = absl::Seconds(2);
+
+// How long a failed publish makes the publisher report itself unhealthy.
+// Not until the next success: a load balancer that takes a bridge out while
+// it is not ready would then never send the webhook that makes it ready.
+constexpr absl::Duration kUnhealthyAfterFailure = absl::Seconds(1);
 
 std::string DescribeFailure(const jsPubAckErr& error) {
   if (error.Err == NATS_TIMEOUT) return "no PubAck from JetStream in time";
@@ -99,10 +105,10 @@ absl::StatusOr<Published> JetStreamPublisher::Publish(const std::string& subject
   absl::MutexLock lock(&mu_);
   --callers_;
   if (!failure.ok()) {
-    last_ok_ = false;
+    last_failure_ = absl::Now();
     return failure;
   }
-  last_ok_ = pending.status.ok();
+  if (!pending.status.ok()) last_failure_ = absl::Now();
   if (!pending.status.ok()) return pending.status;
   return pending.result;
 }
@@ -139,7 +145,7 @@ void JetStreamPublisher::Complete(natsMsg* msg, const jsPubAck* ack, const jsPub
 
 bool JetStreamPublisher::healthy() const {
   absl::MutexLock lock(&mu_);
-  return last_ok_ && !closed_;
+  return !closed_ && absl::Now() - last_failure_ >= kUnhealthyAfterFailure;
 }
 
 void JetStreamPublisher::Close() {

@@ -69,7 +69,7 @@ class JetStreamPublisher {
   absl::StatusOr<Published> Publish(const std::string& subject, const std::string& msg_id,
                                     absl::string_view data) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // False after the last publish failed (until one succeeds) and after Close.
+  // False for a second after a publish failed, and after Close.
   bool healthy() const;
 
   // Refuses new publishes, waits (up to the timeout) for the PubAcks of
@@ -96,7 +96,7 @@ class JetStreamPublisher {
 
   mutable absl::Mutex mu_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  bool last_ok_ ABSL_GUARDED_BY(mu_) = true;
+  absl::Time last_failure_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   // Callers inside Publish (Close waits for none).
   size_t callers_ ABSL_GUARDED_BY(mu_) = 0;
   // Keyed by the message handed to cnats: its ack handler gets it back.
