@@ -30,8 +30,7 @@ HttpReply AdminReply(const std::string& path, const ReadinessCheck& readiness,
                      const ReadinessCheck& groups_readiness) {
   if (path == "/healthz") return StatusReply(200, "ok", "");
   if (path == "/readyz/groups" && groups_readiness) {
-    absl::Status ready = readiness();
-    if (ready.ok()) ready = groups_readiness();
+    absl::Status ready = groups_readiness();
     if (ready.ok()) return StatusReply(200, "ready", "");
     return StatusReply(503, "not_ready", std::string(ready.message()));
   }

@@ -56,7 +56,8 @@ struct AdminServerOptions {
   // unknown path.
   AdminPages ui;
   // Serves GET /readyz/groups when set: ready while this replica serves the
-  // consumer groups (what a load balancer in front of consumers checks).
+  // consumer groups (what a load balancer in front of consumers checks; a
+  // failing journal write does not stop it delivering what is stored).
   ReadinessCheck groups_readiness;
   // Request line and header limits (the webhook listener's flags).
   HeadLimits head_limits;

@@ -29,6 +29,7 @@
 #include "bridge/metrics/metrics.h"
 #include "bridge/server/health_watcher.h"
 #include "bridge/server/metrics_sources.h"
+#include "bridge/server/replica_identity.h"
 #include "bridge/server/served_groups.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -44,6 +45,8 @@ struct BridgeServer::Parts {
   // First, so it is destroyed last: the journal and the edge record into it.
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<Journal> journal;
+  // JetStream: this replica's id and the lock on its data directory.
+  std::unique_ptr<ReplicaIdentity> replica;
   // JetStream: the groups' own NATS connection (the store and the lease).
   std::unique_ptr<jetstream::NatsConnection> group_connection;
   std::unique_ptr<GroupStore> group_store;
@@ -129,20 +132,12 @@ GroupDefaults GroupDefaultsFor(const BridgeOptions& options) {
   return defaults;
 }
 
-// This process, for the coordinator lease: host, pid and a random part.
-std::string ReplicaId() {
-  char host[256] = {0};
-  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-  return absl::StrCat(host[0] == '\0' ? "bridge" : host, "-", getpid(), "-",
-                      absl::Hex(absl::Uniform<uint32_t>(absl::BitGen())));
-}
-
 // JetStream: starts competing for the coordinator lease; the replica that
 // holds it opens the group registry and serves the groups.
 absl::Status StartCoordinator(const BridgeOptions& options, BridgeServer::Parts* parts) {
   jetstream::CoordinatorOptions coordinator_options;
   coordinator_options.bucket = jetstream::GroupBucketName(options.jetstream.stream);
-  coordinator_options.replica_id = ReplicaId();
+  coordinator_options.replica_id = parts->replica->id();
   coordinator_options.advertised_address =
       options.jetstream.advertised_grpc_address.empty()
           ? absl::StrCat(options.grpc_address, ":", parts->grpc_port)
@@ -237,6 +232,7 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
       parts->retention->Start();
     }
   } else {
+    REFIR_ASSIGN_OR_RETURN(parts->replica, ReplicaIdentity::Claim(options.data_dir));
     jetstream::NatsConnectionOptions connection = options.jetstream.connection;
     REFIR_RETURN_IF_ERROR(ReadNatsSecrets(options, &connection));
     connection.name = "refir-bridge groups";
@@ -318,7 +314,8 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
         return inspector->Serve(request);
       };
     }
-    admin_options.groups_readiness = [groups = parts->groups.get()] {
+    admin_options.groups_readiness = [groups = parts->groups.get(), handler]() -> absl::Status {
+      if (handler->draining()) return absl::UnavailableError("shutting down");
       return groups->ServingStatus();
     };
     REFIR_ASSIGN_OR_RETURN(parts->admin, AdminServer::Start(admin_options, readiness));

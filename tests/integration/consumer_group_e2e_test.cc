@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -20,6 +21,7 @@
 #include "tests/integration/bridge_process.h"
 #include "tests/integration/group_test_clients.h"
 #include "tests/integration/test_clients.h"
+#include "tests/nats/nats_server_process.h"
 
 namespace refir::bridge::testing {
 namespace {
@@ -50,19 +52,37 @@ v1::Nack MakeNack(const std::string& ack_id, v1::Nack::Action action,
   return nack;
 }
 
-class ConsumerGroupE2ETest : public ::testing::Test {
+// Runs each test on both journals: SQLite, and JetStream on a nats-server
+// of the test's own (the bridge serves the groups: it is the only replica).
+class ConsumerGroupFixture : public ::testing::Test {
  protected:
+  virtual bool UseJetStream() const = 0;
+
   void SetUp() override {
     data_dir_ = MakeTempDir();
-    bridge_ = std::make_unique<BridgeProcess>(data_dir_);
+    if (UseJetStream()) {
+      NatsServerOptions options;
+      options.store_dir = data_dir_ + "-nats";
+      nats_ = std::make_unique<NatsServerProcess>(options);
+      ASSERT_TRUE(nats_->Start().ok());
+    }
+    bridge_ = MakeBridge();
     ASSERT_TRUE(bridge_->Start().ok());
     stub_ = MakeStub(bridge_->grpc_target());
+  }
+
+  std::unique_ptr<BridgeProcess> MakeBridge() {
+    std::vector<std::string> flags;
+    if (nats_ != nullptr) {
+      flags = {"--journal=jetstream", "--nats_servers=" + nats_->url()};
+    }
+    return std::make_unique<BridgeProcess>(data_dir_, flags);
   }
 
   int port() const { return bridge_->http_port(); }
 
   // Stops the bridge (SIGTERM, or SIGKILL when `kill`) and starts a new one on
-  // the same data directory.
+  // the same data directory (and stream).
   void Restart(bool kill) {
     if (kill) {
       bridge_->Kill();
@@ -71,7 +91,7 @@ class ConsumerGroupE2ETest : public ::testing::Test {
       ASSERT_TRUE(exit_code.ok()) << exit_code.status();
       EXPECT_EQ(*exit_code, 0);
     }
-    bridge_ = std::make_unique<BridgeProcess>(data_dir_);
+    bridge_ = MakeBridge();
     ASSERT_TRUE(bridge_->Start().ok());
     // Streams of the old bridge may still use its stub's channel.
     retired_stubs_.push_back(std::move(stub_));
@@ -79,14 +99,27 @@ class ConsumerGroupE2ETest : public ::testing::Test {
   }
 
   std::string data_dir_;
+  // Declared before the bridge, so the bridge stops first.
+  std::unique_ptr<NatsServerProcess> nats_;
   std::vector<std::unique_ptr<v1::EventStream::Stub>> retired_stubs_;
   std::unique_ptr<BridgeProcess> bridge_;
   std::unique_ptr<v1::EventStream::Stub> stub_;
 };
 
+// The parameter: true for the JetStream journal.
+class ConsumerGroupE2ETest : public ConsumerGroupFixture,
+                             public ::testing::WithParamInterface<bool> {
+ protected:
+  bool UseJetStream() const override { return GetParam(); }
+};
+
+std::string JournalName(const ::testing::TestParamInfo<bool>& info) {
+  return info.param ? "JetStream" : "Sqlite";
+}
+
 // Subscribe is a raw method on the server (it parses requests itself): bytes
 // that are not a SubscribeRequest end the stream with INVALID_ARGUMENT.
-TEST_F(ConsumerGroupE2ETest, UnparsableSubscribeRequestIsInvalidArgument) {
+TEST_P(ConsumerGroupE2ETest, UnparsableSubscribeRequestIsInvalidArgument) {
   grpc::GenericStub generic(
       grpc::CreateChannel(bridge_->grpc_target(), grpc::InsecureChannelCredentials()));
   grpc::CompletionQueue cq;
@@ -119,7 +152,7 @@ TEST_F(ConsumerGroupE2ETest, UnparsableSubscribeRequestIsInvalidArgument) {
 
 // --- 1. Fan-out -------------------------------------------------------------
 
-TEST_F(ConsumerGroupE2ETest, EveryGroupGetsEveryEvent) {
+TEST_P(ConsumerGroupE2ETest, EveryGroupGetsEveryEvent) {
   GroupStream a(*stub_);
   GroupStream b(*stub_);
   absl::StatusOr<v1::SubscribeConfirm> confirm_a = a.Open(GroupInit("fanout-a", "a"));
@@ -224,17 +257,17 @@ void RunSplit(v1::EventStream::Stub& stub, int http_port, bool hold_acks) {
   }
 }
 
-TEST_F(ConsumerGroupE2ETest, StreamsOfOneGroupSplitEventsWithoutOverlapOrGap) {
+TEST_P(ConsumerGroupE2ETest, StreamsOfOneGroupSplitEventsWithoutOverlapOrGap) {
   RunSplit(*stub_, port(), /*hold_acks=*/false);
 }
 
-TEST_F(ConsumerGroupE2ETest, StreamsOfOneGroupShareEventsWhenAWindowIsFull) {
+TEST_P(ConsumerGroupE2ETest, StreamsOfOneGroupShareEventsWhenAWindowIsFull) {
   RunSplit(*stub_, port(), /*hold_acks=*/true);
 }
 
 // --- 3. Redelivery after the ack deadline -----------------------------------
 
-TEST_F(ConsumerGroupE2ETest, UnackedEventIsRedeliveredAfterTheAckDeadline) {
+TEST_P(ConsumerGroupE2ETest, UnackedEventIsRedeliveredAfterTheAckDeadline) {
   v1::SubscribeInit init = GroupInit("deadline");
   init.set_ack_deadline_seconds(1);
   GroupStream stream(*stub_);
@@ -269,7 +302,7 @@ TEST_F(ConsumerGroupE2ETest, UnackedEventIsRedeliveredAfterTheAckDeadline) {
 
 // --- 4. Nack RETRY with a delay ---------------------------------------------
 
-TEST_F(ConsumerGroupE2ETest, NackRetryRedeliversAfterTheDelay) {
+TEST_P(ConsumerGroupE2ETest, NackRetryRedeliversAfterTheDelay) {
   GroupStream stream(*stub_);
   absl::StatusOr<v1::SubscribeConfirm> confirm = stream.Open(GroupInit("retry"));
   ASSERT_TRUE(confirm.ok()) << confirm.status();
@@ -308,7 +341,7 @@ TEST_F(ConsumerGroupE2ETest, NackRetryRedeliversAfterTheDelay) {
 
 // --- 5. Dead letters --------------------------------------------------------
 
-TEST_F(ConsumerGroupE2ETest, DeadLetterAfterMaxDeliveryAttemptsThenRequeue) {
+TEST_P(ConsumerGroupE2ETest, DeadLetterAfterMaxDeliveryAttemptsThenRequeue) {
   v1::SubscribeInit init = GroupInit("dlq");
   init.set_max_delivery_attempts(2);
   GroupStream stream(*stub_);
@@ -378,7 +411,7 @@ TEST_F(ConsumerGroupE2ETest, DeadLetterAfterMaxDeliveryAttemptsThenRequeue) {
   EXPECT_THAT(ListAllDeadLetters(*stub_, "dlq"), IsEmpty());
 }
 
-TEST_F(ConsumerGroupE2ETest, NackDeadLetterGoesStraightToDeadLettersWithTheReason) {
+TEST_P(ConsumerGroupE2ETest, NackDeadLetterGoesStraightToDeadLettersWithTheReason) {
   GroupStream stream(*stub_);
   absl::StatusOr<v1::SubscribeConfirm> confirm = stream.Open(GroupInit("poison"));
   ASSERT_TRUE(confirm.ok()) << confirm.status();
@@ -440,7 +473,7 @@ TEST_F(ConsumerGroupE2ETest, NackDeadLetterGoesStraightToDeadLettersWithTheReaso
 
 // --- 6. Late, repeated and unknown acks -------------------------------------
 
-TEST_F(ConsumerGroupE2ETest, LateAckIsReportedExpiredAndUnknownAckIsReportedUnknown) {
+TEST_P(ConsumerGroupE2ETest, LateAckIsReportedExpiredAndUnknownAckIsReportedUnknown) {
   v1::SubscribeInit init = GroupInit("late");
   init.set_ack_deadline_seconds(1);
   GroupStream stream(*stub_);
@@ -482,7 +515,7 @@ TEST_F(ConsumerGroupE2ETest, LateAckIsReportedExpiredAndUnknownAckIsReportedUnkn
 
 // --- 7. Start positions -----------------------------------------------------
 
-TEST_F(ConsumerGroupE2ETest, StartEarliestDeliversEveryStoredEvent) {
+TEST_P(ConsumerGroupE2ETest, StartEarliestDeliversEveryStoredEvent) {
   const std::vector<uint64_t> posted = PostEvents(port(), 3);
   v1::SubscribeInit init = GroupInit("from-earliest");
   init.mutable_start()->mutable_earliest();
@@ -496,7 +529,7 @@ TEST_F(ConsumerGroupE2ETest, StartEarliestDeliversEveryStoredEvent) {
   EXPECT_THAT(SequencesOf(got), ElementsAreArray(posted));
 }
 
-TEST_F(ConsumerGroupE2ETest, StartLatestIsTheDefaultAndSkipsStoredEvents) {
+TEST_P(ConsumerGroupE2ETest, StartLatestIsTheDefaultAndSkipsStoredEvents) {
   PostEvents(port(), 3);
   v1::SubscribeInit unset = GroupInit("latest-default");
   v1::SubscribeInit latest = GroupInit("latest-explicit");
@@ -520,7 +553,7 @@ TEST_F(ConsumerGroupE2ETest, StartLatestIsTheDefaultAndSkipsStoredEvents) {
   }
 }
 
-TEST_F(ConsumerGroupE2ETest, StartSequenceDeliversFromThatSequence) {
+TEST_P(ConsumerGroupE2ETest, StartSequenceDeliversFromThatSequence) {
   PostEvents(port(), 5);
   v1::SubscribeInit init = GroupInit("from-sequence");
   init.mutable_start()->set_sequence(3);
@@ -533,7 +566,7 @@ TEST_F(ConsumerGroupE2ETest, StartSequenceDeliversFromThatSequence) {
   EXPECT_TRUE(stream.NoDeliveryFor(absl::Milliseconds(500)));
 }
 
-TEST_F(ConsumerGroupE2ETest, StartTimeDeliversFromTheFirstEventReceivedAtOrAfterIt) {
+TEST_P(ConsumerGroupE2ETest, StartTimeDeliversFromTheFirstEventReceivedAtOrAfterIt) {
   PostEvents(port(), 5);
   const std::vector<v1::Event> events = ListAllEvents(*stub_);
   ASSERT_EQ(events.size(), 5u);
@@ -558,7 +591,7 @@ TEST_F(ConsumerGroupE2ETest, StartTimeDeliversFromTheFirstEventReceivedAtOrAfter
   EXPECT_EQ(got.back().sequence(), 5u);
 }
 
-TEST_F(ConsumerGroupE2ETest, ExistingGroupIgnoresStartAndContinuesWhereItIs) {
+TEST_P(ConsumerGroupE2ETest, ExistingGroupIgnoresStartAndContinuesWhereItIs) {
   const std::vector<uint64_t> posted = PostEvents(port(), 5);
   {
     v1::SubscribeInit init = GroupInit("continue", "before");
@@ -612,7 +645,7 @@ TEST_F(ConsumerGroupE2ETest, ExistingGroupIgnoresStartAndContinuesWhereItIs) {
 
 // --- 8. Filters --------------------------------------------------------------
 
-TEST_F(ConsumerGroupE2ETest, FiltersDeliverOnlyMatchingTypes) {
+TEST_P(ConsumerGroupE2ETest, FiltersDeliverOnlyMatchingTypes) {
   v1::SubscribeInit users_init = GroupInit("users");
   users_init.mutable_filter()->add_types("refir.user.added");
   v1::SubscribeInit referrals_init = GroupInit("referrals");
@@ -670,11 +703,15 @@ TEST_F(ConsumerGroupE2ETest, FiltersDeliverOnlyMatchingTypes) {
 
 // --- 9. Restarts --------------------------------------------------------------
 
-class ConsumerGroupRestartTest : public ConsumerGroupE2ETest,
-                                 public ::testing::WithParamInterface<bool> {};
+// The parameter: (kill rather than stop, JetStream rather than SQLite).
+class ConsumerGroupRestartTest : public ConsumerGroupFixture,
+                                 public ::testing::WithParamInterface<std::tuple<bool, bool>> {
+ protected:
+  bool UseJetStream() const override { return std::get<1>(GetParam()); }
+};
 
 TEST_P(ConsumerGroupRestartTest, RestartLosesNothingAndRedeliversWhatWasUnacked) {
-  const bool kill = GetParam();
+  const bool kill = std::get<0>(GetParam());
   const std::vector<uint64_t> before = PostEvents(port(), 20);
   std::set<uint64_t> acked_before(before.begin(), before.begin() + 10);
   std::set<uint64_t> unacked_before(before.begin() + 10, before.end());
@@ -761,14 +798,17 @@ TEST_P(ConsumerGroupRestartTest, RestartLosesNothingAndRedeliversWhatWasUnacked)
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(StopAndKill, ConsumerGroupRestartTest, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& param_info) {
-                           return param_info.param ? std::string("Kill9") : std::string("Sigterm");
+INSTANTIATE_TEST_SUITE_P(StopAndKill, ConsumerGroupRestartTest,
+                         ::testing::Combine(::testing::Values(false, true),
+                                            ::testing::Values(false, true)),
+                         [](const ::testing::TestParamInfo<std::tuple<bool, bool>>& param_info) {
+                           return std::string(std::get<0>(param_info.param) ? "Kill9" : "Sigterm") +
+                                  (std::get<1>(param_info.param) ? "JetStream" : "Sqlite");
                          });
 
 // --- 10. Flow control ---------------------------------------------------------
 
-TEST_F(ConsumerGroupE2ETest, WindowOfUnackedDeliveriesIsNeverExceeded) {
+TEST_P(ConsumerGroupE2ETest, WindowOfUnackedDeliveriesIsNeverExceeded) {
   const std::vector<uint64_t> posted = PostEvents(port(), 50, "referral_created", 4);
   v1::SubscribeInit init = GroupInit("window", "windowed");
   init.mutable_start()->mutable_earliest();
@@ -826,7 +866,7 @@ TEST_F(ConsumerGroupE2ETest, WindowOfUnackedDeliveriesIsNeverExceeded) {
 
 // --- 11. A stalled group does not hold back another --------------------------
 
-TEST_F(ConsumerGroupE2ETest, StalledConsumerDoesNotSlowAnotherGroup) {
+TEST_P(ConsumerGroupE2ETest, StalledConsumerDoesNotSlowAnotherGroup) {
   constexpr size_t kEvents = 500;
   v1::SubscribeInit stalled_init = GroupInit("stalled");
   stalled_init.set_max_outstanding(1);
@@ -868,7 +908,7 @@ TEST_F(ConsumerGroupE2ETest, StalledConsumerDoesNotSlowAnotherGroup) {
 
 // --- 13. ExtendDeadline -------------------------------------------------------
 
-TEST_F(ConsumerGroupE2ETest, ExtendDeadlinePostponesRedelivery) {
+TEST_P(ConsumerGroupE2ETest, ExtendDeadlinePostponesRedelivery) {
   v1::SubscribeInit init = GroupInit("extend");
   init.set_ack_deadline_seconds(1);
   GroupStream stream(*stub_);
@@ -897,6 +937,9 @@ TEST_F(ConsumerGroupE2ETest, ExtendDeadlinePostponesRedelivery) {
   EXPECT_THAT(late->expired_ack_ids(), Contains(got[0].ack_id()));
   EXPECT_THAT(late->unknown_ack_ids(), Contains("garbage"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Journals, ConsumerGroupE2ETest, ::testing::Values(false, true),
+                         JournalName);
 
 }  // namespace
 }  // namespace refir::bridge::testing

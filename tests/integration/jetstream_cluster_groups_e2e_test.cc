@@ -209,8 +209,12 @@ TEST_F(ClusterGroupsE2eTest, EveryAcceptedWebhookReachesEveryGroupThroughNodeAnd
   // 2. The replica serving the groups dies.
   wait_accepted(kTotal / 2);
   int serving = -1;
-  for (int i = 0; i < 2; ++i) {
-    if (SendHttp(bridges_[i]->admin_port(), "GET", "/readyz/groups", "").status == 200) serving = i;
+  for (const absl::Time until = absl::Now() + absl::Seconds(30); serving < 0 && absl::Now() < until;
+       absl::SleepFor(absl::Milliseconds(50))) {
+    for (int i = 0; i < 2; ++i) {
+      if (SendHttp(bridges_[i]->admin_port(), "GET", "/readyz/groups", "").status == 200)
+        serving = i;
+    }
   }
   ASSERT_GE(serving, 0) << "no replica serves the groups";
   era.store(1);

@@ -120,7 +120,11 @@ void GroupCoordinator::TryAcquire(absl::Time now) {
       absl::MutexLock lock(&mu_);
       holder_ = value == kReleased ? "" : DescribeHolder(value);
     }
-    if (value == kReleased || now - seen_changed_at_ >= options_.lease) {
+    // Our own id: this replica restarted (its data directory is locked, so
+    // the process that held the lease is gone).
+    const bool ours = DescribeHolder(value) == DescribeHolder(value_) ||
+                      absl::StartsWith(value, absl::StrCat(options_.replica_id, "\n"));
+    if (value == kReleased || ours || now - seen_changed_at_ >= options_.lease) {
       taken = kvStore_Update(&revision, kv, kLeaseKey, value_.data(),
                              static_cast<int>(value_.size()), seen);
     }

@@ -35,8 +35,10 @@
 namespace refir::bridge::jetstream {
 
 struct CoordinatorOptions {
-  std::string bucket;      // the groups' KeyValue bucket (must exist)
-  std::string replica_id;  // unique per process
+  std::string bucket;  // the groups' KeyValue bucket (must exist)
+  // Unique per live process; the same across restarts of one replica (a
+  // holder found with this replica's own id is taken over at once).
+  std::string replica_id;
   // Where consumers reach this replica's gRPC listener (told to consumers
   // that reach a standby).
   std::string advertised_address;
