@@ -70,6 +70,9 @@ class JetStreamPublisher {
                                     absl::string_view data) ABSL_LOCKS_EXCLUDED(mu_);
 
   // False after the last publish failed (until one succeeds) and after Close.
+  // A publish refused because the client is not connected does not count:
+  // the connection's own state says that, and turns back by itself on the
+  // reconnect (a bridge not ready gets no webhook that could succeed).
   bool healthy() const;
 
   // Refuses new publishes, waits (up to the timeout) for the PubAcks of
