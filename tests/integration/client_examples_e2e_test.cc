@@ -23,6 +23,7 @@
 #include "tests/integration/example_process.h"
 #include "tests/integration/group_test_clients.h"
 #include "tests/integration/test_clients.h"
+#include "tests/nats/nats_server_process.h"
 
 #ifndef REFIR_SOURCE_DIR
 #error "REFIR_SOURCE_DIR must name the repository root"

@@ -19,6 +19,7 @@
 #include "tests/integration/example_process.h"
 #include "tests/integration/test_certs.h"
 #include "tests/integration/test_clients.h"
+#include "tests/nats/nats_server_process.h"
 
 #ifndef REFIR_SUBSCRIBER_BINARY
 #error "REFIR_SUBSCRIBER_BINARY must name the refir_subscriber binary"

@@ -1,5 +1,6 @@
 // Every webhook answered 200 survives a restart of the bridge, and a kill -9
-// in the middle of a load.
+// in the middle of a load, on both journals (a SQLite file; a JetStream
+// stream on a real nats-server, which keeps running).
 #include <atomic>
 #include <map>
 #include <set>
@@ -12,53 +13,56 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "tests/integration/bridge_process.h"
+#include "tests/integration/bridge_test.h"
 #include "tests/integration/test_clients.h"
 
 namespace refir::bridge::testing {
 namespace {
 
-TEST(DurabilityE2ETest, RestartKeepsEveryEventAndContinuesSequences) {
+using DurabilityE2ETest = JournalTest;
+
+TEST_P(DurabilityE2ETest, RestartKeepsEveryEventAndContinuesSequences) {
   const std::string data_dir = MakeTempDir();
   std::map<std::string, uint64_t> stored;  // id -> sequence
   {
-    BridgeProcess bridge(data_dir);
-    ASSERT_TRUE(bridge.Start().ok());
+    std::unique_ptr<BridgeProcess> bridge = MakeBridge({}, data_dir);
+    ASSERT_TRUE(bridge->Start().ok());
     for (int i = 0; i < 50; ++i) {
       HttpResult result =
-          PostWebhook(bridge.http_port(), absl::StrCat(R"({"message":"m)", i, R"("})"),
+          PostWebhook(bridge->http_port(), absl::StrCat(R"({"message":"m)", i, R"("})"),
                       {{"webhook-id", absl::StrCat("wh-", i)}});
       ASSERT_EQ(result.status, 200);
       stored[result.json["id"]] = result.json["sequence"];
     }
-    absl::StatusOr<int> exit_code = bridge.Stop();
+    absl::StatusOr<int> exit_code = bridge->Stop();
     ASSERT_TRUE(exit_code.ok()) << exit_code.status();
     EXPECT_EQ(*exit_code, 0);
   }
-  BridgeProcess bridge(data_dir);
-  ASSERT_TRUE(bridge.Start().ok());
-  auto stub = MakeStub(bridge.grpc_target());
+  std::unique_ptr<BridgeProcess> bridge = MakeBridge({}, data_dir);
+  ASSERT_TRUE(bridge->Start().ok());
+  auto stub = MakeStub(bridge->grpc_target());
   std::vector<v1::Event> events = ListAllEvents(*stub);
   ASSERT_EQ(events.size(), stored.size());
   for (const v1::Event& event : events) {
     ASSERT_EQ(stored.count(event.id()), 1u) << event.id();
     EXPECT_EQ(stored[event.id()], event.sequence());
   }
-  HttpResult next = PostWebhook(bridge.http_port(), "{}");
+  HttpResult next = PostWebhook(bridge->http_port(), "{}");
   ASSERT_EQ(next.status, 200);
   EXPECT_EQ(next.json["sequence"], 51);
   // A resend of a webhook-id stored before the restart is still a duplicate.
   const std::string old_id = stored.begin()->first;
-  HttpResult dup = PostWebhook(bridge.http_port(), "{}", {{"webhook-id", old_id}});
+  HttpResult dup = PostWebhook(bridge->http_port(), "{}", {{"webhook-id", old_id}});
   ASSERT_EQ(dup.status, 200);
   EXPECT_EQ(dup.json["sequence"], stored.begin()->second);
   EXPECT_EQ(dup.json["duplicate"], true);
 }
 
-TEST(DurabilityE2ETest, KillNineUnderLoadLosesNoAcknowledgedEvent) {
+TEST_P(DurabilityE2ETest, KillNineUnderLoadLosesNoAcknowledgedEvent) {
   const std::string data_dir = MakeTempDir();
-  BridgeProcess bridge(data_dir);
-  ASSERT_TRUE(bridge.Start().ok());
-  const int port = bridge.http_port();
+  std::unique_ptr<BridgeProcess> bridge = MakeBridge({}, data_dir);
+  ASSERT_TRUE(bridge->Start().ok());
+  const int port = bridge->http_port();
 
   absl::Mutex mu;
   std::vector<std::string> acknowledged;  // ids answered 200
@@ -79,13 +83,13 @@ TEST(DurabilityE2ETest, KillNineUnderLoadLosesNoAcknowledgedEvent) {
     });
   }
   ASSERT_TRUE(enough.WaitForNotificationWithTimeout(absl::Seconds(60)));
-  bridge.Kill();
+  bridge->Kill();
   stop.store(true);
   for (std::thread& poster : posters) poster.join();
 
-  BridgeProcess restarted(data_dir);
-  ASSERT_TRUE(restarted.Start().ok());
-  auto stub = MakeStub(restarted.grpc_target());
+  std::unique_ptr<BridgeProcess> restarted = MakeBridge({}, data_dir);
+  ASSERT_TRUE(restarted->Start().ok());
+  auto stub = MakeStub(restarted->grpc_target());
   std::vector<v1::Event> events = ListAllEvents(*stub);
   std::set<std::string> stored_ids;
   for (const v1::Event& event : events) stored_ids.insert(event.id());
@@ -99,6 +103,8 @@ TEST(DurabilityE2ETest, KillNineUnderLoadLosesNoAcknowledgedEvent) {
     EXPECT_LT(events[i - 1].sequence(), events[i].sequence());
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Journals, DurabilityE2ETest, AllJournalBackends(), JournalBackendName);
 
 }  // namespace
 }  // namespace refir::bridge::testing

@@ -1,10 +1,8 @@
 #include "tests/integration/example_process.h"
 
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,29 +63,6 @@ std::vector<char*> PointersTo(std::vector<std::string>& strings) {
 }
 
 }  // namespace
-
-int PickFreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    ADD_FAILURE() << "socket: " << std::strerror(errno);
-    return 0;
-  }
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ADD_FAILURE() << "bind: " << std::strerror(errno);
-  } else if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    ADD_FAILURE() << "getsockname: " << std::strerror(errno);
-  } else {
-    port = ntohs(address.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
 ExampleProcess::ExampleProcess(std::vector<std::string> argv,
                                std::vector<std::pair<std::string, std::string>> env)

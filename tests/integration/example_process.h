@@ -1,7 +1,7 @@
 // ExampleProcess: runs a client example (a binary, or `bash run.sh`) as a
 // child process for integration tests, and reads its stdout line by line with
-// deadlines. Also PickFreePort, for tests that need a port before a bridge
-// starts (to restart the bridge on the same port).
+// deadlines. (PickFreePort, for a port needed before a bridge starts, is in
+// tests/nats/nats_server_process.h.)
 #ifndef REFIR_BRIDGE_TESTS_INTEGRATION_EXAMPLE_PROCESS_H_
 #define REFIR_BRIDGE_TESTS_INTEGRATION_EXAMPLE_PROCESS_H_
 
@@ -16,10 +16,6 @@
 #include "absl/time/time.h"
 
 namespace refir::bridge::testing {
-
-// A TCP port on 127.0.0.1 that was free a moment ago (found by binding port
-// 0); 0 (and a test failure) if none could be found.
-int PickFreePort();
 
 // A child process in its own process group. Its stdout is a pipe read by the
 // test; its stderr is the test's; its stdin is /dev/null. The destructor kills

@@ -57,7 +57,7 @@ int ReadClientPort(const std::string& path) {
 }  // namespace
 
 int PickFreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;
   sockaddr_in address{};
   address.sin_family = AF_INET;

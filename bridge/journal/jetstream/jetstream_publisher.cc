@@ -84,12 +84,12 @@ absl::StatusOr<Published> JetStreamPublisher::Publish(const std::string& subject
   msg.reset(handed);
 
   absl::Status failure;
+  // While reconnecting cnats buffers nothing (the reconnect buffer is 0),
+  // so a publish then fails at once with NATS_INSUFFICIENT_BUFFER.
+  const bool not_connected = status == NATS_INSUFFICIENT_BUFFER || status == NATS_CONNECTION_CLOSED;
   if (status != NATS_OK) {
-    // While reconnecting cnats buffers nothing (the reconnect buffer is 0),
-    // so a publish then fails with NATS_INSUFFICIENT_BUFFER.
-    failure = status == NATS_INSUFFICIENT_BUFFER || status == NATS_CONNECTION_CLOSED
-                  ? Unavailable("not connected to any NATS server (reconnecting)")
-                  : Unavailable(NatsStatus(status, "publishing to JetStream").message());
+    failure = not_connected ? Unavailable("not connected to any NATS server (reconnecting)")
+                            : Unavailable(NatsStatus(status, "publishing to JetStream").message());
     if (Unregister(raw_msg) == nullptr) {
       // Unreachable by cnats's contract (a failed call keeps the message
       // out of its map), but never leave `pending` referenced.
@@ -105,7 +105,8 @@ absl::StatusOr<Published> JetStreamPublisher::Publish(const std::string& subject
   absl::MutexLock lock(&mu_);
   --callers_;
   if (!failure.ok()) {
-    last_failure_ = absl::Now();
+    // Not being connected is the connection's state to report (healthy()).
+    if (!not_connected) last_failure_ = absl::Now();
     return failure;
   }
   if (!pending.status.ok()) last_failure_ = absl::Now();

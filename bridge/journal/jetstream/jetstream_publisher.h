@@ -69,7 +69,10 @@ class JetStreamPublisher {
   absl::StatusOr<Published> Publish(const std::string& subject, const std::string& msg_id,
                                     absl::string_view data) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // False for a second after a publish failed, and after Close.
+  // False for a second after a publish failed, and after Close. A publish
+  // refused because the client is not connected does not count: the
+  // connection's own state says that, and turns back by itself on the
+  // reconnect.
   bool healthy() const;
 
   // Refuses new publishes, waits (up to the timeout) for the PubAcks of
