@@ -20,11 +20,6 @@ namespace {
 constexpr char kLeaseKey[] = "coordinator";
 constexpr char kReleased[] = "released";
 
-struct KvDestroy {
-  void operator()(kvStore* p) const { kvStore_Destroy(p); }
-  void operator()(kvEntry* p) const { kvEntry_Destroy(p); }
-};
-
 std::string DescribeHolder(absl::string_view value) {
   std::pair<std::string, std::string> parts = absl::StrSplit(value, absl::MaxSplits('\n', 1));
   return absl::StrCat("replica ", parts.first, " at ", parts.second);
@@ -34,7 +29,7 @@ std::string DescribeHolder(absl::string_view value) {
 
 struct GroupCoordinator::Handles {
   JsContextPtr js;
-  std::unique_ptr<kvStore, KvDestroy> kv;
+  KvStorePtr kv;
 };
 
 GroupCoordinator::GroupCoordinator(CoordinatorOptions options, std::function<void()> on_acquired,
@@ -99,7 +94,7 @@ void GroupCoordinator::TryAcquire(absl::Time now) {
   kvStore* kv = handles_->kv.get();
   kvEntry* raw = nullptr;
   const natsStatus got = kvStore_Get(&raw, kv, kLeaseKey);
-  std::unique_ptr<kvEntry, KvDestroy> entry(raw);
+  KvEntryPtr entry(raw);
   uint64_t revision = 0;
   natsStatus taken = NATS_ERR;
   if (got != NATS_OK && got != NATS_NOT_FOUND) {
@@ -122,8 +117,7 @@ void GroupCoordinator::TryAcquire(absl::Time now) {
     }
     // Our own id: this replica restarted (its data directory is locked, so
     // the process that held the lease is gone).
-    const bool ours = DescribeHolder(value) == DescribeHolder(value_) ||
-                      absl::StartsWith(value, absl::StrCat(options_.replica_id, "\n"));
+    const bool ours = absl::StartsWith(value, absl::StrCat(options_.replica_id, "\n"));
     if (value == kReleased || ours || now - seen_changed_at_ >= options_.lease) {
       taken = kvStore_Update(&revision, kv, kLeaseKey, value_.data(),
                              static_cast<int>(value_.size()), seen);

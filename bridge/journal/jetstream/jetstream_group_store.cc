@@ -23,13 +23,6 @@
 namespace refir::bridge::jetstream {
 namespace {
 
-struct KvDestroy {
-  void operator()(kvStore* p) const { kvStore_Destroy(p); }
-  void operator()(kvEntry* p) const { kvEntry_Destroy(p); }
-};
-using KvStorePtr = std::unique_ptr<kvStore, KvDestroy>;
-using KvEntryPtr = std::unique_ptr<kvEntry, KvDestroy>;
-
 constexpr char kGroupKeyPrefix[] = "g.";
 
 // Group names are [A-Za-z0-9._-]; '.' separates subject tokens, '=' is in

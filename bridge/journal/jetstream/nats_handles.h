@@ -17,6 +17,8 @@ struct NatsDestroy {
   void operator()(natsSubscription* p) const { natsSubscription_Destroy(p); }
   void operator()(jsStreamInfo* p) const { jsStreamInfo_Destroy(p); }
   void operator()(jsMsgMetaData* p) const { jsMsgMetaData_Destroy(p); }
+  void operator()(kvStore* p) const { kvStore_Destroy(p); }
+  void operator()(kvEntry* p) const { kvEntry_Destroy(p); }
 };
 
 using NatsOptionsPtr = std::unique_ptr<natsOptions, NatsDestroy>;
@@ -26,6 +28,8 @@ using NatsMsgPtr = std::unique_ptr<natsMsg, NatsDestroy>;
 using NatsSubscriptionPtr = std::unique_ptr<natsSubscription, NatsDestroy>;
 using JsStreamInfoPtr = std::unique_ptr<jsStreamInfo, NatsDestroy>;
 using JsMsgMetaDataPtr = std::unique_ptr<jsMsgMetaData, NatsDestroy>;
+using KvStorePtr = std::unique_ptr<kvStore, NatsDestroy>;
+using KvEntryPtr = std::unique_ptr<kvEntry, NatsDestroy>;
 
 }  // namespace refir::bridge::jetstream
 
