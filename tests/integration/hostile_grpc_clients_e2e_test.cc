@@ -229,7 +229,7 @@ TEST_F(HostileGrpcClientsE2ETest, UnreadSettleFloodKeepsMemoryBoundedAndOthersSe
   RecordProperty("bridge_peak_rss_kb", static_cast<int>(peak_kb));
   std::printf("bridge VmHWM: %.1f MiB (writes done: %d big settles, %d small ones)\n",
               static_cast<double>(peak_kb) / 1024, big->writes_done(), stalled_at);
-  EXPECT_LT(peak_kb, 150 * 1024 * kRssBoundScale) << "bridge peak RSS " << peak_kb << " kB";
+  EXPECT_LT(peak_kb, RssBoundKb(150 * 1024)) << "bridge peak RSS " << peak_kb << " kB";
 
   big->Cancel();
   small->Cancel();

@@ -157,7 +157,7 @@ void ExpectRefusal(const std::string& answer, Flood flood) {
 
 // Bound on the bridge's peak RSS growth while the floods run: before the
 // head limits, three floods took it from 22 MiB to 1.3 GiB.
-constexpr int64_t kMaxGrowthKb = 64 * 1024 * kRssBoundScale;
+constexpr int64_t kMaxGrowthKb = RssBoundKb(64 * 1024);
 
 // `threads` flooding connections of each kind, each flooding again once
 // answered, for `duration`; meanwhile `legitimate` is called every 100 ms
