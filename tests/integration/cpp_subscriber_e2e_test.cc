@@ -2,6 +2,7 @@
 // against the real bridge, for what client_examples_e2e_test does not cover:
 // connecting before the bridge is up, SIGTERM, and errors that must not be
 // retried. (The ack/nack/restart flow is tested there, for every language.)
+// The tests with a bridge run on both journals, as there.
 #include <signal.h>
 
 #include <memory>
@@ -16,7 +17,9 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/bridge_process.h"
+#include "tests/integration/bridge_test.h"
 #include "tests/integration/example_process.h"
+#include "tests/integration/journal_backend.h"
 #include "tests/integration/test_certs.h"
 #include "tests/integration/test_clients.h"
 #include "tests/nats/nats_server_process.h"
@@ -44,7 +47,10 @@ bool ReadUntil(ExampleProcess& process, const std::string& prefix,
   return false;
 }
 
-TEST(CppSubscriberE2ETest, WaitsForTheBridgeThenAcksAndExitsZeroOnSigterm) {
+// Journals/CppSubscriberE2ETest.<test>/Sqlite and .../JetStream.
+using CppSubscriberE2ETest = JournalTest;
+
+TEST_P(CppSubscriberE2ETest, WaitsForTheBridgeThenAcksAndExitsZeroOnSigterm) {
   const int grpc_port = PickFreePort();
   ASSERT_GT(grpc_port, 0);
   ExampleProcess subscriber({REFIR_SUBSCRIBER_BINARY,
@@ -55,14 +61,15 @@ TEST(CppSubscriberE2ETest, WaitsForTheBridgeThenAcksAndExitsZeroOnSigterm) {
   // Nothing listens yet: the first attempt fails and is retried after 100 ms.
   ASSERT_TRUE(ReadUntil(subscriber, "reconnecting in 100 ms: UNAVAILABLE: ", &lines));
 
-  BridgeProcess bridge(MakeTempDir(), {absl::StrCat("--grpc_port=", grpc_port)});
-  ASSERT_TRUE(bridge.Start().ok());
+  std::unique_ptr<BridgeProcess> bridge = MakeBridge({absl::StrCat("--grpc_port=", grpc_port)});
+  const absl::Status started = bridge->Start();
+  ASSERT_TRUE(started.ok()) << started;
   ASSERT_TRUE(ReadUntil(subscriber, "ready ", &lines));
   EXPECT_EQ(lines.back(), "ready group=sigterm client_id=c1");
   const std::string body =
       R"({"event":"referral_created","lead":{"id":101,"email":"ana@example.com"},)"
       R"("referrer":{"id":7,"email":"bo@example.com"},"message":"Ana said \"hi\"\n"})";
-  HttpResult posted = PostWebhook(bridge.http_port(), body, {{"webhook-id", "wh_1"}});
+  HttpResult posted = PostWebhook(bridge->http_port(), body, {{"webhook-id", "wh_1"}});
   ASSERT_EQ(posted.status, 200) << posted.body;
   ASSERT_TRUE(ReadUntil(subscriber, "ack ", &lines));
   ASSERT_GE(lines.size(), 2u);
@@ -79,11 +86,12 @@ TEST(CppSubscriberE2ETest, WaitsForTheBridgeThenAcksAndExitsZeroOnSigterm) {
   EXPECT_EQ(*exit_code, 0);
 }
 
-TEST(CppSubscriberE2ETest, ExitsOneWithoutRetryingOnInvalidArgument) {
-  BridgeProcess bridge(MakeTempDir());
-  ASSERT_TRUE(bridge.Start().ok());
+TEST_P(CppSubscriberE2ETest, ExitsOneWithoutRetryingOnInvalidArgument) {
+  std::unique_ptr<BridgeProcess> bridge = MakeBridge();
+  const absl::Status started = bridge->Start();
+  ASSERT_TRUE(started.ok()) << started;
   ExampleProcess subscriber({REFIR_SUBSCRIBER_BINARY,
-                             absl::StrCat("--target=", bridge.grpc_target()),
+                             absl::StrCat("--target=", bridge->grpc_target()),
                              "--group=not a valid name"});
   ASSERT_TRUE(subscriber.Start().ok());
   std::vector<std::string> lines;
@@ -93,7 +101,7 @@ TEST(CppSubscriberE2ETest, ExitsOneWithoutRetryingOnInvalidArgument) {
   EXPECT_TRUE(lines.empty()) << absl::StrJoin(lines, "\n");
 }
 
-TEST(CppSubscriberE2ETest, MutualTlsAndATokenFromAFileOrTheEnvironment) {
+TEST_P(CppSubscriberE2ETest, MutualTlsAndATokenFromAFileOrTheEnvironment) {
   const std::string dir = MakeTempDir();
   absl::StatusOr<TestPki> pki = MakeTestPki(dir);
   ASSERT_TRUE(pki.ok()) << pki.status();
@@ -101,13 +109,13 @@ TEST(CppSubscriberE2ETest, MutualTlsAndATokenFromAFileOrTheEnvironment) {
   ASSERT_TRUE(WriteTestFile(tokens, "alpha alpha-token-0123456789 group-a\n"));
   const std::string token_file = dir + "/alpha.token";
   ASSERT_TRUE(WriteTestFile(token_file, "alpha-token-0123456789\n"));
-  BridgeProcess bridge(
-      MakeTempDir(),
+  std::unique_ptr<BridgeProcess> bridge = MakeBridge(
       {"--grpc_tls_cert_file=" + pki->server.cert, "--grpc_tls_key_file=" + pki->server.key,
        "--grpc_tls_client_ca_file=" + pki->ca_cert, "--grpc_tokens_file=" + tokens});
-  ASSERT_TRUE(bridge.Start().ok());
+  const absl::Status started = bridge->Start();
+  ASSERT_TRUE(started.ok()) << started;
   const std::vector<std::string> tls_flags = {
-      REFIR_SUBSCRIBER_BINARY, absl::StrCat("--target=", bridge.grpc_target()),
+      REFIR_SUBSCRIBER_BINARY, absl::StrCat("--target=", bridge->grpc_target()),
       "--tls_ca_file=" + pki->ca_cert, "--tls_cert_file=" + pki->client.cert,
       "--tls_key_file=" + pki->client.key};
 
@@ -119,7 +127,7 @@ TEST(CppSubscriberE2ETest, MutualTlsAndATokenFromAFileOrTheEnvironment) {
   ASSERT_TRUE(subscriber.Start().ok());
   std::vector<std::string> lines;
   ASSERT_TRUE(ReadUntil(subscriber, "ready ", &lines));
-  ASSERT_EQ(PostWebhook(bridge.http_port(), R"({"event":"referral_created"})").status, 200);
+  ASSERT_EQ(PostWebhook(bridge->http_port(), R"({"event":"referral_created"})").status, 200);
   absl::StatusOr<int> exit_code = subscriber.WaitForExit(absl::Now() + kWaitLimit, &lines);
   ASSERT_TRUE(exit_code.ok()) << exit_code.status();
   EXPECT_EQ(*exit_code, 0);
@@ -142,7 +150,10 @@ TEST(CppSubscriberE2ETest, MutualTlsAndATokenFromAFileOrTheEnvironment) {
   }
 }
 
-TEST(CppSubscriberE2ETest, RejectsABadStartFlag) {
+INSTANTIATE_TEST_SUITE_P(Journals, CppSubscriberE2ETest, AllJournalBackends(), JournalBackendName);
+
+// No bridge: the flag is refused before the subscriber connects.
+TEST(CppSubscriberFlagsTest, RejectsABadStartFlag) {
   ExampleProcess subscriber({REFIR_SUBSCRIBER_BINARY, "--start=42"});
   ASSERT_TRUE(subscriber.Start().ok());
   absl::StatusOr<int> exit_code = subscriber.WaitForExit(absl::Now() + kWaitLimit, nullptr);
