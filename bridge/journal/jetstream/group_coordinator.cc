@@ -20,8 +20,13 @@ namespace {
 constexpr char kLeaseKey[] = "coordinator";
 constexpr char kReleased[] = "released";
 
+// The lease's value: "<replica id>\n<advertised address>".
+std::pair<std::string, std::string> SplitHolder(absl::string_view value) {
+  return absl::StrSplit(value, absl::MaxSplits('\n', 1));
+}
+
 std::string DescribeHolder(absl::string_view value) {
-  std::pair<std::string, std::string> parts = absl::StrSplit(value, absl::MaxSplits('\n', 1));
+  std::pair<std::string, std::string> parts = SplitHolder(value);
   return absl::StrCat("replica ", parts.first, " at ", parts.second);
 }
 
@@ -70,6 +75,11 @@ std::string GroupCoordinator::holder() const {
   return holder_;
 }
 
+std::string GroupCoordinator::holder_address() const {
+  absl::MutexLock lock(&mu_);
+  return holder_address_;
+}
+
 void GroupCoordinator::Run() {
   const absl::Duration step = options_.lease / 5;
   absl::MutexLock lock(&mu_);
@@ -109,15 +119,16 @@ void GroupCoordinator::TryAcquire(absl::Time now) {
   } else if (got == NATS_OK) {
     const uint64_t seen = kvEntry_Revision(entry.get());
     const absl::string_view value(kvEntry_ValueString(entry.get()));
+    // Our own id: this replica restarted (its data directory is locked, so
+    // the process that held the lease is gone).
+    const bool ours = absl::StartsWith(value, absl::StrCat(options_.replica_id, "\n"));
     if (seen != seen_revision_) {
       seen_revision_ = seen;
       seen_changed_at_ = now;
       absl::MutexLock lock(&mu_);
       holder_ = value == kReleased ? "" : DescribeHolder(value);
+      holder_address_ = value == kReleased || ours ? "" : SplitHolder(value).second;
     }
-    // Our own id: this replica restarted (its data directory is locked, so
-    // the process that held the lease is gone).
-    const bool ours = absl::StartsWith(value, absl::StrCat(options_.replica_id, "\n"));
     if (value == kReleased || ours || now - seen_changed_at_ >= options_.lease) {
       taken = kvStore_Update(&revision, kv, kLeaseKey, value_.data(),
                              static_cast<int>(value_.size()), seen);
@@ -129,6 +140,7 @@ void GroupCoordinator::TryAcquire(absl::Time now) {
   {
     absl::MutexLock lock(&mu_);
     holder_ = DescribeHolder(value_);
+    holder_address_.clear();
   }
   holds_lease_.store(true, std::memory_order_release);
   LogInfo("this replica now serves the consumer groups",

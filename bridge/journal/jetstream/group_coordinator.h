@@ -67,6 +67,10 @@ class GroupCoordinator {
   bool holds_lease() const { return holds_lease_.load(std::memory_order_acquire); }
   // "replica <id> at <address>" of the holder as last seen; "" when none.
   std::string holder() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The advertised gRPC address of the holder as last seen, when that is
+  // another replica; "" when this replica holds the lease (or held it
+  // before a restart) or none does. Where a standby forwards group calls.
+  std::string holder_address() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Stops the thread and releases the lease if held (a standby can take it
   // at once). Idempotent.
@@ -99,6 +103,7 @@ class GroupCoordinator {
 
   mutable absl::Mutex mu_;
   std::string holder_ ABSL_GUARDED_BY(mu_);
+  std::string holder_address_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
