@@ -1,6 +1,7 @@
 // The consumer-group admin RPCs of EventStreamService: request validation,
 // page sizes and page tokens, and the mapping of domain results (from
-// ConsumerGroups) to response messages.
+// ConsumerGroups) to response messages. On a standby, each is forwarded to
+// the replica serving the groups once the caller's token passed here.
 #include <optional>
 #include <string>
 #include <utility>
@@ -89,6 +90,10 @@ grpc::ServerUnaryReactor* EventStreamService::GetConsumerGroup(
   if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
     return FinishUnary(context, auth);
   }
+  if (std::shared_ptr<grpc::Channel> peer = ForwardTarget(*context)) {
+    return forwarder_->Forward(context, std::move(peer),
+                               &v1::EventStream::Stub::async::GetConsumerGroup, request, response);
+  }
   absl::StatusOr<v1::ConsumerGroup> group = groups_->Describe(request->name());
   if (group.ok()) *response = *std::move(group);
   return FinishUnary(context, group.status());
@@ -99,6 +104,11 @@ grpc::ServerUnaryReactor* EventStreamService::ListConsumerGroups(
     v1::ListConsumerGroupsResponse* response) {
   absl::StatusOr<Access> access = Authenticate(*context);
   if (!access.ok()) return FinishUnary(context, access.status());
+  if (std::shared_ptr<grpc::Channel> peer = ForwardTarget(*context)) {
+    return forwarder_->Forward(context, std::move(peer),
+                               &v1::EventStream::Stub::async::ListConsumerGroups, request,
+                               response);
+  }
   return FinishUnary(context, DoListConsumerGroups(*access, *request, response));
 }
 
@@ -107,6 +117,10 @@ grpc::ServerUnaryReactor* EventStreamService::SeekConsumerGroup(
     v1::SeekConsumerGroupResponse* response) {
   if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
     return FinishUnary(context, auth);
+  }
+  if (std::shared_ptr<grpc::Channel> peer = ForwardTarget(*context)) {
+    return forwarder_->Forward(context, std::move(peer),
+                               &v1::EventStream::Stub::async::SeekConsumerGroup, request, response);
   }
   absl::StatusOr<StreamPosition> target = SeekTargetFromProto(*request);
   if (!target.ok()) return FinishUnary(context, target.status());
@@ -121,6 +135,10 @@ grpc::ServerUnaryReactor* EventStreamService::ListDeadLetters(
   if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
     return FinishUnary(context, auth);
   }
+  if (std::shared_ptr<grpc::Channel> peer = ForwardTarget(*context)) {
+    return forwarder_->Forward(context, std::move(peer),
+                               &v1::EventStream::Stub::async::ListDeadLetters, request, response);
+  }
   return FinishUnary(context, DoListDeadLetters(*request, response));
 }
 
@@ -129,6 +147,11 @@ grpc::ServerUnaryReactor* EventStreamService::RequeueDeadLetters(
     v1::RequeueDeadLettersResponse* response) {
   if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
     return FinishUnary(context, auth);
+  }
+  if (std::shared_ptr<grpc::Channel> peer = ForwardTarget(*context)) {
+    return forwarder_->Forward(context, std::move(peer),
+                               &v1::EventStream::Stub::async::RequeueDeadLetters, request,
+                               response);
   }
   if (request->all() && !request->sequences().empty()) {
     return FinishUnary(context,
@@ -143,9 +166,14 @@ grpc::ServerUnaryReactor* EventStreamService::RequeueDeadLetters(
 
 grpc::ServerUnaryReactor* EventStreamService::DeleteConsumerGroup(
     grpc::CallbackServerContext* context, const v1::DeleteConsumerGroupRequest* request,
-    google::protobuf::Empty*) {
+    google::protobuf::Empty* response) {
   if (absl::Status auth = AuthorizeGroup(*context, request->name()); !auth.ok()) {
     return FinishUnary(context, auth);
+  }
+  if (std::shared_ptr<grpc::Channel> peer = ForwardTarget(*context)) {
+    return forwarder_->Forward(context, std::move(peer),
+                               &v1::EventStream::Stub::async::DeleteConsumerGroup, request,
+                               response);
   }
   return FinishUnary(context, groups_->Delete(request->name()));
 }

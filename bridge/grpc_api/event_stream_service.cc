@@ -35,11 +35,45 @@ absl::StatusOr<int> InRange(const char* field, int value, int fallback, int max)
   return value;
 }
 
+// A consumer group that `access` may use: any when unrestricted; otherwise
+// a well-formed name among the token's groups.
+absl::Status CheckGroupAccess(const Access& access, const std::string& name) {
+  if (!access.restricted()) return absl::OkStatus();
+  // A malformed name is INVALID_ARGUMENT, as it is without tokens.
+  REFIR_RETURN_IF_ERROR(ValidateGroupName(name));
+  return access.CheckGroup(name);
+}
+
 }  // namespace
 
 EventStreamService::EventStreamService(Journal* journal, WakeupHub* hub, ConsumerGroups* groups,
-                                       StreamLimits limits, const TokenAuthorizer* authorizer)
-    : journal_(journal), hub_(hub), groups_(groups), limits_(limits), authorizer_(authorizer) {}
+                                       StreamLimits limits, const TokenAuthorizer* authorizer,
+                                       GroupForwarder* forwarder)
+    : journal_(journal),
+      hub_(hub),
+      groups_(groups),
+      limits_(limits),
+      authorizer_(authorizer),
+      forwarder_(forwarder) {}
+
+std::shared_ptr<grpc::Channel> EventStreamService::ForwardTarget(
+    const grpc::CallbackServerContext& context) const {
+  return forwarder_ == nullptr ? nullptr : forwarder_->Target(context);
+}
+
+absl::StatusOr<std::unique_ptr<ForwardingSubscribeReactor>> EventStreamService::MakeProxy(
+    const v1::SubscribeInit& init, grpc::CallbackServerContext* context, const Access& access,
+    grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* downstream) {
+  if (init.consumer_group().empty()) return nullptr;
+  std::shared_ptr<grpc::Channel> channel = ForwardTarget(*context);
+  if (channel == nullptr) return nullptr;
+  // Checked here first; the serving replica checks the token again.
+  REFIR_RETURN_IF_ERROR(CheckGroupAccess(access, init.consumer_group()));
+  if (shutting_down_.load()) return absl::UnavailableError("bridge is shutting down");
+  forwarder_->CountForwarded();
+  return std::make_unique<ForwardingSubscribeReactor>(downstream, std::move(channel),
+                                                      forwarder_->ForwardContext(*context));
+}
 
 absl::StatusOr<Access> EventStreamService::Authenticate(
     const grpc::CallbackServerContext& context) const {
@@ -55,10 +89,7 @@ absl::StatusOr<Access> EventStreamService::Authenticate(
 absl::Status EventStreamService::AuthorizeGroup(const grpc::CallbackServerContext& context,
                                                 const std::string& name) const {
   REFIR_ASSIGN_OR_RETURN(Access access, Authenticate(context));
-  if (!access.restricted()) return absl::OkStatus();
-  // A malformed name is INVALID_ARGUMENT, as it is without tokens.
-  REFIR_RETURN_IF_ERROR(ValidateGroupName(name));
-  return access.CheckGroup(name);
+  return CheckGroupAccess(access, name);
 }
 
 absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& init,
@@ -71,9 +102,8 @@ absl::StatusOr<FeedSetup> EventStreamService::MakeFeed(const v1::SubscribeInit& 
   }
   // Reading events needs only a valid token (checked when the stream
   // opened); a consumer group must be one of the token's.
-  if (!init.consumer_group().empty() && access.restricted()) {
-    REFIR_RETURN_IF_ERROR(ValidateGroupName(init.consumer_group()));
-    REFIR_RETURN_IF_ERROR(access.CheckGroup(init.consumer_group()));
+  if (!init.consumer_group().empty()) {
+    REFIR_RETURN_IF_ERROR(CheckGroupAccess(access, init.consumer_group()));
   }
   REFIR_ASSIGN_OR_RETURN(int max_batch, InRange("max_batch", init.max_batch(),
                                                 limits_.default_batch, limits_.max_batch));
@@ -199,7 +229,13 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* EventStreamService:
       [this](SubscribeReactor* done) {
         absl::MutexLock done_lock(&mu_);
         streams_.erase(done);
-      });
+      },
+      forwarder_ == nullptr
+          ? ProxyFactory()
+          : [this, context, access = *access](
+                const v1::SubscribeInit& init,
+                grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
+                    downstream) { return MakeProxy(init, context, access, downstream); });
   streams_.insert(stream);
   return stream;
 }

@@ -3,7 +3,10 @@
 // replay, GetEvent lookups, and the consumer-group admin RPCs. With a
 // TokenAuthorizer, every EventStream call needs a bearer token, and calls that
 // name a consumer group need a token allowed that group (health checking and
-// reflection are other services and stay open).
+// reflection are other services and stay open). With a GroupForwarder (a
+// JetStream standby), consumer-group calls are checked here first, then
+// forwarded to the replica serving the groups: the admin RPCs as calls,
+// Subscribe in a group as a proxied stream.
 #ifndef REFIR_BRIDGE_GRPC_API_EVENT_STREAM_SERVICE_H_
 #define REFIR_BRIDGE_GRPC_API_EVENT_STREAM_SERVICE_H_
 
@@ -14,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bridge/delivery/consumer_groups.h"
 #include "bridge/delivery/wakeup_hub.h"
+#include "bridge/grpc_api/group_forwarder.h"
 #include "bridge/grpc_api/stream_limits.h"
 #include "bridge/grpc_api/subscribe_reactor.h"
 #include "bridge/grpc_api/token_authorizer.h"
@@ -42,10 +46,12 @@ using EventStreamServiceBase = v1::EventStream::WithRawCallbackMethod_Subscribe<
 
 class EventStreamService final : public EventStreamServiceBase {
  public:
-  // `journal`, `hub`, `groups` and `authorizer` must outlive the service and
-  // every stream. A null `authorizer` means no tokens are required.
+  // `journal`, `hub`, `groups`, `authorizer` and `forwarder` must outlive
+  // the service and every stream. A null `authorizer` means no tokens are
+  // required; a null `forwarder` that group calls are always answered here.
   EventStreamService(Journal* journal, WakeupHub* hub, ConsumerGroups* groups,
-                     StreamLimits limits = {}, const TokenAuthorizer* authorizer = nullptr);
+                     StreamLimits limits = {}, const TokenAuthorizer* authorizer = nullptr,
+                     GroupForwarder* forwarder = nullptr);
 
   // Ends every open Subscribe stream with UNAVAILABLE so subscribers
   // reconnect (to another replica, or to this one after a restart), and
@@ -94,6 +100,13 @@ class EventStreamService final : public EventStreamServiceBase {
   // (PERMISSION_DENIED otherwise).
   absl::Status AuthorizeGroup(const grpc::CallbackServerContext& context,
                               const std::string& name) const;
+  // The channel to forward a group call on, or null to answer it here.
+  std::shared_ptr<grpc::Channel> ForwardTarget(const grpc::CallbackServerContext& context) const;
+  // For a Subscribe stream of `context`: a proxy when `init` joins a group
+  // that another replica serves (after checking `access` to it), else null.
+  absl::StatusOr<std::unique_ptr<ForwardingSubscribeReactor>> MakeProxy(
+      const v1::SubscribeInit& init, grpc::CallbackServerContext* context, const Access& access,
+      grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* downstream);
   // Validates an init and builds the feed of a new stream for `access`.
   absl::StatusOr<FeedSetup> MakeFeed(const v1::SubscribeInit& init, Wakeable* wakeable,
                                      const std::string& peer, const Access& access);
@@ -111,6 +124,7 @@ class EventStreamService final : public EventStreamServiceBase {
   ConsumerGroups* const groups_;
   const StreamLimits limits_;
   const TokenAuthorizer* const authorizer_;
+  GroupForwarder* const forwarder_;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_set<SubscribeReactor*> streams_ ABSL_GUARDED_BY(mu_);

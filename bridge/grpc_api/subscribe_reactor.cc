@@ -21,19 +21,30 @@ constexpr size_t kMaxQueuedReplies = 64;
 
 SubscribeReactor::SubscribeReactor(Journal* journal, WakeupHub* hub, FeedFactory factory,
                                    std::string peer, const StreamLimits& limits,
-                                   std::function<void(SubscribeReactor*)> on_done)
+                                   std::function<void(SubscribeReactor*)> on_done,
+                                   ProxyFactory proxy_factory)
     : journal_(journal),
       hub_(hub),
       factory_(std::move(factory)),
       peer_(std::move(peer)),
       limits_(limits),
-      on_done_(std::move(on_done)) {
+      on_done_(std::move(on_done)),
+      proxy_factory_(std::move(proxy_factory)) {
   StartRead(&read_buffer_);
 }
 
 void SubscribeReactor::Abort(const grpc::Status& status) {
   absl::MutexLock lock(&mu_);
+  if (proxy_ != nullptr) {
+    proxy_->Cancel(status);
+    return;
+  }
   FinishLocked(status);
+}
+
+ForwardingSubscribeReactor* SubscribeReactor::Proxy() {
+  absl::MutexLock lock(&mu_);
+  return proxy_.get();
 }
 
 void SubscribeReactor::Wake() {
@@ -42,17 +53,22 @@ void SubscribeReactor::Wake() {
 }
 
 void SubscribeReactor::OnReadDone(bool ok) {
+  if (ForwardingSubscribeReactor* proxy = Proxy()) {
+    proxy->OnDownstreamReadDone(ok);
+    return;
+  }
   absl::MutexLock lock(&mu_);
   // !ok: the client half-closed or the call ended. A subscriber that stops
   // sending keeps receiving until it cancels, so there is nothing to do.
   if (!ok || finish_called_ || pending_finish_.has_value()) return;
+  if (feed_ == nullptr && proxy_factory_) first_request_ = read_buffer_;
   if (!grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&read_buffer_, &request_)
            .ok()) {
     FinishLocked(ToGrpcStatus(absl::InvalidArgumentError("SubscribeRequest does not parse")));
     return;
   }
   HandleRequestLocked();
-  if (finish_called_ || pending_finish_.has_value()) return;
+  if (proxy_ != nullptr || finish_called_ || pending_finish_.has_value()) return;
   if (!OutboxFullLocked()) {
     StartRead(&read_buffer_);
   } else {
@@ -69,6 +85,7 @@ void SubscribeReactor::HandleRequestLocked() {
           ToGrpcStatus(absl::InvalidArgumentError("init may be sent only once per stream")));
       return;
     }
+    if (MaybeProxyLocked()) return;
     absl::StatusOr<FeedSetup> setup = factory_(request_.init(), this, peer_);
     if (!setup.ok()) {
       FinishLocked(ToGrpcStatus(setup.status()));
@@ -138,6 +155,25 @@ void SubscribeReactor::HandleRequestLocked() {
           absl::InvalidArgumentError("SubscribeRequest carries no init, settle, flow or extend")));
       return;
   }
+}
+
+bool SubscribeReactor::MaybeProxyLocked() {
+  if (!proxy_factory_) return false;
+  grpc::ByteBuffer first;  // the init's bytes, needed only by a proxy
+  first.Swap(&first_request_);
+  absl::StatusOr<std::unique_ptr<ForwardingSubscribeReactor>> proxy =
+      proxy_factory_(request_.init(), this);
+  if (!proxy.ok()) {
+    FinishLocked(ToGrpcStatus(proxy.status()));
+    return true;
+  }
+  if (*proxy == nullptr) return false;
+  LogInfo(absl::StrCat("subscribe: client_id=\"", ClipForLog(request_.init().client_id()),
+                       "\" group=\"", ClipForLog(request_.init().consumer_group()),
+                       "\" peer=", peer_, " forwarded to the replica serving the groups"));
+  proxy_ = *std::move(proxy);
+  proxy_->Start(&first);
+  return true;
 }
 
 void SubscribeReactor::QueueResultLocked(v1::SettleResult result) {
@@ -215,6 +251,10 @@ void SubscribeReactor::Pump() {
 }
 
 void SubscribeReactor::OnWriteDone(bool ok) {
+  if (ForwardingSubscribeReactor* proxy = Proxy()) {
+    proxy->OnDownstreamWriteDone(ok);
+    return;
+  }
   absl::MutexLock lock(&mu_);
   write_in_flight_ = false;
   if (pending_finish_.has_value()) {
@@ -231,7 +271,12 @@ void SubscribeReactor::OnWriteDone(bool ok) {
 }
 
 void SubscribeReactor::OnCancel() {
+  // Under mu_, so that the stream cannot become proxied meanwhile.
   absl::MutexLock lock(&mu_);
+  if (proxy_ != nullptr) {
+    proxy_->Cancel(std::nullopt);
+    return;
+  }
   FinishLocked(grpc::Status::CANCELLED);
 }
 

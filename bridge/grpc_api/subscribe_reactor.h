@@ -10,6 +10,9 @@
 // The method is raw (grpc::ByteBuffer both ways): requests are parsed here,
 // and a batch is written from its OutgoingBatch encoding, so stored events
 // reach the wire without being parsed and serialized again.
+// On a standby replica, an init that joins a consumer group may instead be
+// proxied to the replica serving the groups (ProxyFactory): from then on the
+// stream's events go to its ForwardingSubscribeReactor, which ends it.
 #ifndef REFIR_BRIDGE_GRPC_API_SUBSCRIBE_REACTOR_H_
 #define REFIR_BRIDGE_GRPC_API_SUBSCRIBE_REACTOR_H_
 
@@ -26,6 +29,7 @@
 #include "bridge/delivery/outgoing_batch.h"
 #include "bridge/delivery/stream_feed.h"
 #include "bridge/delivery/wakeup_hub.h"
+#include "bridge/grpc_api/forwarding_subscribe_reactor.h"
 #include "bridge/grpc_api/stream_limits.h"
 #include "bridge/journal/journal.h"
 #include "grpc/slice.h"
@@ -47,14 +51,24 @@ struct FeedSetup {
 using FeedFactory = std::function<absl::StatusOr<FeedSetup>(
     const v1::SubscribeInit& init, Wakeable* wakeable, const std::string& peer)>;
 
+// Decides whether a stream whose init is `init` is proxied to another
+// replica: a proxy for `downstream` (not started yet), null to serve the
+// stream here, or an error to end it with.
+using ProxyFactory = std::function<absl::StatusOr<std::unique_ptr<ForwardingSubscribeReactor>>(
+    const v1::SubscribeInit& init,
+    grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* downstream)>;
+
 class SubscribeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
                                public Wakeable {
  public:
   // `on_done` runs in OnDone, just before the reactor deletes itself.
+  // `proxy_factory` may be empty (never proxy).
   SubscribeReactor(Journal* journal, WakeupHub* hub, FeedFactory factory, std::string peer,
-                   const StreamLimits& limits, std::function<void(SubscribeReactor*)> on_done);
+                   const StreamLimits& limits, std::function<void(SubscribeReactor*)> on_done,
+                   ProxyFactory proxy_factory = nullptr);
 
-  // Ends the stream with `status` (after the write in flight, if any).
+  // Ends the stream with `status` (after the write in flight, if any; a
+  // proxied stream once its forwarded call is cancelled).
   // Thread-safe; later calls are ignored.
   void Abort(const grpc::Status& status);
 
@@ -67,7 +81,12 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
   void OnCancel() override;
   void OnDone() override;
 
+  // The proxy, once the stream is proxied; null before and otherwise.
+  ForwardingSubscribeReactor* Proxy() ABSL_LOCKS_EXCLUDED(mu_);
   void HandleRequestLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Proxies the stream if proxy_factory_ says so; true when it did or
+  // ended the stream.
+  bool MaybeProxyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts writing `write_buffer_`.
   void WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -85,10 +104,15 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
   const std::string peer_;
   const StreamLimits limits_;
   std::function<void(SubscribeReactor*)> on_done_;
+  const ProxyFactory proxy_factory_;
 
   absl::Mutex mu_;
   grpc::ByteBuffer read_buffer_;  // Owned by the read in flight.
   v1::SubscribeRequest request_ ABSL_GUARDED_BY(mu_);
+  // The first request's bytes, kept for a proxy (parsing empties read_buffer_).
+  grpc::ByteBuffer first_request_ ABSL_GUARDED_BY(mu_);
+  // Set once, when the stream is proxied; lives until OnDone.
+  std::unique_ptr<ForwardingSubscribeReactor> proxy_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer write_buffer_ ABSL_GUARDED_BY(mu_);  // Owned by the write in flight.
   OutgoingBatch batch_ ABSL_GUARDED_BY(mu_);            // Reused by every Pull.
   std::unique_ptr<StreamFeed> feed_ ABSL_GUARDED_BY(mu_);

@@ -270,6 +270,13 @@ std::string Metrics::Scrape() const {
                     "Request body bytes in progress, of --http_max_inflight_body_bytes.",
                     static_cast<double>(http.inflight_body_bytes)));
   }
+  if (sources.group_calls_forwarded_total) {
+    families.push_back(SingleCounter(
+        "refir_bridge_group_calls_forwarded_total",
+        "Consumer-group calls and Subscribe streams this standby forwarded to the replica "
+        "serving the groups, since the bridge started.",
+        static_cast<double>(sources.group_calls_forwarded_total())));
+  }
   if (sources.consumer_groups_expired_total) {
     families.push_back(
         SingleCounter("refir_bridge_consumer_groups_expired_total",

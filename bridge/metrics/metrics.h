@@ -127,6 +127,9 @@ struct ScrapeSources {
   std::function<uint64_t()> consumer_groups_expired_total;
   // Every open Subscribe stream, in a consumer group or not.
   std::function<uint64_t()> subscribers_connected;
+  // Consumer-group calls and Subscribe streams a standby forwarded to the
+  // replica serving the groups, since startup (JetStream only).
+  std::function<uint64_t()> group_calls_forwarded_total;
   std::function<HttpConnectionStats()> http_connections;
 };
 

@@ -20,6 +20,7 @@
 #include "bridge/delivery/group_registry.h"
 #include "bridge/delivery/wakeup_hub.h"
 #include "bridge/grpc_api/event_stream_service.h"
+#include "bridge/grpc_api/group_forwarder.h"
 #include "bridge/journal/jetstream/group_coordinator.h"
 #include "bridge/journal/jetstream/jetstream_group_store.h"
 #include "bridge/journal/jetstream/jetstream_journal.h"
@@ -60,6 +61,8 @@ struct BridgeServer::Parts {
   std::unique_ptr<Inspector> inspector;
   std::unique_ptr<AdminServer> admin;
   std::unique_ptr<TokenAuthorizer> authorizer;
+  // JetStream with plaintext gRPC: a standby forwards group calls.
+  std::unique_ptr<GroupForwarder> forwarder;
   std::unique_ptr<EventStreamService> service;
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
@@ -161,8 +164,15 @@ absl::Status StartCoordinator(const BridgeOptions& options, BridgeServer::Parts*
       parts->coordinator,
       jetstream::GroupCoordinator::Start(parts->group_connection->get(),
                                          std::move(coordinator_options), on_acquired, on_lost));
+  if (parts->forwarder != nullptr) {
+    jetstream::GroupCoordinator* coordinator = parts->coordinator.get();
+    parts->forwarder->SetServingAddress([coordinator]() -> std::string {
+      return coordinator->holds_lease() ? "" : coordinator->holder_address();
+    });
+  }
   if (!parts->coordinator->holds_lease()) {
-    LogInfo("standby for consumer groups", {{"served_by", parts->coordinator->holder()}});
+    LogInfo("standby for consumer groups", {{"served_by", parts->coordinator->holder()},
+                                            {"forwards_group_calls", parts->forwarder != nullptr}});
   }
   return absl::OkStatus();
 }
@@ -248,8 +258,16 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   if (sources.empty()) sources.emplace_back();
   REFIR_ASSIGN_OR_RETURN(parts->handler, WebhookHandler::Create(sources, parts->journal.get()));
 
+  // A standby forwards group calls to the serving replica over plaintext
+  // only: with TLS there is no CA to verify a peer's certificate (and no
+  // client certificate for mutual TLS), so it keeps answering UNAVAILABLE.
+  if (options.journal == JournalKind::kJetStream && options.grpc_security.tls_cert_file.empty()) {
+    parts->forwarder =
+        std::make_unique<GroupForwarder>(parts->replica->id(), grpc::InsecureChannelCredentials());
+  }
   parts->service = std::make_unique<EventStreamService>(
-      parts->journal.get(), hub, parts->groups.get(), StreamLimits{}, parts->authorizer.get());
+      parts->journal.get(), hub, parts->groups.get(), StreamLimits{}, parts->authorizer.get(),
+      parts->forwarder.get());
   // grpc.health.v1.Health (SERVING until shutdown starts) and server
   // reflection, so grpcurl and grpc_cli can list and call the API.
   grpc::EnableDefaultHealthCheckService(true);
@@ -302,6 +320,11 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(const BridgeOp
   ScrapeSources scrape_sources = BridgeScrapeSources(
       parts->journal.get(), parts->groups.get(), parts->service.get(), SqliteJournalPath(options));
   scrape_sources.http_connections = [http = parts->http.get()] { return http->connection_stats(); };
+  if (parts->forwarder != nullptr) {
+    scrape_sources.group_calls_forwarded_total = [forwarder = parts->forwarder.get()] {
+      return forwarder->forwarded();
+    };
+  }
   parts->metrics->SetScrapeSources(std::move(scrape_sources));
   if (options.admin_enabled) {
     AdminServerOptions admin_options = options.admin;
