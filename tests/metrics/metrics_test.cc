@@ -100,6 +100,7 @@ TEST(MetricsTest, ScrapeTimeSourcesAreReadAtEachScrape) {
   sources.journal_head_sequence = [&] { return head; };
   sources.journal_size_bytes = []() -> absl::StatusOr<uint64_t> { return 8192; };
   sources.subscribers_connected = [] { return uint64_t{3}; };
+  sources.group_calls_forwarded_total = [] { return uint64_t{11}; };
   sources.consumer_groups = [&]() -> absl::StatusOr<std::vector<ConsumerGroupStats>> {
     return groups;
   };
@@ -110,6 +111,8 @@ TEST(MetricsTest, ScrapeTimeSourcesAreReadAtEachScrape) {
   EXPECT_THAT(lines, Contains("refir_bridge_journal_head_sequence 42"));
   EXPECT_THAT(lines, Contains("refir_bridge_journal_size_bytes 8192"));
   EXPECT_THAT(lines, Contains("refir_bridge_subscribers_connected 3"));
+  EXPECT_THAT(lines, Contains("# TYPE refir_bridge_group_calls_forwarded_total counter"));
+  EXPECT_THAT(lines, Contains("refir_bridge_group_calls_forwarded_total 11"));
   EXPECT_THAT(lines, Contains("refir_bridge_consumer_group_lag{consumer_group=\"billing\"} 5"));
   EXPECT_THAT(lines, Contains("refir_bridge_consumer_group_pending{consumer_group=\"billing\"} 2"));
   EXPECT_THAT(lines, Contains("# TYPE refir_bridge_consumer_group_redeliveries_total counter"));
