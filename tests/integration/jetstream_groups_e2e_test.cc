@@ -1,10 +1,11 @@
 // Consumer groups on the JetStream journal, end to end: two real bridge
 // replicas on one real nats-server. One replica serves the groups (it holds
 // the coordinator lease), the other is a standby that still takes webhooks
-// and says where the groups are; when the serving replica is killed (-9),
-// the standby takes the groups over with their state: acked events are not
-// delivered again, the unacked one is redelivered, new events flow, and the
-// killed replica comes back as a standby.
+// and forwards group calls to it (jetstream_group_forwarding_e2e_test covers
+// the forwarding); when the serving replica is killed (-9), the standby
+// takes the groups over with their state: acked events are not delivered
+// again, the unacked one is redelivered, new events flow, and the killed
+// replica comes back as a standby.
 #include <nats/nats.h>
 
 #include <memory>
@@ -79,22 +80,14 @@ TEST_F(JetStreamGroupsE2eTest, AStandbyTakesTheGroupsOverWithTheirState) {
   EXPECT_EQ(PostEvent(second_->http_port()), 2u);
   EXPECT_EQ(PostEvent(second_->http_port()), 3u);
 
-  // The second replica is a standby: it names the one serving the groups,
-  // and only the first is ready for consumers (/readyz/groups).
+  // The second replica is a standby: only the first is ready for consumers
+  // (/readyz/groups), and the standby names it there.
   EXPECT_EQ(SendHttp(first_->admin_port(), "GET", "/readyz/groups", "").status, 200);
   const HttpResult standby_ready = SendHttp(second_->admin_port(), "GET", "/readyz/groups", "");
   EXPECT_EQ(standby_ready.status, 503);
   EXPECT_THAT(standby_ready.body, HasSubstr("standby"));
+  EXPECT_THAT(standby_ready.body, HasSubstr(absl::StrCat("127.0.0.1:", first_->grpc_port())));
   EXPECT_EQ(SendHttp(second_->admin_port(), "GET", "/readyz", "").status, 200);  // it still ingests
-  {
-    GroupStream standby(*second_stub);
-    absl::StatusOr<v1::SubscribeConfirm> refused = standby.Open(GroupInit("crm"));
-    ASSERT_FALSE(refused.ok());
-    EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
-    EXPECT_THAT(refused.status().message(), HasSubstr("standby"));
-    EXPECT_THAT(refused.status().message(),
-                HasSubstr(absl::StrCat("127.0.0.1:", first_->grpc_port())));
-  }
 
   v1::SubscribeInit init = GroupInit("crm");
   init.mutable_start()->mutable_earliest();
@@ -138,14 +131,16 @@ TEST_F(JetStreamGroupsE2eTest, AStandbyTakesTheGroupsOverWithTheirState) {
   ASSERT_THAT(SequencesOf(fresh), ElementsAre(4));
   ASSERT_TRUE(taken_over->AckAndWait({again[0].ack_id(), fresh[0].ack_id()}).has_value());
 
-  // The killed replica comes back as a standby, naming its successor.
+  // The killed replica comes back as a standby, naming its successor, and
+  // forwards group calls to it.
   ASSERT_TRUE(first_->Start().ok());
+  const HttpResult restarted_ready = SendHttp(first_->admin_port(), "GET", "/readyz/groups", "");
+  EXPECT_EQ(restarted_ready.status, 503);
+  EXPECT_THAT(restarted_ready.body, HasSubstr(absl::StrCat("127.0.0.1:", second_->grpc_port())));
   auto restarted_stub = MakeStub(first_->grpc_target());
-  GroupStream refused(*restarted_stub);
-  absl::StatusOr<v1::SubscribeConfirm> status = refused.Open(init);
-  ASSERT_FALSE(status.ok());
-  EXPECT_THAT(status.status().message(),
-              HasSubstr(absl::StrCat("127.0.0.1:", second_->grpc_port())));
+  v1::ConsumerGroup group;
+  ASSERT_TRUE(GetGroup(*restarted_stub, "crm", &group).ok());
+  EXPECT_EQ(group.consumers_size(), 1);
   EXPECT_EQ(PostEvent(first_->http_port()), 5u);
   EXPECT_THAT(SequencesOf(taken_over->ReadDeliveries(1, absl::Seconds(10))), ElementsAre(5));
 }
