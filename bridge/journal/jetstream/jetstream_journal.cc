@@ -97,11 +97,11 @@ class JetStreamJournal final : public Journal {
         publisher_, JetStreamPublisher::Create(connection_->get(), publisher_options,
                                                [this](uint64_t sequence) { RaiseHead(sequence); }));
     REFIR_ASSIGN_OR_RETURN(
-        follower_, JetStreamFollower::Start(connection_->get(), options_.stream.name,
-                                            options_.stream.subject_prefix, state.last_sequence + 1,
-                                            [this](uint64_t sequence, absl::string_view bytes) {
-                                              OnFollowed(sequence, bytes);
-                                            }));
+        follower_,
+        JetStreamFollower::Start(
+            connection_->get(), options_.stream.name, options_.stream.subject_prefix,
+            state.last_sequence + 1, jetstream::FollowerLimits(),
+            [this](uint64_t sequence, absl::string_view bytes) { OnFollowed(sequence, bytes); }));
     LogInfo("JetStream journal open", {{"stream", options_.stream.name},
                                        {"head", state.last_sequence},
                                        {"first", state.first_sequence},
@@ -375,7 +375,8 @@ class JetStreamJournal final : public Journal {
     return jetstream::GetStreamState(js_.get(), options_.stream.name, options_.timeout);
   }
 
-  // Runs on the follower's thread, in sequence order without gaps.
+  // Runs on the follower's thread, in sequence order (gaps only where the
+  // stream holds no event).
   void OnFollowed(uint64_t sequence, absl::string_view bytes) {
     std::vector<RecentEvents::Entry> entries(1);
     entries[0].sequence = sequence;
