@@ -37,8 +37,10 @@
 namespace refir::bridge::jetstream {
 
 // How much received but not yet handled the follower may hold. The bytes
-// are raised to the connection's max payload when lower, so one event
-// always fits.
+// are raised to twice the connection's max payload when lower, so one
+// event always fits. cnats sets them just after the subscription starts;
+// what arrives before that is held under its defaults (65,536 messages,
+// 64 MiB), and the server's flow control sends at most 2 MiB at first.
 struct FollowerLimits {
   int messages = 65536;
   int bytes = 8 << 20;
