@@ -19,15 +19,6 @@
 
 namespace refir::bridge::testing {
 
-std::string MakeTempDir() {
-  std::string pattern = ::testing::TempDir() + "refir-bridge-XXXXXX";
-  std::vector<char> buffer(pattern.begin(), pattern.end());
-  buffer.push_back('\0');
-  const char* made = mkdtemp(buffer.data());
-  EXPECT_NE(made, nullptr) << "mkdtemp failed for " << pattern;
-  return made == nullptr ? std::string() : std::string(made);
-}
-
 std::string WriteFile(const std::string& dir, const std::string& name, const std::string& content) {
   const std::string path = absl::StrCat(dir, "/", name);
   std::ofstream out(path, std::ios::trunc | std::ios::binary);

@@ -11,11 +11,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tests/common/temp_dir.h"
 
 namespace refir::bridge::testing {
 
-// A fresh empty directory under the test temp dir.
-std::string MakeTempDir();
 // Writes `content` (bytes as they are) to `dir`/`name`; returns the path.
 std::string WriteFile(const std::string& dir, const std::string& name, const std::string& content);
 

@@ -6,7 +6,6 @@
 // as a documented redelivery: a retry (attempt > 1), or the first delivery
 // again on a later stream, after a failover (acks the killed replica had not
 // checkpointed are lost with it, docs/scaling.md).
-#include <nats/nats.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -26,6 +25,7 @@
 #include "tests/integration/bridge_process.h"
 #include "tests/integration/group_test_clients.h"
 #include "tests/integration/test_clients.h"
+#include "tests/nats/jetstream_probe.h"
 #include "tests/nats/nats_server_process.h"
 
 namespace refir::bridge::testing {
@@ -35,24 +35,6 @@ constexpr int kSenders = 4;
 constexpr int kEventsPerSender = 150;
 constexpr int kTotal = kSenders * kEventsPerSender;
 const char* const kGroups[] = {"crm", "billing"};
-
-// The name of the stream's leader node ("" when unknown), asked of `url`.
-std::string StreamLeader(const std::string& url) {
-  std::string leader;
-  natsConnection* connection = nullptr;
-  jsCtx* js = nullptr;
-  jsStreamInfo* info = nullptr;
-  if (natsConnection_ConnectTo(&connection, url.c_str()) == NATS_OK &&
-      natsConnection_JetStream(&js, connection, nullptr) == NATS_OK &&
-      js_GetStreamInfo(&info, js, "REFIR", nullptr, nullptr) == NATS_OK &&
-      info->Cluster != nullptr && info->Cluster->Leader != nullptr) {
-    leader = info->Cluster->Leader;
-  }
-  jsStreamInfo_Destroy(info);
-  jsCtx_Destroy(js);
-  natsConnection_Destroy(connection);
-  return leader;
-}
 
 struct Delivered {
   uint64_t sequence = 0;
@@ -206,7 +188,9 @@ TEST_F(ClusterGroupsE2eTest, EveryAcceptedWebhookReachesEveryGroupThroughNodeAnd
   };
   // 1. The stream leader's node dies.
   wait_accepted(kTotal / 4);
-  const std::string leader = StreamLeader(cluster_->server(0).url());
+  absl::StatusOr<StreamProbe> probe = ProbeStream(cluster_->urls(), "REFIR");
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  const std::string leader = probe->leader;
   ASSERT_FALSE(leader.empty());
   int killed_node = -1;
   for (size_t i = 0; i < cluster_->size(); ++i) {

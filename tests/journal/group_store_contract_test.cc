@@ -19,64 +19,29 @@
 #include "bridge/journal/sqlite/sqlite_group_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/common/temp_dir.h"
+#include "tests/journal/group_store_test_util.h"
 #include "tests/nats/nats_server_process.h"
 
 namespace refir::bridge {
 namespace {
 
+using ::refir::bridge::testing::MakeDeadLetter;
+using ::refir::bridge::testing::MakeState;
+using ::refir::bridge::testing::MakeTempDir;
 using ::refir::bridge::testing::NatsServerOptions;
 using ::refir::bridge::testing::NatsServerProcess;
+using ::refir::bridge::testing::Sequences;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-internal::GroupState MakeState(const std::string& name, uint64_t cursor = 100) {
-  internal::GroupState state;
-  state.set_name(name);
-  state.add_filter_types("refir.referral.created");
-  state.set_max_delivery_attempts(5);
-  state.set_created_at_unix_micros(1'700'000'000'123'456);
-  state.set_cursor(cursor);
-  state.add_unsettled_sequences(cursor - 7);
-  state.add_unsettled_attempts(3);
-  state.add_unsettled_sequences(cursor - 2);
-  state.add_unsettled_attempts(0);
-  state.set_redelivered_total(42);
-  state.mutable_retry_policy()->set_minimum_backoff_nanos(1'500'000);
-  state.set_enable_ordering(true);
-  state.set_idle_expiry_nanos(3'600'000'000'000);
-  return state;
-}
-
-internal::DeadLetterRecord MakeDeadLetter(uint64_t sequence, const std::string& reason = "nacked") {
-  internal::DeadLetterRecord record;
-  record.set_sequence(sequence);
-  record.set_delivery_attempts(static_cast<int32_t>(sequence % 7) + 1);
-  record.set_reason(reason);
-  record.set_dead_lettered_at_unix_micros(1'700'000'000'000'000 + static_cast<int64_t>(sequence));
-  return record;
-}
-
-std::vector<uint64_t> Sequences(const std::vector<internal::DeadLetterRecord>& records) {
-  std::vector<uint64_t> sequences;
-  for (const internal::DeadLetterRecord& record : records) sequences.push_back(record.sequence());
-  return sequences;
-}
-
-std::string MakeTempDir() {
-  std::string pattern = ::testing::TempDir() + "refir-groups-XXXXXX";
-  std::vector<char> buffer(pattern.begin(), pattern.end());
-  buffer.push_back('\0');
-  const char* made = mkdtemp(buffer.data());
-  return made == nullptr ? std::string() : std::string(made);
-}
 
 enum class Backend { kSqlite, kJetStream };
 
 class GroupStoreContractTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    dir_ = MakeTempDir("refir-groups");
     ASSERT_FALSE(dir_.empty());
     if (GetParam() == Backend::kJetStream) {
       NatsServerOptions options;

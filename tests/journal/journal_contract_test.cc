@@ -19,11 +19,13 @@
 #include "bridge/journal/sqlite/sqlite_journal.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/common/temp_dir.h"
 #include "tests/nats/nats_server_process.h"
 
 namespace refir::bridge {
 namespace {
 
+using ::refir::bridge::testing::MakeTempDir;
 using ::refir::bridge::testing::NatsServerOptions;
 using ::refir::bridge::testing::NatsServerProcess;
 
@@ -47,18 +49,10 @@ std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
   return info.param == Backend::kSqlite ? "Sqlite" : "JetStream";
 }
 
-std::string MakeTempDir() {
-  std::string pattern = ::testing::TempDir() + "refir-journal-XXXXXX";
-  std::vector<char> buffer(pattern.begin(), pattern.end());
-  buffer.push_back('\0');
-  const char* made = mkdtemp(buffer.data());
-  return made == nullptr ? std::string() : std::string(made);
-}
-
 class JournalContractTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    dir_ = MakeTempDir("refir-journal");
     ASSERT_FALSE(dir_.empty());
     if (GetParam() == Backend::kJetStream) {
       NatsServerOptions options;

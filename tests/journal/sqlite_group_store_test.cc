@@ -17,53 +17,22 @@
 #include "bridge/journal/group_state.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/journal/group_store_test_util.h"
 #include "tests/journal/sqlite_test_util.h"
 
 namespace refir::bridge {
 namespace {
 
 using ::refir::bridge::testing::EqualsProto;
+using ::refir::bridge::testing::MakeDeadLetter;
+using ::refir::bridge::testing::MakeState;
 using ::refir::bridge::testing::RawExec;
 using ::refir::bridge::testing::RawQueryFirstRow;
+using ::refir::bridge::testing::Sequences;
 using ::refir::bridge::testing::SqliteFileTest;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-// A group with every field set, including the unsettled lists.
-internal::GroupState MakeState(const std::string& name, uint64_t cursor = 100) {
-  internal::GroupState state;
-  state.set_name(name);
-  state.add_filter_types("refir.referral.created");
-  state.add_filter_types("refir.referral.converted");
-  state.set_max_delivery_attempts(5);
-  state.set_created_at_unix_micros(1'700'000'000'123'456);
-  state.set_cursor(cursor);
-  state.add_unsettled_sequences(cursor - 7);
-  state.add_unsettled_attempts(3);
-  state.add_unsettled_sequences(cursor - 2);
-  state.add_unsettled_attempts(0);
-  state.set_redelivered_total(42);
-  state.mutable_retry_policy()->set_minimum_backoff_nanos(1'500'000);
-  state.mutable_retry_policy()->set_maximum_backoff_nanos(3'600'000'000'000);
-  return state;
-}
-
-internal::DeadLetterRecord MakeDeadLetter(uint64_t sequence, const std::string& reason = "nacked") {
-  internal::DeadLetterRecord record;
-  record.set_sequence(sequence);
-  record.set_delivery_attempts(static_cast<int32_t>(sequence % 7) + 1);
-  record.set_reason(reason);
-  record.set_dead_lettered_at_unix_micros(1'700'000'000'000'000 +
-                                          static_cast<int64_t>(sequence % 1'000'000));
-  return record;
-}
-
-std::vector<uint64_t> Sequences(const std::vector<internal::DeadLetterRecord>& records) {
-  std::vector<uint64_t> sequences;
-  for (const internal::DeadLetterRecord& record : records) sequences.push_back(record.sequence());
-  return sequences;
-}
 
 // The first column of the first row of `sql`, as text, read through a
 // separate read-only connection ("<no row>" if there is none).

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "bridge/journal/jetstream/js_options.h"
 #include "bridge/journal/jetstream/nats_handles.h"
 
 namespace refir::bridge::testing {
@@ -48,9 +49,7 @@ absl::StatusOr<StreamProbe> ProbeStream(const std::string& servers, const std::s
   NatsConnectionPtr connection(raw_connection);
   if (status != NATS_OK) return Failed(status, absl::StrCat("connecting to ", servers));
 
-  jsOptions js_options;
-  if ((status = jsOptions_Init(&js_options)) != NATS_OK) return Failed(status, "jsOptions_Init");
-  js_options.Wait = millis;
+  jsOptions js_options = jetstream::JsOptionsWithTimeout(timeout);
   jsCtx* raw_js = nullptr;
   status = natsConnection_JetStream(&raw_js, connection.get(), &js_options);
   JsContextPtr js(raw_js);

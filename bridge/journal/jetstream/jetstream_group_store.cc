@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bridge/common/log.h"
 #include "bridge/common/status_macros.h"
+#include "bridge/journal/jetstream/js_options.h"
 #include "bridge/journal/jetstream/nats_handles.h"
 #include "bridge/journal/jetstream/nats_status.h"
 
@@ -30,13 +31,6 @@ constexpr char kGroupKeyPrefix[] = "g.";
 std::string Token(absl::string_view group) { return absl::StrReplaceAll(group, {{".", "="}}); }
 std::string FromToken(absl::string_view token) { return absl::StrReplaceAll(token, {{"=", "."}}); }
 
-jsOptions Options(absl::Duration timeout) {
-  jsOptions options;
-  jsOptions_Init(&options);
-  options.Wait = absl::ToInt64Milliseconds(timeout);
-  return options;
-}
-
 class JetStreamGroupStore final : public GroupStore {
  public:
   JetStreamGroupStore(GroupStoreSettings settings)
@@ -46,7 +40,7 @@ class JetStreamGroupStore final : public GroupStore {
 
   absl::Status Open(natsConnection* connection) {
     jsCtx* js = nullptr;
-    jsOptions options = Options(settings_.timeout);
+    jsOptions options = JsOptionsWithTimeout(settings_.timeout);
     REFIR_RETURN_IF_ERROR(
         NatsStatus(natsConnection_JetStream(&js, connection, &options), "JetStream context"));
     js_.reset(js);
@@ -135,7 +129,7 @@ class JetStreamGroupStore final : public GroupStore {
       absl::MutexLock lock(&mu_);
       revisions_.erase(std::string(name));
     }
-    jsOptions options = Options(settings_.timeout);
+    jsOptions options = JsOptionsWithTimeout(settings_.timeout);
     const std::string subjects = absl::StrCat(DeadSubjectPrefix(name), ">");
     options.Stream.Purge.Subject = subjects.c_str();
     jsErrCode js_error = static_cast<jsErrCode>(0);
@@ -173,7 +167,7 @@ class JetStreamGroupStore final : public GroupStore {
     config.Storage = js_FileStorage;
     config.Replicas = settings_.stream.replicas;
     config.MaxMsgsPerSubject = 1;
-    jsOptions options = Options(settings_.timeout);
+    jsOptions options = JsOptionsWithTimeout(settings_.timeout);
     jsStreamInfo* raw = nullptr;
     jsErrCode js_error = static_cast<jsErrCode>(0);
     natsStatus status =
@@ -245,7 +239,7 @@ class JetStreamGroupStore final : public GroupStore {
 
   absl::Status DeleteDeadLetter(const std::string& group, uint64_t sequence) {
     const std::string subject = absl::StrCat(DeadSubjectPrefix(group), sequence);
-    jsOptions options = Options(settings_.timeout);
+    jsOptions options = JsOptionsWithTimeout(settings_.timeout);
     natsMsg* raw = nullptr;
     jsErrCode js_error = static_cast<jsErrCode>(0);
     natsStatus status =
@@ -265,7 +259,7 @@ class JetStreamGroupStore final : public GroupStore {
   absl::StatusOr<std::vector<uint64_t>> DeadLetterSequences(absl::string_view group) {
     const std::string prefix = DeadSubjectPrefix(group);
     const std::string filter = absl::StrCat(prefix, ">");
-    jsOptions options = Options(settings_.timeout);
+    jsOptions options = JsOptionsWithTimeout(settings_.timeout);
     options.Stream.Info.SubjectsFilter = filter.c_str();
     jsStreamInfo* raw = nullptr;
     jsErrCode js_error = static_cast<jsErrCode>(0);
@@ -292,7 +286,7 @@ class JetStreamGroupStore final : public GroupStore {
     REFIR_ASSIGN_OR_RETURN(std::vector<uint64_t> sequences, DeadLetterSequences(group));
     std::vector<internal::DeadLetterRecord> records;
     records.reserve(sequences.size());
-    jsOptions options = Options(settings_.timeout);
+    jsOptions options = JsOptionsWithTimeout(settings_.timeout);
     for (uint64_t sequence : sequences) {
       const std::string subject = absl::StrCat(DeadSubjectPrefix(group), sequence);
       natsMsg* raw = nullptr;

@@ -23,6 +23,7 @@
 #include "bridge/common/status_macros.h"
 #include "bridge/journal/jetstream/jetstream_follower.h"
 #include "bridge/journal/jetstream/jetstream_publisher.h"
+#include "bridge/journal/jetstream/js_options.h"
 #include "bridge/journal/jetstream/nats_handles.h"
 #include "bridge/journal/jetstream/nats_status.h"
 
@@ -67,9 +68,7 @@ class JetStreamJournal final : public Journal {
   absl::Status Open() {
     REFIR_ASSIGN_OR_RETURN(connection_, NatsConnection::Connect(options_.connection));
     jsCtx* js = nullptr;
-    jsOptions js_options;
-    REFIR_RETURN_IF_ERROR(jetstream::NatsStatus(jsOptions_Init(&js_options), "jsOptions_Init"));
-    js_options.Wait = absl::ToInt64Milliseconds(options_.timeout);
+    jsOptions js_options = jetstream::JsOptionsWithTimeout(options_.timeout);
     REFIR_RETURN_IF_ERROR(jetstream::NatsStatus(
         natsConnection_JetStream(&js, connection_->get(), &js_options), "JetStream context"));
     js_.reset(js);
@@ -315,9 +314,7 @@ class JetStreamJournal final : public Journal {
     options.Ordered = true;
     options.Config.DeliverPolicy = js_DeliverByStartSequence;
     options.Config.OptStartSeq = from;
-    jsOptions js_options;
-    jsOptions_Init(&js_options);
-    js_options.Wait = absl::ToInt64Milliseconds(options_.timeout);
+    jsOptions js_options = jetstream::JsOptionsWithTimeout(options_.timeout);
     const std::string subject = absl::StrCat(options_.stream.subject_prefix, ".>");
     natsSubscription* raw = nullptr;
     jsErrCode js_error = static_cast<jsErrCode>(0);
@@ -353,9 +350,7 @@ class JetStreamJournal final : public Journal {
   }
 
   absl::StatusOr<jetstream::NatsMsgPtr> GetStored(uint64_t sequence) {
-    jsOptions js_options;
-    jsOptions_Init(&js_options);
-    js_options.Wait = absl::ToInt64Milliseconds(options_.timeout);
+    jsOptions js_options = jetstream::JsOptionsWithTimeout(options_.timeout);
     natsMsg* raw = nullptr;
     jsErrCode js_error = static_cast<jsErrCode>(0);
     const natsStatus status =

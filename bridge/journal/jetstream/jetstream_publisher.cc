@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "bridge/common/error_reason.h"
 #include "bridge/common/status_macros.h"
+#include "bridge/journal/jetstream/js_options.h"
 #include "bridge/journal/jetstream/nats_status.h"
 #include "bridge/journal/journal.h"
 
@@ -38,9 +39,7 @@ std::string DescribeFailure(const jsPubAckErr& error) {
 absl::StatusOr<std::unique_ptr<JetStreamPublisher>> JetStreamPublisher::Create(
     natsConnection* connection, PublisherOptions options, AckedCallback on_acked) {
   auto publisher = std::make_unique<JetStreamPublisher>(std::move(options), std::move(on_acked));
-  jsOptions js_options;
-  REFIR_RETURN_IF_ERROR(NatsStatus(jsOptions_Init(&js_options), "jsOptions_Init"));
-  js_options.Wait = absl::ToInt64Milliseconds(publisher->options_.timeout);
+  jsOptions js_options = JsOptionsWithTimeout(publisher->options_.timeout);
   js_options.PublishAsync.MaxPending = static_cast<int64_t>(publisher->options_.max_pending);
   js_options.PublishAsync.StallWait = absl::ToInt64Milliseconds(publisher->options_.timeout);
   js_options.PublishAsync.AckHandler = &JetStreamPublisher::OnPubAck;

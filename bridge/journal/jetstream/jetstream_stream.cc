@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "bridge/common/log.h"
 #include "bridge/common/status_macros.h"
+#include "bridge/journal/jetstream/js_options.h"
 #include "bridge/journal/jetstream/nats_handles.h"
 #include "bridge/journal/jetstream/nats_status.h"
 
@@ -39,13 +40,6 @@ bool IsValidSubjectPrefix(absl::string_view prefix) {
 
 std::string Describe(absl::Duration d) {
   return d == absl::ZeroDuration() ? "none" : absl::FormatDuration(d);
-}
-
-jsOptions OptionsWithTimeout(absl::Duration timeout) {
-  jsOptions options;
-  jsOptions_Init(&options);
-  options.Wait = absl::ToInt64Milliseconds(timeout);
-  return options;
 }
 
 StreamState StateOf(const jsStreamInfo& info) {
@@ -143,7 +137,7 @@ std::string EventSubject(absl::string_view subject_prefix, absl::string_view typ
 
 absl::StatusOr<StreamState> GetStreamState(jsCtx* js, const std::string& stream,
                                            absl::Duration timeout) {
-  jsOptions options = OptionsWithTimeout(timeout);
+  jsOptions options = JsOptionsWithTimeout(timeout);
   jsStreamInfo* raw_info = nullptr;
   jsErrCode js_error = static_cast<jsErrCode>(0);
   const natsStatus status = js_GetStreamInfo(&raw_info, js, stream.c_str(), &options, &js_error);
@@ -170,7 +164,7 @@ absl::StatusOr<StreamState> EnsureStream(jsCtx* js, const StreamSettings& settin
   config.MaxBytes = settings.max_bytes == 0 ? -1 : static_cast<int64_t>(settings.max_bytes);
   config.Duplicates = absl::ToInt64Nanoseconds(settings.duplicate_window);
 
-  jsOptions options = OptionsWithTimeout(absl::Seconds(10));
+  jsOptions options = JsOptionsWithTimeout(absl::Seconds(10));
   jsStreamInfo* raw_info = nullptr;
   jsErrCode js_error = static_cast<jsErrCode>(0);
   natsStatus status = js_GetStreamInfo(&raw_info, js, config.Name, &options, &js_error);
