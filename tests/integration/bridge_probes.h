@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "tests/common/sanitizers.h"
+
 namespace refir::bridge::testing {
 
 // What a bound on the bridge's RSS becomes in this build: the bound itself in
@@ -17,13 +19,6 @@ namespace refir::bridge::testing {
 // any workload that allocates and frees (a flood of refused requests does)
 // and is not the bridge's. The sanitized bound still catches the gigabyte
 // growth the bounds were written against.
-#if defined(__SANITIZE_ADDRESS__)
-#define REFIR_TESTS_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define REFIR_TESTS_UNDER_ASAN 1
-#endif
-#endif
 #ifdef REFIR_TESTS_UNDER_ASAN
 inline constexpr int64_t RssBoundKb(int64_t release_bound_kb) {
   return 4 * release_bound_kb + 256 * 1024;
