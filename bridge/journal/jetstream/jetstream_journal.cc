@@ -305,7 +305,12 @@ class JetStreamJournal final : public Journal {
   // `max_events`) through an ephemeral ordered consumer: one request to
   // create it, then the events stream in, instead of one request per event
   // (what a catch-up reads). Events deleted by the stream's limits are
-  // skipped, as the consumer does.
+  // skipped, as the consumer does. Unlike the follower, this read cannot
+  // skip an event silently when cnats drops one at its pending limits: the
+  // read after a drop answers NATS_SLOW_CONSUMER before any later message
+  // (cnats 3.4.1 src/sub.c), which ends this read with an error after what
+  // was visited, and the caller's next read starts after the last visited
+  // event on a new consumer.
   absl::Status VisitStreamed(uint64_t from, uint64_t last, size_t max_events,
                              StoredEventVisitor visit) {
     jsSubOptions options;
