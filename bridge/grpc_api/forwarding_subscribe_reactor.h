@@ -83,7 +83,6 @@ class ForwardingSubscribeReactor final
   // The upstream is done; the downstream is finished with this once its
   // write in flight, if any, is done.
   std::optional<grpc::Status> pending_finish_ ABSL_GUARDED_BY(mu_);
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace refir::bridge
