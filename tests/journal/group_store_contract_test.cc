@@ -4,12 +4,15 @@
 // JetStream store does: fencing a replica that lost the groups, and the
 // repair of a SaveGroup cut short; and the coordinator lease.
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -172,6 +175,62 @@ TEST_P(JetStreamGroupsTest, AReplicaThatLostTheGroupsCannotOverwriteThem) {
   EXPECT_THAT(stale.message(), HasSubstr("another replica"));
   ASSERT_TRUE(successor->SaveGroup(MakeState("crm", 160), {}, {}).ok());
   EXPECT_EQ(Open()->LoadGroups().value()[0].cursor(), 160u);
+}
+
+// A standby may take the groups over while the former holder, cut off from
+// its lease by a NATS leader election, still checkpoints them: a save of the
+// former holder between the successor's read of a group and its claim (the
+// write back that fences the former holder) must neither fail the takeover
+// nor lose that save. Each round races a successor's load against a former
+// holder saving in a loop, then the successor is the next round's former.
+TEST_P(JetStreamGroupsTest, ASuccessorTakesTheGroupsWhileTheFormerHolderStillSavesThem) {
+  constexpr int kRounds = 20;
+  ASSERT_TRUE(store_->SaveGroup(MakeState("crm", 100), {}, {}).ok());
+  std::unique_ptr<GroupStore> former = std::move(store_);
+  uint64_t cursor = 100;
+  for (int round = 0; round < kRounds; ++round) {
+    absl::Mutex mu;
+    uint64_t last_saved = cursor;  // guarded by mu
+    absl::Status refused;
+    std::atomic<bool> stop{false};  // the takeover failed: nothing fences it
+    std::thread saver([&, first = cursor + 1] {
+      for (uint64_t next = first; !stop.load(); ++next) {
+        const absl::Status saved = former->SaveGroup(MakeState("crm", next), {}, {});
+        if (!saved.ok()) {
+          refused = saved;
+          return;
+        }
+        {
+          absl::MutexLock lock(&mu);
+          last_saved = next;
+        }
+        // The bridge checkpoints a busy group every 100 ms; every 2 ms here
+        // puts saves inside the successor's read-to-claim window often.
+        absl::SleepFor(absl::Milliseconds(2));
+      }
+    });
+    {
+      // The former holder is saving: a few saves landed.
+      absl::MutexLock lock(&mu);
+      const uint64_t started = cursor;
+      auto saving = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return last_saved >= started + 3; };
+      EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&saving), absl::Seconds(10)));
+    }
+    std::unique_ptr<GroupStore> successor = Open();
+    ASSERT_NE(successor, nullptr);
+    absl::StatusOr<std::vector<internal::GroupState>> loaded = successor->LoadGroups();
+    if (!loaded.ok()) stop = true;  // else it runs until refused
+    saver.join();
+    ASSERT_TRUE(loaded.ok()) << "round " << round << ": " << loaded.status();
+    ASSERT_EQ(loaded->size(), 1u);
+    // Fenced: the former holder's next save was refused, and the successor
+    // holds its last one.
+    EXPECT_EQ(refused.code(), absl::StatusCode::kAborted) << refused;
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ((*loaded)[0].cursor(), last_saved) << "round " << round;
+    cursor = last_saved;
+    former = std::move(successor);
+  }
 }
 
 TEST_P(JetStreamGroupsTest, ADeadLetterWinsOverAStaleUnsettledEntry) {

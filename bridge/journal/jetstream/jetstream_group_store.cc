@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,8 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "bridge/common/log.h"
 #include "bridge/common/status_macros.h"
 #include "bridge/journal/jetstream/js_options.h"
@@ -25,6 +28,12 @@ namespace refir::bridge::jetstream {
 namespace {
 
 constexpr char kGroupKeyPrefix[] = "g.";
+// How often LoadGroups tries to claim a group that the former holder keeps
+// saving, and the wait between tries. A try loses only to a save that lands
+// between its read and its write (one round trip); the former holder stops
+// at its next lease renewal.
+constexpr int kClaimTries = 50;
+constexpr absl::Duration kClaimRetryWait = absl::Milliseconds(20);
 
 // Group names are [A-Za-z0-9._-]; '.' separates subject tokens, '=' is in
 // neither, so a name maps to one token and back.
@@ -74,33 +83,51 @@ class JetStreamGroupStore final : public GroupStore {
       if (absl::ConsumePrefix(&key, kGroupKeyPrefix)) names.push_back(std::string(key));
     }
     kvKeysList_Destroy(&keys);
+    // kvStore_Keys can list a key twice when it is written meanwhile (seen
+    // when a former holder saves a group during a takeover).
     std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
     for (const std::string& token : names) {
-      absl::StatusOr<KvEntryPtr> entry = GetEntry(absl::StrCat(kGroupKeyPrefix, token));
-      if (absl::IsNotFound(entry.status())) continue;  // deleted meanwhile
-      REFIR_RETURN_IF_ERROR(entry.status());
-      internal::GroupState state;
-      if (!state.ParseFromArray(kvEntry_Value(entry->get()), kvEntry_ValueLen(entry->get()))) {
-        return absl::DataLossError(absl::StrCat("the stored state of consumer group ",
-                                                FromToken(token), " does not parse"));
+      absl::StatusOr<std::optional<internal::GroupState>> state = Claim(token);
+      for (int tries = 1; absl::IsAborted(state.status()) && tries < kClaimTries; ++tries) {
+        // The former holder saved it between the read and the claim (it
+        // still served the groups while it could not reach its lease): read
+        // that newer state and claim again.
+        absl::SleepFor(kClaimRetryWait);
+        state = Claim(token);
       }
-      {
-        absl::MutexLock lock(&mu_);
-        revisions_[state.name()] = kvEntry_Revision(entry->get());
-      }
-      REFIR_RETURN_IF_ERROR(DropDeadLettered(&state));
-      // Writing the state back moves its revision on, so a replica that
-      // served the group before this one can no longer save it.
-      std::string bytes;
-      if (!state.SerializeToString(&bytes)) {
-        return absl::InternalError("group state does not serialize");
-      }
-      REFIR_RETURN_IF_ERROR(PutState(state.name(), bytes));
-      groups.push_back(std::move(state));
+      REFIR_RETURN_IF_ERROR(state.status());
+      if (state->has_value()) groups.push_back(**std::move(state));
     }
     std::sort(groups.begin(), groups.end(),
               [](const auto& a, const auto& b) { return a.name() < b.name(); });
     return groups;
+  }
+
+  // Reads the group of `token` and writes it back: that moves its revision
+  // on, so a replica that served the group before this one can no longer
+  // save it. Nothing when the group was deleted meanwhile; ABORTED when
+  // another replica saved it between the read and the write.
+  absl::StatusOr<std::optional<internal::GroupState>> Claim(const std::string& token) {
+    absl::StatusOr<KvEntryPtr> entry = GetEntry(absl::StrCat(kGroupKeyPrefix, token));
+    if (absl::IsNotFound(entry.status())) return std::nullopt;
+    REFIR_RETURN_IF_ERROR(entry.status());
+    internal::GroupState state;
+    if (!state.ParseFromArray(kvEntry_Value(entry->get()), kvEntry_ValueLen(entry->get()))) {
+      return absl::DataLossError(absl::StrCat("the stored state of consumer group ",
+                                              FromToken(token), " does not parse"));
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      revisions_[state.name()] = kvEntry_Revision(entry->get());
+    }
+    REFIR_RETURN_IF_ERROR(DropDeadLettered(&state));
+    std::string bytes;
+    if (!state.SerializeToString(&bytes)) {
+      return absl::InternalError("group state does not serialize");
+    }
+    REFIR_RETURN_IF_ERROR(PutState(state.name(), bytes));
+    return state;
   }
 
   absl::Status SaveGroup(const internal::GroupState& state,

@@ -6,6 +6,11 @@
 //   GroupState. Writes are compare-and-set on the revision this store last
 //   saw, so a replica that lost the right to serve groups (see
 //   GroupCoordinator) cannot overwrite a newer state: its write fails.
+//   LoadGroups claims each group (reads it and writes it back), which fences
+//   off the former holder; when the former holder saved the group between
+//   the read and the write (it may serve on for a while after a standby took
+//   the lease over, when a NATS election held up its renewal), the claim
+//   reads that newer state and tries again.
 // - Dead letters: a stream `<stream>_DEAD` (subjects `<prefix>_dead.>`, one
 //   message per subject), one message per dead letter on subject
 //   `<prefix>_dead.<group>.<sequence>`.
