@@ -146,15 +146,23 @@ absl::Status StartCoordinator(const BridgeOptions& options, BridgeServer::Parts*
           ? absl::StrCat(options.grpc_address, ":", parts->grpc_port)
           : options.jetstream.advertised_grpc_address;
   coordinator_options.lease = options.jetstream.group_lease;
-  auto on_acquired = [parts, defaults = GroupDefaultsFor(options)] {
+  auto on_acquired = [parts, defaults = GroupDefaultsFor(options)]() -> absl::Status {
     absl::StatusOr<std::unique_ptr<GroupRegistry>> registry = GroupRegistry::Open(
         parts->journal.get(), parts->group_store.get(), parts->hub.get(), defaults);
     if (!registry.ok()) {
-      LogError(absl::StrCat("cannot load the consumer groups: ", registry.status().ToString()));
+      const absl::Status& error = registry.status();
+      // NATS electing a leader, or the former holder still saving: the
+      // coordinator gives the lease back and tries again.
+      if (absl::IsUnavailable(error) || absl::IsDeadlineExceeded(error) ||
+          absl::IsAborted(error)) {
+        return error;
+      }
+      LogError(absl::StrCat("cannot load the consumer groups: ", error.ToString()));
       FlushLogs();
       _exit(1);
     }
     parts->groups->Serve(*std::move(registry));
+    return absl::OkStatus();
   };
   auto on_lost = [] {
     FlushLogs();

@@ -62,7 +62,8 @@ class ClusterGroupsE2eTest : public ::testing::Test {
                                             "--access_log=false"};
     for (int i = 0; i < 2; ++i) {
       bridges_.push_back(std::make_unique<BridgeProcess>(absl::StrCat(dir_, "/bridge", i), flags));
-      ASSERT_TRUE(bridges_.back()->Start().ok());
+      const absl::Status started = bridges_.back()->Start();
+      ASSERT_TRUE(started.ok()) << started;
     }
     PublishPorts();
   }

@@ -261,12 +261,20 @@ TEST_P(JetStreamGroupsTest, OneCoordinatorAtATimeAndAStandbyTakesOver) {
   std::atomic<int> first_acquired{0};
   absl::Notification second_acquired;
   auto first = jetstream::GroupCoordinator::Start((*connection)->get(), first_options,
-                                                  [&] { ++first_acquired; }, [] {});
+                                                  [&] {
+                                                    ++first_acquired;
+                                                    return absl::OkStatus();
+                                                  },
+                                                  [] {});
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE((*first)->holds_lease());
   EXPECT_EQ(first_acquired.load(), 1);
   auto second = jetstream::GroupCoordinator::Start((*connection)->get(), second_options,
-                                                   [&] { second_acquired.Notify(); }, [] {});
+                                                   [&] {
+                                                     second_acquired.Notify();
+                                                     return absl::OkStatus();
+                                                   },
+                                                   [] {});
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_FALSE((*second)->holds_lease());
   EXPECT_EQ((*second)->holder(), "replica first at 10.0.0.1:50051");
@@ -281,6 +289,38 @@ TEST_P(JetStreamGroupsTest, OneCoordinatorAtATimeAndAStandbyTakesOver) {
   EXPECT_EQ((*second)->holder(), "replica second at 10.0.0.2:50051");
 }
 
+// A replica that takes the lease but cannot load the groups (NATS still
+// electing a leader) gives the lease back instead of holding it unserved,
+// and takes it again to try anew.
+TEST_P(JetStreamGroupsTest, AHolderThatCannotServeYetGivesTheLeaseBackAndTriesAgain) {
+  jetstream::NatsConnectionOptions options;
+  options.servers = {nats_->url()};
+  auto connection = jetstream::NatsConnection::Connect(options);
+  ASSERT_TRUE(connection.ok());
+  jetstream::CoordinatorOptions holder_options;
+  holder_options.bucket = jetstream::GroupBucketName("REFIR");
+  holder_options.replica_id = "holder";
+  holder_options.advertised_address = "10.0.0.1:50051";
+  holder_options.lease = absl::Seconds(1);
+  std::atomic<int> tries{0};
+  absl::Notification serving;
+  auto holder = jetstream::GroupCoordinator::Start(
+      (*connection)->get(), holder_options,
+      [&] {
+        if (++tries < 3) return absl::UnavailableError("listing consumer groups: Timeout");
+        serving.Notify();
+        return absl::OkStatus();
+      },
+      [] {});
+  ASSERT_TRUE(holder.ok()) << holder.status();
+  // The first try failed at once: the lease is given back.
+  EXPECT_EQ(tries.load(), 1);
+  ASSERT_TRUE(serving.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(tries.load(), 3);
+  EXPECT_TRUE((*holder)->holds_lease());
+  EXPECT_EQ((*holder)->holder(), "replica holder at 10.0.0.1:50051");
+}
+
 TEST_P(JetStreamGroupsTest, AHolderWhoseLeaseWasTakenGivesTheGroupsUp) {
   jetstream::NatsConnectionOptions options;
   options.servers = {nats_->url()};
@@ -292,7 +332,8 @@ TEST_P(JetStreamGroupsTest, AHolderWhoseLeaseWasTakenGivesTheGroupsUp) {
   holder_options.advertised_address = "10.0.0.1:50051";
   holder_options.lease = absl::Seconds(1);
   absl::Notification lost;
-  auto holder = jetstream::GroupCoordinator::Start((*connection)->get(), holder_options, [] {},
+  auto holder = jetstream::GroupCoordinator::Start((*connection)->get(), holder_options,
+                                                   [] { return absl::OkStatus(); },
                                                    [&] { lost.Notify(); });
   ASSERT_TRUE(holder.ok()) << holder.status();
   ASSERT_TRUE((*holder)->holds_lease());

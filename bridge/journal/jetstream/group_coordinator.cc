@@ -37,7 +37,7 @@ struct GroupCoordinator::Handles {
   KvStorePtr kv;
 };
 
-GroupCoordinator::GroupCoordinator(CoordinatorOptions options, std::function<void()> on_acquired,
+GroupCoordinator::GroupCoordinator(CoordinatorOptions options, AcquiredCallback on_acquired,
                                    std::function<void()> on_lost)
     : options_(std::move(options)),
       value_(absl::StrCat(options_.replica_id, "\n", options_.advertised_address)),
@@ -48,7 +48,7 @@ GroupCoordinator::GroupCoordinator(CoordinatorOptions options, std::function<voi
 GroupCoordinator::~GroupCoordinator() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<GroupCoordinator>> GroupCoordinator::Start(
-    natsConnection* connection, CoordinatorOptions options, std::function<void()> on_acquired,
+    natsConnection* connection, CoordinatorOptions options, AcquiredCallback on_acquired,
     std::function<void()> on_lost) {
   auto coordinator = std::make_unique<GroupCoordinator>(std::move(options), std::move(on_acquired),
                                                         std::move(on_lost));
@@ -143,9 +143,36 @@ void GroupCoordinator::TryAcquire(absl::Time now) {
     holder_address_.clear();
   }
   holds_lease_.store(true, std::memory_order_release);
+  if (on_acquired_) {
+    const absl::Status serving = on_acquired_();
+    if (!serving.ok()) {
+      GiveBack(serving);
+      return;
+    }
+  }
   LogInfo("this replica now serves the consumer groups",
           {{"replica", options_.replica_id}, {"bucket", options_.bucket}});
-  if (on_acquired_) on_acquired_();
+}
+
+void GroupCoordinator::GiveBack(const absl::Status& error) {
+  holds_lease_.store(false, std::memory_order_release);
+  uint64_t revision = 0;
+  // Best effort: when NATS does not take it, the lease still names this
+  // replica, which takes it again at its next step (a standby waits out the
+  // lease).
+  const natsStatus released =
+      kvStore_Update(&revision, handles_->kv.get(), kLeaseKey, kReleased,
+                     static_cast<int>(sizeof(kReleased) - 1), held_revision_);
+  seen_revision_ = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    holder_.clear();
+    holder_address_.clear();
+  }
+  LogWarning("cannot serve the consumer groups yet; gave the lease back and will try again",
+             {{"replica", options_.replica_id},
+              {"error", error.ToString()},
+              {"released", released == NATS_OK}});
 }
 
 void GroupCoordinator::Renew(absl::Time now) {

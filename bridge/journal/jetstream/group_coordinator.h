@@ -47,17 +47,24 @@ struct CoordinatorOptions {
 
 class GroupCoordinator {
  public:
+  // Starts serving the groups once this replica holds the lease; an error
+  // when it cannot (yet).
+  using AcquiredCallback = std::function<absl::Status()>;
+
   // Tries once to take the lease (so a sole replica serves groups from its
   // start), then keeps trying or renewing on its own thread. `on_acquired`
-  // runs once when this replica takes the lease (on the caller's thread if
-  // taken at once); `on_lost` runs if it loses it. `connection` must
+  // runs when this replica takes the lease (on the caller's thread if taken
+  // at once). When it fails (NATS still electing a leader, say), this
+  // replica gives the lease back (best effort) and is a standby again: it,
+  // or another replica, takes the lease at a next step and tries again.
+  // `on_lost` runs if this replica loses the lease. `connection` must
   // outlive the coordinator.
   static absl::StatusOr<std::unique_ptr<GroupCoordinator>> Start(natsConnection* connection,
                                                                  CoordinatorOptions options,
-                                                                 std::function<void()> on_acquired,
+                                                                 AcquiredCallback on_acquired,
                                                                  std::function<void()> on_lost);
 
-  GroupCoordinator(CoordinatorOptions options, std::function<void()> on_acquired,
+  GroupCoordinator(CoordinatorOptions options, AcquiredCallback on_acquired,
                    std::function<void()> on_lost);
   ~GroupCoordinator();
 
@@ -82,13 +89,16 @@ class GroupCoordinator {
   void Tick(absl::Time now);
   void TryAcquire(absl::Time now);
   void Renew(absl::Time now);
+  // After `on_acquired` failed with `error`: releases the lease, a standby
+  // again.
+  void GiveBack(const absl::Status& error);
   // How long a holder keeps serving while NATS does not answer.
   absl::Duration UnreachableBound() const;
   void Run();
 
   const CoordinatorOptions options_;
   const std::string value_;
-  std::function<void()> on_acquired_;
+  AcquiredCallback on_acquired_;
   std::function<void()> on_lost_;
   struct Handles;
   std::unique_ptr<Handles> handles_;
