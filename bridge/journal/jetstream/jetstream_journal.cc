@@ -388,13 +388,15 @@ class JetStreamJournal final : public Journal {
   }
 
   // Raises the head to `sequence` when it is higher and tells the listeners
-  // (one at a time, so they see the head only rise).
+  // (one at a time, so they see the head only rise). Returns once they have
+  // heard of `sequence` or a later head, even when another thread (the
+  // follower, a publish ack) raised the head first and may not have told
+  // them yet: an Append returns only after its listeners were told.
   void RaiseHead(uint64_t sequence) {
     uint64_t head = head_.load(std::memory_order_acquire);
     while (head < sequence &&
            !head_.compare_exchange_weak(head, sequence, std::memory_order_acq_rel)) {
     }
-    if (head >= sequence) return;
     absl::MutexLock lock(&listeners_mu_);
     const uint64_t now = head_.load(std::memory_order_acquire);
     if (now <= announced_) return;
