@@ -98,9 +98,14 @@ class ClusterGroupsE2eTest : public ::testing::Test {
 
 TEST_F(ClusterGroupsE2eTest, EveryAcceptedWebhookReachesEveryGroupThroughNodeAndReplicaDeaths) {
 #ifdef REFIR_TESTS_UNDER_ASAN
-  // Under ASan the restart of the killed replica failed once in CI (cause not
-  // found yet); the release build runs this test. A named gap.
-  GTEST_SKIP() << "not run under AddressSanitizer (see the closing note of issue 15)";
+  // Under ASan's slowdown this test met two bridge bugs, now fixed (a
+  // takeover racing the former holder's checkpoint; a new holder exiting
+  // while NATS still elected) and one of nats-server 2.9.10 that the bridge
+  // cannot mend: after the stream leader's death the replicas can number
+  // later messages differently (clfs drift, nats-server#4174, fixed upstream
+  // by #4365), so 200 answers name a sequence one above the one consumers
+  // get (1 run in 8). The release build runs this test. A named gap.
+  GTEST_SKIP() << "not run under AddressSanitizer (see docs/scaling.md, known limits)";
 #endif
   const absl::Time deadline = absl::Now() + absl::Seconds(120);
   std::atomic<int> accepted{0};
