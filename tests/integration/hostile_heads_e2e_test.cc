@@ -241,14 +241,18 @@ TEST(HostileHeadsE2e, HeadFloodsOnTheTlsWebhookPortAreCutOffWithBoundedMemory) {
 TEST(HostileHeadsE2e, TlsHandshakeThatNeverComesIsCutOffAndTheLimitRefuses) {
   const std::string dir = MakeTempDir();
   ASSERT_TRUE(MakeSelfSigned(dir));
-  // The silent connections below hold the limit for the 3 s request
+  // The silent connections below hold the limit for the 6 s request
   // deadline: long enough for every refusal to happen while they do, even
   // in the sanitized build on a loaded machine.
+  constexpr absl::Duration kRequestTimeout = absl::Seconds(6);
   BridgeProcess bridge(dir,
                        {absl::StrCat("--http_tls_cert_file=", dir, "/cert.pem"),
                         absl::StrCat("--http_tls_key_file=", dir, "/key.pem"), "--http_threads=2",
-                        "--http_max_connections=4", "--http_request_timeout=3s"});
-  ASSERT_TRUE(bridge.Start().ok());
+                        "--http_max_connections=4",
+                        absl::StrCat("--http_request_timeout=",
+                                     absl::ToInt64Seconds(kRequestTimeout), "s")});
+  const absl::Status started = bridge.Start();
+  ASSERT_TRUE(started.ok()) << started;
   const int port = bridge.http_port();
   const auto open_connections = [&] {
     return MetricValue(bridge.admin_port(), "refir_bridge_http_connections_open");
@@ -268,9 +272,18 @@ TEST(HostileHeadsE2e, TlsHandshakeThatNeverComesIsCutOffAndTheLimitRefuses) {
     ASSERT_NE(silent.back(), nullptr);
   }
   ASSERT_EQ(wait_for_open(4), 4);
-  std::unique_ptr<Peer> excess = Peer::Open(port, /*tls=*/true);
-  ASSERT_NE(excess, nullptr);
-  const std::string refused = excess->ReadAll();
+  // The bridge gives a refusal's TLS handshake 100 ms; under ASan on a
+  // loaded machine the two ends can take longer, and the bridge then closes
+  // it unanswered and does so with every excess TLS connection for a second.
+  // So up to three tries, a second apart; one must be answered.
+  std::string refused;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (attempt > 0) absl::SleepFor(absl::Milliseconds(1100));
+    std::unique_ptr<Peer> excess = Peer::Open(port, /*tls=*/true);
+    if (excess == nullptr) continue;  // closed during the handshake: the backoff
+    refused = excess->ReadAll();
+    if (!refused.empty()) break;
+  }
   EXPECT_TRUE(absl::StartsWith(refused, "HTTP/1.1 503 ")) << refused;
   EXPECT_TRUE(absl::StrContains(refused, R"("error":"too_many_connections")")) << refused;
   // An excess connection that stalls its handshake is cut off, and for the
@@ -281,7 +294,7 @@ TEST(HostileHeadsE2e, TlsHandshakeThatNeverComesIsCutOffAndTheLimitRefuses) {
   const absl::Time stalled_at = absl::Now();
   EXPECT_EQ(Peer::Open(port, /*tls=*/true), nullptr);
   // Only meaningful while the silent ones still held the limit.
-  ASSERT_LT(absl::Now() - silent_since, absl::Seconds(3)) << "machine too slow for this test";
+  ASSERT_LT(absl::Now() - silent_since, kRequestTimeout) << "machine too slow for this test";
   // The silent ones never handshake: closed after the request deadline.
   for (auto& peer : silent) EXPECT_EQ(peer->ReadAll(), "");
   EXPECT_EQ(wait_for_open(0), 0);
