@@ -153,8 +153,7 @@ absl::Status StartCoordinator(const BridgeOptions& options, BridgeServer::Parts*
       const absl::Status& error = registry.status();
       // NATS electing a leader, or the former holder still saving: the
       // coordinator gives the lease back and tries again.
-      if (absl::IsUnavailable(error) || absl::IsDeadlineExceeded(error) ||
-          absl::IsAborted(error)) {
+      if (absl::IsUnavailable(error) || absl::IsDeadlineExceeded(error) || absl::IsAborted(error)) {
         return error;
       }
       LogError(absl::StrCat("cannot load the consumer groups: ", error.ToString()));

@@ -245,12 +245,11 @@ TEST(HostileHeadsE2e, TlsHandshakeThatNeverComesIsCutOffAndTheLimitRefuses) {
   // deadline: long enough for every refusal to happen while they do, even
   // in the sanitized build on a loaded machine.
   constexpr absl::Duration kRequestTimeout = absl::Seconds(6);
-  BridgeProcess bridge(dir,
-                       {absl::StrCat("--http_tls_cert_file=", dir, "/cert.pem"),
-                        absl::StrCat("--http_tls_key_file=", dir, "/key.pem"), "--http_threads=2",
-                        "--http_max_connections=4",
-                        absl::StrCat("--http_request_timeout=",
-                                     absl::ToInt64Seconds(kRequestTimeout), "s")});
+  BridgeProcess bridge(
+      dir, {absl::StrCat("--http_tls_cert_file=", dir, "/cert.pem"),
+            absl::StrCat("--http_tls_key_file=", dir, "/key.pem"), "--http_threads=2",
+            "--http_max_connections=4",
+            absl::StrCat("--http_request_timeout=", absl::ToInt64Seconds(kRequestTimeout), "s")});
   const absl::Status started = bridge.Start();
   ASSERT_TRUE(started.ok()) << started;
   const int port = bridge.http_port();

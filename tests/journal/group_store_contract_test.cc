@@ -332,9 +332,9 @@ TEST_P(JetStreamGroupsTest, AHolderWhoseLeaseWasTakenGivesTheGroupsUp) {
   holder_options.advertised_address = "10.0.0.1:50051";
   holder_options.lease = absl::Seconds(1);
   absl::Notification lost;
-  auto holder = jetstream::GroupCoordinator::Start((*connection)->get(), holder_options,
-                                                   [] { return absl::OkStatus(); },
-                                                   [&] { lost.Notify(); });
+  auto holder =
+      jetstream::GroupCoordinator::Start((*connection)->get(), holder_options,
+                                         [] { return absl::OkStatus(); }, [&] { lost.Notify(); });
   ASSERT_TRUE(holder.ok()) << holder.status();
   ASSERT_TRUE((*holder)->holds_lease());
   // Another writer changes the key behind the holder's back (what a

@@ -114,8 +114,8 @@ class JetStreamGroupStore final : public GroupStore {
     REFIR_RETURN_IF_ERROR(entry.status());
     internal::GroupState state;
     if (!state.ParseFromArray(kvEntry_Value(entry->get()), kvEntry_ValueLen(entry->get()))) {
-      return absl::DataLossError(absl::StrCat("the stored state of consumer group ",
-                                              FromToken(token), " does not parse"));
+      return absl::DataLossError(
+          absl::StrCat("the stored state of consumer group ", FromToken(token), " does not parse"));
     }
     {
       absl::MutexLock lock(&mu_);
