@@ -1,7 +1,8 @@
-// The SQLite journal's group commit (sqlite_group_commit.h) under many
-// appending threads, through the Journal interface on a real database file:
-// distinct durable sequences published in order, Close while appends queue,
-// and a failed batch that must release every caller in it.
+// The SQLite journal's group commit (sqlite_group_commit.h) through the Journal
+// interface on a real database file: a lone append committed on its caller's
+// thread; under many appending threads, distinct durable sequences published
+// in order, Close while appends queue, and a failed batch that must release
+// every caller in it.
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -53,6 +54,29 @@ class SqliteGroupCommitTest : public SqliteFileTest {
     return journal.ok() ? *std::move(journal) : nullptr;
   }
 };
+
+// With nobody else appending, the caller commits its own record: the
+// listener runs on the caller's thread (no hand-off to the committer thread
+// and back), and the event is stored when Append returns.
+TEST_F(SqliteGroupCommitTest, LoneAppendCommitsOnTheCallersThread) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_NE(journal, nullptr);
+  absl::Mutex mu;
+  std::vector<std::thread::id> listener_threads;
+  journal->AddAppendListener([&](uint64_t) {
+    absl::MutexLock lock(&mu);
+    listener_threads.push_back(std::this_thread::get_id());
+  });
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<AppendResult> appended = AppendById(*journal, absl::StrCat("e", i));
+    ASSERT_TRUE(appended.ok()) << appended.status();
+    EXPECT_EQ(appended->sequence, static_cast<uint64_t>(i + 1));
+    EXPECT_EQ(testing::RawQueryInt64(path_, "SELECT COUNT(*) FROM events"), i + 1);
+  }
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(listener_threads.size(), 3u);
+  for (const std::thread::id& id : listener_threads) EXPECT_EQ(id, std::this_thread::get_id());
+}
 
 // Many threads, batches of at most 3 (so many small commits): every append
 // gets its own sequence, each thread's sequences increase, the event is

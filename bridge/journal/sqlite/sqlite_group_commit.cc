@@ -29,14 +29,35 @@ void GroupCommitter::Start() {
 }
 
 absl::Status GroupCommitter::Submit(PendingAppend* record) {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(this, &GroupCommitter::HasRoomOrClosing));
-  if (closing_) {
-    return ErrorWithReason(absl::StatusCode::kUnavailable, kJournalUnavailableReason,
-                           "journal is closed");
+  {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &GroupCommitter::HasRoomOrClosing));
+    if (closing_) {
+      return ErrorWithReason(absl::StatusCode::kUnavailable, kJournalUnavailableReason,
+                             "journal is closed");
+    }
+    if (committing_ || !queue_.empty()) {
+      queue_.push_back(record);
+      return absl::OkStatus();
+    }
+    committing_ = true;
   }
-  queue_.push_back(record);
+  // Nothing under way and nothing waiting: commit here. Whatever queues
+  // meanwhile is the committer thread's once the commit is finished.
+  CommitBatch(absl::MakeConstSpan(&record, 1));
+  FinishCommit();
   return absl::OkStatus();
+}
+
+void GroupCommitter::FinishCommit() {
+  absl::MutexLock lock(&mu_);
+  committing_ = false;
+  purge_due_ = true;
+}
+
+bool GroupCommitter::TakePurgeDue() {
+  absl::MutexLock lock(&mu_);
+  return std::exchange(purge_due_, false);
 }
 
 void GroupCommitter::AddAppendListener(Journal::AppendListener listener) {
@@ -73,27 +94,39 @@ void GroupCommitter::Loop() {
     batch.clear();
     {
       absl::MutexLock lock(&mu_);
-      const absl::Condition has_work(this, &GroupCommitter::HasWorkOrClosing);
-      // While expired keys remain, wake up for them even when idle.
-      if (purge_more) {
-        mu_.AwaitWithDeadline(has_work, next_purge);
+      if (purge_more || purge_due_) {
+        // Keys may have expired: wake for the next purge even if no record
+        // comes through this thread (appends that commit inline do not).
+        mu_.AwaitWithDeadline(absl::Condition(this, &GroupCommitter::HasWorkOrClosing), next_purge);
       } else {
-        mu_.Await(has_work);
+        // Nothing committed since the last purge: sleep until a record
+        // queues or one commits inline.
+        mu_.Await(absl::Condition(this, &GroupCommitter::HasWorkOrPurgeDue));
       }
-      if (closing_ && queue_.empty()) return;  // everything queued is done
-      TakeBatch(&batch);
+      if (!committing_) {
+        if (closing_ && queue_.empty()) return;  // everything queued is done
+        TakeBatch(&batch);
+        committing_ = !batch.empty();
+      }
     }
-    if (!batch.empty()) CommitBatch(batch);
+    if (!batch.empty()) {
+      CommitBatch(batch);
+      FinishCommit();
+    }
     const absl::Time now = absl::Now();
     if (now >= next_purge) {
-      purge_more = writer_->PurgeExpiredDedupKeys(dedup_purge_batch_);
+      // Keys expire on the clock of the stored events: with no commit since
+      // a purge that was not full, nothing new has expired.
+      if (TakePurgeDue() || purge_more) {
+        purge_more = writer_->PurgeExpiredDedupKeys(dedup_purge_batch_);
+      }
       // After a full batch go on soon, letting waiting appends go first.
       next_purge = now + (purge_more ? absl::Milliseconds(1) : dedup_purge_interval_);
     }
   }
 }
 
-void GroupCommitter::CommitBatch(const std::vector<PendingAppend*>& batch) {
+void GroupCommitter::CommitBatch(absl::Span<PendingAppend* const> batch) {
   uint64_t max_inserted = 0;
   const absl::Time commit_started = absl::Now();
   const absl::Status status = writer_->CommitBatch(batch, &max_inserted);

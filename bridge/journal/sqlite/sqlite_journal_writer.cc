@@ -34,7 +34,7 @@ absl::Status GiveFreshId(PendingAppend* record) {
 
 // The events `batch` stored (duplicates store nothing), in sequence order,
 // their serialized bytes moved out: the callers need only their results.
-std::vector<RecentEvents::Entry> TakeCommittedEvents(const std::vector<PendingAppend*>& batch) {
+std::vector<RecentEvents::Entry> TakeCommittedEvents(absl::Span<PendingAppend* const> batch) {
   std::vector<RecentEvents::Entry> entries;
   entries.reserve(batch.size());
   for (PendingAppend* record : batch) {
@@ -71,7 +71,7 @@ absl::StatusOr<uint64_t> JournalWriter::QueryHead() {
   return QueryJournalHead(db_.get());
 }
 
-absl::Status JournalWriter::CommitBatch(const std::vector<PendingAppend*>& batch,
+absl::Status JournalWriter::CommitBatch(absl::Span<PendingAppend* const> batch,
                                         uint64_t* max_inserted) {
   absl::MutexLock lock(&mu_);
   absl::Status status = WriteBatch(batch, max_inserted);
@@ -88,7 +88,7 @@ absl::Status JournalWriter::CommitBatch(const std::vector<PendingAppend*>& batch
   return status;
 }
 
-absl::Status JournalWriter::WriteBatch(const std::vector<PendingAppend*>& batch,
+absl::Status JournalWriter::WriteBatch(absl::Span<PendingAppend* const> batch,
                                        uint64_t* max_inserted) {
   REFIR_RETURN_IF_ERROR(transactions_.Begin());
   for (PendingAppend* record : batch) {

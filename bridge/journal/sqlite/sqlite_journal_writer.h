@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "bridge/journal/journal.h"
 #include "bridge/journal/recent_events.h"
 #include "bridge/journal/sqlite/sqlite_db.h"
@@ -54,7 +55,7 @@ class JournalWriter {
   // result (not its status), and raises `*max_inserted` to the largest
   // sequence stored. On failure the transaction is rolled back; it may
   // still have stored part of the batch.
-  absl::Status CommitBatch(const std::vector<PendingAppend*>& batch, uint64_t* max_inserted)
+  absl::Status CommitBatch(absl::Span<PendingAppend* const> batch, uint64_t* max_inserted)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Deletes up to `max_keys` dedup keys that expired before the newest
@@ -75,7 +76,7 @@ class JournalWriter {
   JournalWriter(Key /*key*/, RecentEvents* recent) : recent_(recent) {}
 
  private:
-  absl::Status WriteBatch(const std::vector<PendingAppend*>& batch, uint64_t* max_inserted)
+  absl::Status WriteBatch(absl::Span<PendingAppend* const> batch, uint64_t* max_inserted)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Stores one record, or finds it a duplicate by its dedup key.
   absl::Status InsertOne(PendingAppend* record, uint64_t* max_inserted)
