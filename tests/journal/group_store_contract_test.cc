@@ -12,16 +12,19 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bridge/common/log_setup.h"
 #include "bridge/journal/jetstream/group_coordinator.h"
 #include "bridge/journal/jetstream/jetstream_group_store.h"
 #include "bridge/journal/jetstream/nats_connection.h"
 #include "bridge/journal/sqlite/sqlite_group_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/common/capturing_log_sink.h"
 #include "tests/common/temp_dir.h"
 #include "tests/journal/group_store_test_util.h"
 #include "tests/nats/nats_server_process.h"
@@ -32,6 +35,7 @@ namespace {
 using ::refir::bridge::testing::MakeDeadLetter;
 using ::refir::bridge::testing::MakeState;
 using ::refir::bridge::testing::MakeTempDir;
+using ::refir::bridge::testing::NatsCluster;
 using ::refir::bridge::testing::NatsServerOptions;
 using ::refir::bridge::testing::NatsServerProcess;
 using ::refir::bridge::testing::Sequences;
@@ -353,6 +357,58 @@ TEST_P(JetStreamGroupsTest, AHolderWhoseLeaseWasTakenGivesTheGroupsUp) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, JetStreamGroupsTest, ::testing::Values(Backend::kJetStream),
                          [](const ::testing::TestParamInfo<Backend>&) { return "JetStream"; });
+
+// A replica (re)started while its NATS cluster has no JetStream quorum (a
+// node rejoining, an election) waits for it instead of exiting: the store's
+// Open retries while JetStream is unavailable, up to startup_wait. Without
+// the wait the same Open is refused as UNAVAILABLE.
+TEST(JetStreamGroupStoreStartupTest, OpenWaitsForTheClusterToRegainQuorum) {
+  auto sink = std::make_shared<testing::CapturingLogSink>();
+  InitLogging(LogOptions{}, sink);
+  const std::string dir = MakeTempDir("refir-groups-quorum");
+  ASSERT_FALSE(dir.empty());
+  absl::StatusOr<std::unique_ptr<NatsCluster>> cluster = NatsCluster::Start(dir + "/nats");
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  (*cluster)->server(1).Kill();
+  (*cluster)->server(2).Kill();
+  {
+    jetstream::NatsConnectionOptions options;
+    options.servers = {(*cluster)->server(0).url()};
+    absl::StatusOr<std::unique_ptr<jetstream::NatsConnection>> connection =
+        jetstream::NatsConnection::Connect(options);
+    ASSERT_TRUE(connection.ok()) << connection.status();
+    jetstream::GroupStoreSettings settings;
+    settings.stream.replicas = 3;
+    settings.timeout = absl::Seconds(1);
+    settings.startup_wait = absl::ZeroDuration();
+    absl::StatusOr<std::unique_ptr<GroupStore>> refused =
+        jetstream::OpenJetStreamGroupStore((*connection)->get(), settings);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_TRUE(absl::IsUnavailable(refused.status())) << refused.status();
+
+    settings.startup_wait = absl::Seconds(60);
+    absl::StatusOr<std::unique_ptr<GroupStore>> opened;
+    std::thread opener(
+        [&] { opened = jetstream::OpenJetStreamGroupStore((*connection)->get(), settings); });
+    // Once it was refused and waits, the quorum comes back.
+    bool waiting = false;
+    for (const absl::Time until = absl::Now() + absl::Seconds(30); !waiting && absl::Now() < until;
+         absl::SleepFor(absl::Milliseconds(20))) {
+      FlushLogs();
+      waiting = absl::StrContains(sink->text(), "JetStream is not ready yet; retrying");
+    }
+    EXPECT_TRUE(waiting) << sink->text();
+    ASSERT_TRUE((*cluster)->server(1).Start().ok());
+    ASSERT_TRUE((*cluster)->server(2).Start().ok());
+    opener.join();
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    absl::StatusOr<std::vector<internal::GroupState>> groups = (*opened)->LoadGroups();
+    ASSERT_TRUE(groups.ok()) << groups.status();
+    EXPECT_THAT(*groups, IsEmpty());
+  }
+  // Later tests log to stderr again (no NATS connection is left to log).
+  InitLogging(LogOptions{});
+}
 
 }  // namespace
 }  // namespace refir::bridge

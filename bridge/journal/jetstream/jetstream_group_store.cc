@@ -53,6 +53,19 @@ class JetStreamGroupStore final : public GroupStore {
     REFIR_RETURN_IF_ERROR(
         NatsStatus(natsConnection_JetStream(&js, connection, &options), "JetStream context"));
     js_.reset(js);
+    absl::Status opened = OpenBucketAndDeadLetters();
+    const absl::Time give_up = absl::Now() + settings_.startup_wait;
+    while (absl::IsUnavailable(opened) && absl::Now() < give_up) {
+      LogWarning("JetStream is not ready yet; retrying",
+                 {{"store", "consumer groups"}, {"error", opened.message()}});
+      absl::SleepFor(absl::Milliseconds(500));
+      opened = OpenBucketAndDeadLetters();
+    }
+    return opened;
+  }
+
+  absl::Status OpenBucketAndDeadLetters() {
+    jsCtx* js = js_.get();
     const std::string bucket = GroupBucketName(settings_.stream.name);
     kvStore* kv = nullptr;
     natsStatus status = js_KeyValue(&kv, js, bucket.c_str());

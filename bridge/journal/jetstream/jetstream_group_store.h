@@ -40,10 +40,14 @@ struct GroupStoreSettings {
   // after it and have its replicas.
   StreamSettings stream;
   absl::Duration timeout = absl::Seconds(5);
+  // How long Open keeps retrying while JetStream answers UNAVAILABLE (a
+  // cluster electing its leaders, a node rejoining), as the journal does.
+  absl::Duration startup_wait = absl::Seconds(30);
 };
 
 // `connection` is not owned and must outlive the store. Creates the bucket
-// and the dead-letter stream when absent.
+// and the dead-letter stream when absent, retrying every 500 ms for up to
+// `settings.startup_wait` while JetStream is unavailable.
 absl::StatusOr<std::unique_ptr<GroupStore>> OpenJetStreamGroupStore(
     natsConnection* connection, const GroupStoreSettings& settings);
 

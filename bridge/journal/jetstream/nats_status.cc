@@ -17,6 +17,7 @@ absl::StatusCode CodeFor(natsStatus status, jsErrCode js_error) {
     case JSNotEnabledForAccountErr:
       return absl::StatusCode::kFailedPrecondition;
     case JSClusterNoPeersErr:
+    case JSClusterNotAvailErr:  // "JetStream system temporarily unavailable"
     case JSStreamOfflineErr:
       return absl::StatusCode::kUnavailable;
     default:
