@@ -23,6 +23,7 @@
 #include "bridge/journal/jetstream/js_options.h"
 #include "bridge/journal/jetstream/nats_handles.h"
 #include "bridge/journal/jetstream/nats_status.h"
+#include "bridge/journal/jetstream/startup_retry.h"
 
 namespace refir::bridge::jetstream {
 namespace {
@@ -53,15 +54,8 @@ class JetStreamGroupStore final : public GroupStore {
     REFIR_RETURN_IF_ERROR(
         NatsStatus(natsConnection_JetStream(&js, connection, &options), "JetStream context"));
     js_.reset(js);
-    absl::Status opened = OpenBucketAndDeadLetters();
-    const absl::Time give_up = absl::Now() + settings_.startup_wait;
-    while (absl::IsUnavailable(opened) && absl::Now() < give_up) {
-      LogWarning("JetStream is not ready yet; retrying",
-                 {{"store", "consumer groups"}, {"error", opened.message()}});
-      absl::SleepFor(absl::Milliseconds(500));
-      opened = OpenBucketAndDeadLetters();
-    }
-    return opened;
+    return RetryWhileUnavailable(settings_.startup_wait, {"store", "consumer groups"},
+                                 [this] { return OpenBucketAndDeadLetters(); });
   }
 
   absl::Status OpenBucketAndDeadLetters() {

@@ -26,6 +26,7 @@
 #include "bridge/journal/jetstream/js_options.h"
 #include "bridge/journal/jetstream/nats_handles.h"
 #include "bridge/journal/jetstream/nats_status.h"
+#include "bridge/journal/jetstream/startup_retry.h"
 
 namespace refir::bridge {
 namespace {
@@ -72,18 +73,11 @@ class JetStreamJournal final : public Journal {
     REFIR_RETURN_IF_ERROR(jetstream::NatsStatus(
         natsConnection_JetStream(&js, connection_->get(), &js_options), "JetStream context"));
     js_.reset(js);
-    // A cluster that is still electing its leaders answers UNAVAILABLE for
-    // a while (a bridge and its NATS servers often start together).
-    absl::StatusOr<jetstream::StreamState> ensured =
-        jetstream::EnsureStream(js_.get(), options_.stream);
-    const absl::Time give_up = absl::Now() + options_.startup_wait;
-    while (absl::IsUnavailable(ensured.status()) && absl::Now() < give_up) {
-      LogWarning("JetStream is not ready yet; retrying",
-                 {{"stream", options_.stream.name}, {"error", ensured.status().message()}});
-      absl::SleepFor(absl::Milliseconds(500));
-      ensured = jetstream::EnsureStream(js_.get(), options_.stream);
-    }
-    REFIR_ASSIGN_OR_RETURN(jetstream::StreamState state, std::move(ensured));
+    REFIR_ASSIGN_OR_RETURN(jetstream::StreamState state,
+                           jetstream::RetryWhileUnavailable(
+                               options_.startup_wait, {"stream", options_.stream.name}, [this] {
+                                 return jetstream::EnsureStream(js_.get(), options_.stream);
+                               }));
     head_.store(state.last_sequence);
     followed_.store(state.last_sequence);
     recent_.CoverAfter(state.last_sequence);
