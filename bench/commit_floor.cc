@@ -6,13 +6,15 @@
 //                  with the journal's schema (WAL, synchronous=FULL);
 //   --mode=bare    the same row into a table without indexes or
 //                  AUTOINCREMENT (one page per commit instead of ~4).
-// Prints utime+stime per commit (getrusage). Example:
+// Prints utime+stime per commit (getrusage) and the wall time of the commits
+// (p50, p99, p99.9, max): the latency floor under the end-to-end rows. Example:
 //   build/bench/refir_bench_commit_floor --mode=journal --rate=500 --path=/tmp/floor.db
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +26,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -53,6 +56,26 @@ double CpuMicros() {
          usage.ru_stime.tv_usec;
 }
 
+// Wall time of each commit, for the latency percentiles.
+class CommitTimes {
+ public:
+  explicit CommitTimes(int commits) { millis_.reserve(static_cast<size_t>(commits)); }
+  void Add(absl::Duration took) { millis_.push_back(absl::ToDoubleMilliseconds(took)); }
+  // " latency_ms p50=... p99=... p999=... max=..." (sorts the samples).
+  std::string Summary() {
+    if (millis_.empty()) return "";
+    std::sort(millis_.begin(), millis_.end());
+    auto at = [this](double q) {
+      return millis_[std::min(millis_.size() - 1, static_cast<size_t>(q * millis_.size()))];
+    };
+    return absl::StrFormat(" latency_ms p50=%.2f p99=%.2f p999=%.2f max=%.2f", at(0.5), at(0.99),
+                           at(0.999), millis_.back());
+  }
+
+ private:
+  std::vector<double> millis_;
+};
+
 // Sleeps until commit `i` is due, so the commits are paced at `rate`.
 void WaitTurn(absl::Time start, int i, int rate) {
   absl::SleepFor(start + absl::Seconds(1) * i / rate - absl::Now());
@@ -72,18 +95,21 @@ bool RunRaw(const std::string& path, int rate, int commits) {
     ok = pwrite(fd, page.data(), page.size(), static_cast<off_t>(i) * kPageBytes) == kPageBytes;
   }
   ok = ok && fsync(fd) == 0;
+  CommitTimes times(commits);
   const double cpu_before = CpuMicros();
   const absl::Time start = absl::Now();
   for (int i = 0; i < commits && ok; ++i) {
     WaitTurn(start, i, rate);
+    const absl::Time began = absl::Now();
     const off_t offset = static_cast<off_t>(i % kRawPages) * kPageBytes;
     ok = pwrite(fd, page.data(), page.size(), offset) == kPageBytes && fdatasync(fd) == 0;
+    times.Add(absl::Now() - began);
   }
   const double cpu_us = CpuMicros() - cpu_before;
   close(fd);
   if (!ok) return Fail(absl::StrCat("write or fdatasync: ", std::strerror(errno)));
-  std::printf("mode=raw rate=%d commits=%d cpu_us_per_commit=%.1f\n", rate, commits,
-              cpu_us / commits);
+  std::printf("mode=raw rate=%d commits=%d cpu_us_per_commit=%.1f%s\n", rate, commits,
+              cpu_us / commits, times.Summary().c_str());
   return true;
 }
 
@@ -110,10 +136,12 @@ bool RunSqlite(const std::string& path, bool journal_schema, int rate, int commi
                                "VALUES (?1, ?2, 'refir.referral.created', ?3)",
                                -1, &insert, nullptr) == SQLITE_OK;
   const std::vector<char> row(kRowBytes, 'x');
+  CommitTimes times(commits);
   const double cpu_before = CpuMicros();
   const absl::Time start = absl::Now();
   for (int i = 0; i < commits && ok; ++i) {
     WaitTurn(start, i, rate);
+    const absl::Time began = absl::Now();
     // Time-ordered ids, as the bridge's UUIDv7s are.
     const std::string id = absl::StrCat("0193", absl::Hex(absl::ToUnixMicros(absl::Now())), "-", i);
     ok = Exec(db, "BEGIN IMMEDIATE") &&
@@ -124,14 +152,16 @@ bool RunSqlite(const std::string& path, bool journal_schema, int rate, int commi
              SQLITE_OK &&
          sqlite3_step(insert) == SQLITE_DONE && sqlite3_reset(insert) == SQLITE_OK &&
          Exec(db, "COMMIT");
+    times.Add(absl::Now() - began);
   }
   const double cpu_us = CpuMicros() - cpu_before;
   if (!ok) Fail(absl::StrCat("insert: ", sqlite3_errmsg(db)));
   sqlite3_finalize(insert);
   sqlite3_close(db);
   if (!ok) return false;
-  std::printf("mode=%s rate=%d commits=%d cpu_us_per_commit=%.1f\n",
-              journal_schema ? "journal" : "bare", rate, commits, cpu_us / commits);
+  std::printf("mode=%s rate=%d commits=%d cpu_us_per_commit=%.1f%s\n",
+              journal_schema ? "journal" : "bare", rate, commits, cpu_us / commits,
+              times.Summary().c_str());
   return true;
 }
 
