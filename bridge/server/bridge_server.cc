@@ -189,15 +189,7 @@ absl::StatusOr<std::unique_ptr<Journal>> OpenJournal(const BridgeOptions& option
   if (options.journal == JournalKind::kJetStream) {
     JetStreamJournalOptions journal_options;
     journal_options.connection = options.jetstream.connection;
-    if (!options.jetstream.password_file.empty()) {
-      REFIR_ASSIGN_OR_RETURN(
-          journal_options.connection.password,
-          ReadSecretLine(options.jetstream.password_file, "--nats_password_file"));
-    }
-    if (!options.jetstream.token_file.empty()) {
-      REFIR_ASSIGN_OR_RETURN(journal_options.connection.token,
-                             ReadSecretLine(options.jetstream.token_file, "--nats_token_file"));
-    }
+    REFIR_RETURN_IF_ERROR(ReadNatsSecrets(options, &journal_options.connection));
     journal_options.stream = JetStreamStreamSettings(options);
     journal_options.timeout = options.jetstream.publish_timeout;
     journal_options.metrics = metrics;

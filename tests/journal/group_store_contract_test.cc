@@ -161,8 +161,8 @@ TEST_P(GroupStoreContractTest, GroupsAreIndependentLoadInNameOrderAndDeleteAlone
 
 INSTANTIATE_TEST_SUITE_P(Backends, GroupStoreContractTest,
                          ::testing::Values(Backend::kSqlite, Backend::kJetStream),
-                         [](const ::testing::TestParamInfo<Backend>& info) {
-                           return info.param == Backend::kSqlite ? "Sqlite" : "JetStream";
+                         [](const ::testing::TestParamInfo<Backend>& param_info) {
+                           return param_info.param == Backend::kSqlite ? "Sqlite" : "JetStream";
                          });
 
 class JetStreamGroupsTest : public GroupStoreContractTest {};
