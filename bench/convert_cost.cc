@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bench/bench_webhook_request.h"
 #include "bridge/common/read_small_file.h"
 #include "bridge/convert/webhook_converter.h"
 #include "bridge/convert/webhook_request.h"
@@ -76,19 +77,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "convert_cost: --body_file: %s\n", body.status().ToString().c_str());
     return 2;
   }
-  // The request as the webhook path hands it over for the bench body
-  // (refir_bench_loadgen's headers).
-  WebhookRequest request;
-  request.path = "/webhook";
-  request.source = "refir";
-  request.body = *std::move(body);
-  request.content_type = "application/json";
-  request.headers = {{"Host", "127.0.0.1:8080"},
-                     {"Content-Type", "application/json"},
-                     {"Content-Length", absl::StrCat(request.body.size())},
-                     {"x-request-id", "convert-cost-1"}};
-  request.client_ip = "127.0.0.1";
-  request.remote_addr = "127.0.0.1:40000";
+  // As the webhook path hands it over, with refir_bench_loadgen's headers.
+  const std::string content_length = absl::StrCat(body->size());
+  WebhookRequest request = refir::bridge::bench::BenchWebhookRequest(
+      *std::move(body), {{"Host", "127.0.0.1:8080"},
+                         {"Content-Type", "application/json"},
+                         {"Content-Length", content_length},
+                         {"x-request-id", "convert-cost-1"}});
   const WebhookConverter converter;
   const double convert_us = TimeConversions(converter, request, iterations, false);
   const double with_blob_us = TimeConversions(converter, request, iterations, true);

@@ -30,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_webhook_request.h"
 #include "bridge/common/proto_time.h"
 #include "bridge/common/read_small_file.h"
 #include "bridge/common/uuid7.h"
@@ -66,16 +67,9 @@ int Run() {
   }
 
   // The event as the webhook path stores it (what refir_bench_loadgen sends).
-  WebhookRequest request;
-  request.path = "/webhook";
-  request.source = "refir";
-  request.body = *std::move(body);
-  request.content_type = "application/json";
-  request.headers = {{"content-type", "application/json"},
-                     {"user-agent", "refir-bench-fill-journal"}};
-  request.client_ip = "127.0.0.1";
-  request.remote_addr = "127.0.0.1:40000";
-  request.received_at = absl::Now();
+  const WebhookRequest request = bench::BenchWebhookRequest(
+      *std::move(body),
+      {{"content-type", "application/json"}, {"user-agent", "refir-bench-fill-journal"}});
   absl::StatusOr<v1::Event> converted = WebhookConverter().Convert(request);
   if (!converted.ok()) {
     return BadFlag(absl::StrCat("--body_file: ", converted.status().message()));
