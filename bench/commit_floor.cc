@@ -11,7 +11,6 @@
 //   build/bench/refir_bench_commit_floor --mode=journal --rate=500 --path=/tmp/floor.db
 #include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,6 +28,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/process_cpu.h"
 
 ABSL_FLAG(std::string, mode, "journal", "raw, journal or bare");
 ABSL_FLAG(int, rate, 500, "commits per second (paced)");
@@ -36,6 +36,8 @@ ABSL_FLAG(int, commits, 3000, "commits to time");
 ABSL_FLAG(std::string, path, "/tmp/refir-commit-floor.db", "file to write (replaced)");
 
 namespace {
+
+using refir::bridge::bench::ProcessCpuMicros;
 
 constexpr int kPageBytes = 4096;
 constexpr int kRawPages = 2048;  // the raw file cycles over 8 MiB
@@ -48,13 +50,6 @@ constexpr char kJournalSchema[] =
 constexpr char kBareSchema[] =
     "CREATE TABLE events (sequence INTEGER PRIMARY KEY, id TEXT NOT NULL,"
     " received_at_us INTEGER NOT NULL, type TEXT NOT NULL, event BLOB NOT NULL);";
-
-double CpuMicros() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 + usage.ru_utime.tv_usec +
-         usage.ru_stime.tv_usec;
-}
 
 // Wall time of each commit, for the latency percentiles.
 class CommitTimes {
@@ -96,7 +91,7 @@ bool RunRaw(const std::string& path, int rate, int commits) {
   }
   ok = ok && fsync(fd) == 0;
   CommitTimes times(commits);
-  const double cpu_before = CpuMicros();
+  const double cpu_before = ProcessCpuMicros();
   const absl::Time start = absl::Now();
   for (int i = 0; i < commits && ok; ++i) {
     WaitTurn(start, i, rate);
@@ -105,7 +100,7 @@ bool RunRaw(const std::string& path, int rate, int commits) {
     ok = pwrite(fd, page.data(), page.size(), offset) == kPageBytes && fdatasync(fd) == 0;
     times.Add(absl::Now() - began);
   }
-  const double cpu_us = CpuMicros() - cpu_before;
+  const double cpu_us = ProcessCpuMicros() - cpu_before;
   close(fd);
   if (!ok) return Fail(absl::StrCat("write or fdatasync: ", std::strerror(errno)));
   std::printf("mode=raw rate=%d commits=%d cpu_us_per_commit=%.1f%s\n", rate, commits,
@@ -137,7 +132,7 @@ bool RunSqlite(const std::string& path, bool journal_schema, int rate, int commi
                                -1, &insert, nullptr) == SQLITE_OK;
   const std::vector<char> row(kRowBytes, 'x');
   CommitTimes times(commits);
-  const double cpu_before = CpuMicros();
+  const double cpu_before = ProcessCpuMicros();
   const absl::Time start = absl::Now();
   for (int i = 0; i < commits && ok; ++i) {
     WaitTurn(start, i, rate);
@@ -154,7 +149,7 @@ bool RunSqlite(const std::string& path, bool journal_schema, int rate, int commi
          Exec(db, "COMMIT");
     times.Add(absl::Now() - began);
   }
-  const double cpu_us = CpuMicros() - cpu_before;
+  const double cpu_us = ProcessCpuMicros() - cpu_before;
   if (!ok) Fail(absl::StrCat("insert: ", sqlite3_errmsg(db)));
   sqlite3_finalize(insert);
   sqlite3_close(db);

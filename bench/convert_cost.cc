@@ -4,7 +4,6 @@
 // thread, with nothing else running. Prints utime+stime per webhook for both
 // steps. Example:
 //   build/bench/refir_bench_convert_cost --body_file=bench/ingest_body.json
-#include <sys/resource.h>
 
 #include <cstdio>
 #include <string>
@@ -16,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bench/bench_webhook_request.h"
+#include "bench/process_cpu.h"
 #include "bridge/common/read_small_file.h"
 #include "bridge/convert/webhook_converter.h"
 #include "bridge/convert/webhook_request.h"
@@ -27,22 +27,16 @@ namespace {
 
 using refir::bridge::WebhookConverter;
 using refir::bridge::WebhookRequest;
+using refir::bridge::bench::ProcessCpuMicros;
 
 constexpr size_t kMaxBodyBytes = 1024 * 1024;
-
-double CpuMicros() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 + usage.ru_utime.tv_usec +
-         usage.ru_stime.tv_usec;
-}
 
 // Converts the request `iterations` times (and serializes each event when
 // `serialize`); returns CPU microseconds per webhook, or -1 on a failure.
 double TimeConversions(const WebhookConverter& converter, WebhookRequest& request, int iterations,
                        bool serialize) {
   std::string blob;
-  const double cpu_before = CpuMicros();
+  const double cpu_before = ProcessCpuMicros();
   for (int i = 0; i < iterations; ++i) {
     request.received_at = absl::Now();
     absl::StatusOr<refir::bridge::v1::Event> event = converter.Convert(request);
@@ -58,7 +52,7 @@ double TimeConversions(const WebhookConverter& converter, WebhookRequest& reques
       }
     }
   }
-  return (CpuMicros() - cpu_before) / iterations;
+  return (ProcessCpuMicros() - cpu_before) / iterations;
 }
 
 }  // namespace
