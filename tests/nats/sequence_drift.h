@@ -25,6 +25,9 @@ struct SequenceSeen {
 // differs or a difference has any other shape (which the test then reports).
 std::string KnownServerDrift(const std::vector<SequenceSeen>& seen);
 
+// What a test that meets the drift says as it skips its remaining checks.
+std::string KnownServerDriftSkip(const std::string& drift);
+
 }  // namespace refir::bridge::testing
 
 #endif  // REFIR_TESTS_NATS_SEQUENCE_DRIFT_H_
