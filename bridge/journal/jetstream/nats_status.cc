@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace refir::bridge::jetstream {
@@ -48,6 +49,16 @@ absl::StatusCode CodeFor(natsStatus status, jsErrCode js_error) {
 
 }  // namespace
 
+jsErrCode JsErrorNamedIn(absl::string_view detail) {
+  // nats-server's descriptions (server/errors.json) of the errors that mean
+  // "not now" rather than "never".
+  if (absl::StrContains(detail, "no suitable peers for placement")) return JSClusterNoPeersErr;
+  if (absl::StrContains(detail, "JetStream system temporarily unavailable")) {
+    return JSClusterNotAvailErr;
+  }
+  return static_cast<jsErrCode>(0);
+}
+
 absl::Status NatsStatus(natsStatus status, absl::string_view what, jsErrCode js_error) {
   if (status == NATS_OK) return absl::OkStatus();
   std::string message = absl::StrCat(what, ": ", natsStatus_GetText(status));
@@ -55,6 +66,7 @@ absl::Status NatsStatus(natsStatus status, absl::string_view what, jsErrCode js_
   if (detail != nullptr && *detail != '\0' &&
       absl::string_view(detail) != natsStatus_GetText(status)) {
     absl::StrAppend(&message, " (", detail, ")");
+    if (js_error == 0) js_error = JsErrorNamedIn(detail);
   }
   if (js_error != 0) absl::StrAppend(&message, ", JetStream error ", static_cast<int>(js_error));
   return absl::Status(CodeFor(status, js_error), message);

@@ -18,6 +18,11 @@ namespace refir::bridge::jetstream {
 absl::Status NatsStatus(natsStatus status, absl::string_view what,
                         jsErrCode js_error = static_cast<jsErrCode>(0));
 
+// The JetStream error a server's description names, for the cnats calls
+// that keep the code to themselves (js_CreateKeyValue): 0 when `detail` is
+// none of the descriptions the status codes depend on.
+jsErrCode JsErrorNamedIn(absl::string_view detail);
+
 }  // namespace refir::bridge::jetstream
 
 #endif  // REFIR_BRIDGE_JOURNAL_JETSTREAM_NATS_STATUS_H_
