@@ -2,6 +2,8 @@
 // backends: the SQLite journal on a real file and the JetStream journal on a
 // real nats-server started by the test. Where JetStream 2.9 forces a
 // difference (ids of reused webhook ids, GetById), the test says so.
+#include <nats/nats.h>
+
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -16,6 +18,8 @@
 #include "absl/time/time.h"
 #include "bridge/common/error_reason.h"
 #include "bridge/journal/jetstream/jetstream_journal.h"
+#include "bridge/journal/jetstream/nats_connection.h"
+#include "bridge/journal/jetstream/nats_handles.h"
 #include "bridge/journal/sqlite/sqlite_journal.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -332,6 +336,54 @@ TEST_P(JetStreamJournalTest, NotWritableWhileNatsIsDownAndWritableAgainWithoutAP
   absl::StatusOr<AppendResult> after = journal_->Append(MakeEvent("after"), DedupKey{"k-after"});
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->sequence, 2u);  // nothing from the refused append was stored
+}
+
+// The consumers the stream has now, by name.
+std::set<std::string> ConsumersOfStream(const std::string& url, const std::string& stream) {
+  std::set<std::string> names;
+  jetstream::NatsConnectionOptions options;
+  options.servers = {url};
+  absl::StatusOr<std::unique_ptr<jetstream::NatsConnection>> connection =
+      jetstream::NatsConnection::Connect(options);
+  EXPECT_TRUE(connection.ok()) << connection.status();
+  if (!connection.ok()) return names;
+  jsCtx* raw_js = nullptr;
+  EXPECT_EQ(natsConnection_JetStream(&raw_js, (*connection)->get(), nullptr), NATS_OK);
+  jetstream::JsContextPtr js(raw_js);
+  jsConsumerNamesList* list = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  const natsStatus status = js_ConsumerNames(&list, js.get(), stream.c_str(), nullptr, &error);
+  EXPECT_TRUE(status == NATS_OK || status == NATS_NOT_FOUND)
+      << natsStatus_GetText(status) << ", JetStream error " << error;
+  if (status != NATS_OK) return names;
+  for (int i = 0; i < list->Count; ++i) names.insert(list->List[i]);
+  jsConsumerNamesList_Destroy(list);
+  return names;
+}
+
+// A read from the stream goes through an ephemeral consumer of its own,
+// which it deletes once done: catch-up reads many times a second must not
+// leave one behind on the server each time.
+TEST_P(JetStreamJournalTest, StreamedReadsLeaveNoConsumerBehind) {
+  for (int i = 1; i <= 100; ++i) {
+    ASSERT_TRUE(journal_->Append(MakeEvent(absl::StrCat("e", i)), DedupKey{}).ok());
+  }
+  Reopen();  // nothing in memory now: the reads below go to the stream
+  const std::string stream = JetStreamJournalOptions().stream.name;
+  const std::set<std::string> before = ConsumersOfStream(nats_->url(), stream);
+  EXPECT_FALSE(before.empty());  // at least the reopened journal's follower
+  size_t visited = 0;
+  auto count = [&visited](const StoredEventView&) {
+    ++visited;
+    return true;
+  };
+  for (uint64_t from = 1; from <= 100; from += 20) {
+    ASSERT_TRUE(journal_->VisitStored(from, 20, count).ok());
+  }
+  EXPECT_EQ(visited, 100u);
+  for (const std::string& name : ConsumersOfStream(nats_->url(), stream)) {
+    EXPECT_TRUE(before.count(name) == 1) << "consumer " << name << " was left behind";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, JetStreamJournalTest, ::testing::Values(Backend::kJetStream),

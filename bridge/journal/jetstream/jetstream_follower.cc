@@ -9,15 +9,20 @@
 #include "absl/time/time.h"
 #include "bridge/common/log.h"
 #include "bridge/common/status_macros.h"
+#include "bridge/journal/jetstream/end_subscription.h"
 #include "bridge/journal/jetstream/nats_status.h"
 
 namespace refir::bridge::jetstream {
 namespace {
 
-// How long one read waits before the follower looks at its state again.
-constexpr int64_t kReadWaitMillis = 500;
+// How long one read waits before the follower looks at its state again:
+// also how long Stop() may wait for a read under way to end (it cannot end
+// one by unsubscribing; see end_subscription.h).
+constexpr int64_t kReadWaitMillis = 100;
 constexpr absl::Duration kFirstRetryWait = absl::Milliseconds(100);
 constexpr absl::Duration kLastRetryWait = absl::Seconds(5);
+// How long ending a subscription waits for the server (end_subscription.h).
+constexpr absl::Duration kEndWait = absl::Seconds(2);
 
 // Messages cnats dropped on `subscription` (0 once it is closed).
 int64_t DroppedOn(natsSubscription* subscription) {
@@ -89,12 +94,17 @@ natsSubscription* JetStreamFollower::current() const {
 }
 
 void JetStreamFollower::Run(uint64_t next_sequence) {
+  Follow(next_sequence);
+  End(TakeSubscription());
+}
+
+void JetStreamFollower::Follow(uint64_t next_sequence) {
   // The first event of a subscription arrives into an empty buffer, so
   // nothing before it was dropped: a gap there is the stream's own.
   bool first = true;
   while (true) {
-    // Only this thread replaces or frees the subscription, so it stays
-    // valid while read here; Stop() unsubscribes it to end a read.
+    // Only this thread replaces or ends the subscription, so it stays
+    // valid while read here.
     natsSubscription* subscription = current();
     if (subscription == nullptr) return;
     natsMsg* raw = nullptr;
@@ -117,6 +127,7 @@ void JetStreamFollower::Run(uint64_t next_sequence) {
     jsMsgMetaData* raw_meta = nullptr;
     if (natsMsg_GetMetaData(&raw_meta, msg.get()) != NATS_OK) continue;  // not an event
     JsMsgMetaDataPtr meta(raw_meta);
+    if (meta->Consumer != nullptr && consumer_ != meta->Consumer) consumer_ = meta->Consumer;
     const uint64_t sequence = meta->Sequence.Stream;
     if (sequence < next_sequence) continue;  // handed out already
     if (sequence > next_sequence && !first && DroppedOn(subscription) > 0) {
@@ -137,34 +148,40 @@ bool JetStreamFollower::Resubscribe(uint64_t next_sequence, absl::string_view wh
   restarts_.fetch_add(1, std::memory_order_relaxed);
   LogWarning("JetStream follower subscribes anew",
              {{"stream", stream_}, {"from", next_sequence}, {"why", why}});
-  NatsSubscriptionPtr old;
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopping_) return false;
-    dropped_before_ += DroppedOn(subscription_.get());
-    old = std::move(subscription_);
-  }
-  // Unsubscribing deletes the old ordered consumer; nothing reads from it.
-  if (old != nullptr) (void)natsSubscription_Unsubscribe(old.get());
-  old.reset();
+  End(TakeSubscription());
   absl::Duration wait = kFirstRetryWait;
   while (true) {
     absl::StatusOr<NatsSubscriptionPtr> fresh = Subscribe(next_sequence);
-    absl::MutexLock lock(&mu_);
-    if (stopping_) {
-      if (fresh.ok()) (void)natsSubscription_Unsubscribe(fresh->get());
-      return false;
+    bool stopping = false;
+    {
+      absl::MutexLock lock(&mu_);
+      stopping = stopping_;
+      if (!stopping && fresh.ok()) {
+        subscription_ = *std::move(fresh);
+        return true;
+      }
     }
-    if (fresh.ok()) {
-      subscription_ = std::move(*fresh);
-      return true;
+    if (stopping) {
+      if (fresh.ok()) End(*std::move(fresh));
+      return false;
     }
     LogWarning("JetStream follower cannot subscribe; retrying",
                {{"stream", stream_}, {"from", next_sequence}, {"error", fresh.status().message()}});
-    mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);
-    if (stopping_) return false;
+    absl::MutexLock lock(&mu_);
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait)) return false;
     wait = std::min(wait * 2, kLastRetryWait);
   }
+}
+
+NatsSubscriptionPtr JetStreamFollower::TakeSubscription() {
+  absl::MutexLock lock(&mu_);
+  dropped_before_ += DroppedOn(subscription_.get());
+  return std::move(subscription_);
+}
+
+void JetStreamFollower::End(NatsSubscriptionPtr subscription) {
+  EndSubscription(connection_, js_.get(), stream_, std::move(subscription), consumer_, kEndWait);
+  consumer_.clear();
 }
 
 int64_t JetStreamFollower::dropped() const {
@@ -175,13 +192,10 @@ int64_t JetStreamFollower::dropped() const {
 void JetStreamFollower::Stop() {
   {
     absl::MutexLock lock(&mu_);
-    stopping_ = true;
-    // Ends a read under way (the follower's thread frees the subscription).
-    if (subscription_ != nullptr) (void)natsSubscription_Unsubscribe(subscription_.get());
+    stopping_ = true;  // a read under way ends within kReadWaitMillis
   }
   if (thread_.joinable()) thread_.join();
-  absl::MutexLock lock(&mu_);
-  subscription_.reset();
+  End(TakeSubscription());  // none left once the thread ran
 }
 
 }  // namespace refir::bridge::jetstream

@@ -14,7 +14,10 @@
 // out. Events are re-read from the stream, never lost.
 //
 // Threading: one thread of the follower's own reads the subscription and
-// runs the callback; Stop() may be called from any other thread.
+// runs the callback; Stop() may be called from any other thread. It
+// returns once a read under way timed out (at most 100 ms) and the
+// subscription ended (one round trip to the server, none while
+// disconnected).
 #ifndef REFIR_BRIDGE_JOURNAL_JETSTREAM_JETSTREAM_FOLLOWER_H_
 #define REFIR_BRIDGE_JOURNAL_JETSTREAM_JETSTREAM_FOLLOWER_H_
 
@@ -77,12 +80,18 @@ class JetStreamFollower {
  private:
   // A new ordered consumer from `start_sequence`, with the pending limits.
   absl::StatusOr<NatsSubscriptionPtr> Subscribe(uint64_t start_sequence);
-  // The follower's thread: reads, hands out, resubscribes when needed.
+  // The follower's thread: Follow(), then ends the subscription.
   void Run(uint64_t next_sequence);
+  // Reads, hands out, resubscribes when needed; returns when stopped.
+  void Follow(uint64_t next_sequence);
   // Replaces the subscription with one from `next_sequence`, retrying until
   // it works or Stop() is called. False when stopped.
   bool Resubscribe(uint64_t next_sequence, absl::string_view why);
   natsSubscription* current() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Takes the subscription out (adding up its drops) for End().
+  NatsSubscriptionPtr TakeSubscription() ABSL_LOCKS_EXCLUDED(mu_);
+  // Ends `subscription` and deletes its consumer (end_subscription.h).
+  void End(NatsSubscriptionPtr subscription);
 
   natsConnection* const connection_;
   const std::string stream_;
@@ -91,11 +100,14 @@ class JetStreamFollower {
   const EventCallback on_event_;
   JsContextPtr js_;
   std::atomic<int64_t> restarts_{0};
+  // The current subscription's consumer, as its events name it. Used only
+  // by the follower's thread (by Stop() once that has ended).
+  std::string consumer_;
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  // Replaced only by the follower's thread, freed by Stop() once that has
-  // ended; Stop() unsubscribes it to end a read under way.
+  // Replaced and ended only by the follower's thread (by Stop() once that
+  // has ended).
   NatsSubscriptionPtr subscription_ ABSL_GUARDED_BY(mu_);
   // Drops counted by the subscriptions already replaced.
   int64_t dropped_before_ ABSL_GUARDED_BY(mu_) = 0;

@@ -25,6 +25,8 @@ using NatsOptionsPtr = std::unique_ptr<natsOptions, NatsDestroy>;
 using NatsConnectionPtr = std::unique_ptr<natsConnection, NatsDestroy>;
 using JsContextPtr = std::unique_ptr<jsCtx, NatsDestroy>;
 using NatsMsgPtr = std::unique_ptr<natsMsg, NatsDestroy>;
+// A JetStream subscription that may still receive ends through
+// EndSubscription (end_subscription.h), not by dropping its handle.
 using NatsSubscriptionPtr = std::unique_ptr<natsSubscription, NatsDestroy>;
 using JsStreamInfoPtr = std::unique_ptr<jsStreamInfo, NatsDestroy>;
 using JsMsgMetaDataPtr = std::unique_ptr<jsMsgMetaData, NatsDestroy>;
